@@ -1,0 +1,70 @@
+// Conformal deposition: empty voxels reachable from the open top (scratch_a, from
+// flood.wgsl) within k voxels (Euclidean, centre to centre) of solid become material.
+// Distance: exact squared EDT truncated at k, one separable pass per axis
+// (x: grid -> scratch_b, y: scratch_b -> scratch_a, z: scratch_a -> scratch_b); the flood
+// then fills scratch_a and `apply` reads both.
+// The grid floor (z = -1) counts as solid.
+
+@compute @workgroup_size(8, 8, 4)
+fn edt_x(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
+        return;
+    }
+    var d = D2_INF;
+    for (var dx = -p.k; dx <= p.k; dx++) {
+        let x = i32(g.x) + dx;
+        if x >= 0 && x < i32(p.dims.x) && grid[idx(u32(x), g.y, g.z)] != 0u {
+            d = min(d, u32(dx * dx));
+        }
+    }
+    scratch_b[idx(g.x, g.y, g.z)] = d;
+}
+
+@compute @workgroup_size(8, 8, 4)
+fn edt_y(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
+        return;
+    }
+    var d = D2_INF;
+    for (var dy = -p.k; dy <= p.k; dy++) {
+        let y = i32(g.y) + dy;
+        if y >= 0 && y < i32(p.dims.y) {
+            let v = scratch_b[idx(g.x, u32(y), g.z)];
+            if v != D2_INF {
+                d = min(d, v + u32(dy * dy));
+            }
+        }
+    }
+    scratch_a[idx(g.x, g.y, g.z)] = d;
+}
+
+@compute @workgroup_size(8, 8, 4)
+fn edt_z(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
+        return;
+    }
+    // The floor plane below z = 0 is solid everywhere.
+    let zf = i32(g.z) + 1;
+    var d = select(D2_INF, u32(zf * zf), zf <= p.k);
+    for (var dz = -p.k; dz <= p.k; dz++) {
+        let z = i32(g.z) + dz;
+        if z >= 0 && z < i32(p.dims.z) {
+            let v = scratch_a[idx(g.x, g.y, u32(z))];
+            if v != D2_INF {
+                d = min(d, v + u32(dz * dz));
+            }
+        }
+    }
+    scratch_b[idx(g.x, g.y, g.z)] = d;
+}
+
+@compute @workgroup_size(8, 8, 4)
+fn apply(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
+        return;
+    }
+    let i = idx(g.x, g.y, g.z);
+    if scratch_a[i] == 1u && grid[i] == 0u && masked(g.x, g.y) && scratch_b[i] <= u32(p.k * p.k) {
+        grid[i] = p.material;
+    }
+}

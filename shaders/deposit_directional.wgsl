@@ -1,0 +1,19 @@
+// Line-of-sight deposition from above: each masked column gets `k` voxels of material
+// on its top surface (on the grid floor if the column is empty). Overhangs shadow.
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+    if g.x >= p.dims.x || g.y >= p.dims.y || !masked(g.x, g.y) {
+        return;
+    }
+    let nz = i32(p.dims.z);
+    var top = -1;
+    for (var z = nz - 1; z >= 0; z--) {
+        if grid[idx(g.x, g.y, u32(z))] != 0u {
+            top = z;
+            break;
+        }
+    }
+    for (var z = top + 1; z <= top + p.k && z < nz; z++) {
+        grid[idx(g.x, g.y, u32(z))] = p.material;
+    }
+}

@@ -1,0 +1,28 @@
+// Anisotropic (dry) etch: in each masked column, from the top solid surface straight
+// down, removes listed materials until an unlisted one (etch stop / mask) or `k` voxels
+// of depth (k = 0: no depth limit). Voids on the way count towards the depth.
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+    if g.x >= p.dims.x || g.y >= p.dims.y || !masked(g.x, g.y) {
+        return;
+    }
+    var top = -1;
+    for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
+        if grid[idx(g.x, g.y, u32(z))] != 0u {
+            top = z;
+            break;
+        }
+    }
+    let bottom = select(0, max(top - p.k + 1, 0), p.k > 0);
+    for (var z = top; z >= bottom; z--) {
+        let i = idx(g.x, g.y, u32(z));
+        let m = grid[i];
+        if m == 0u {
+            continue;
+        }
+        if !in_set(m) {
+            break;
+        }
+        grid[i] = 0u;
+    }
+}

@@ -1,0 +1,79 @@
+// Reachability from the open top through "passable" voxels (material in p.set),
+// e.g. where a liquid or an etchant can flow. scratch_a = 1 where reached.
+// Sweeps run along whole lines so a straight path is found in one pass; updates are
+// monotone (0 -> 1), so reading a neighbour mid-update only delays, never corrupts.
+
+@compute @workgroup_size(8, 8, 4)
+fn init(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
+        return;
+    }
+    let i = idx(g.x, g.y, g.z);
+    let top = g.z == p.dims.z - 1u;
+    scratch_a[i] = select(0u, 1u, top && in_set(grid[i]));
+}
+
+fn reached(q: vec3<i32>) -> bool {
+    return in_grid(q) && scratch_a[idxv(q)] == 1u;
+}
+
+fn line_pos(u: u32, v: u32, t: u32) -> vec3<i32> {
+    if p.axis == 0u {
+        return vec3<i32>(i32(t), i32(u), i32(v));
+    } else if p.axis == 1u {
+        return vec3<i32>(i32(u), i32(t), i32(v));
+    }
+    return vec3<i32>(i32(u), i32(v), i32(t));
+}
+
+fn visit(q: vec3<i32>, carried: bool) -> vec2<u32> {
+    // Returns (reached now, newly reached).
+    let i = idxv(q);
+    if !in_set(grid[i]) {
+        return vec2<u32>(0u, 0u);
+    }
+    if scratch_a[i] == 1u {
+        return vec2<u32>(1u, 0u);
+    }
+    let r = carried || reached(q + vec3<i32>(1, 0, 0)) || reached(q - vec3<i32>(1, 0, 0))
+        || reached(q + vec3<i32>(0, 1, 0)) || reached(q - vec3<i32>(0, 1, 0))
+        || reached(q + vec3<i32>(0, 0, 1)) || reached(q - vec3<i32>(0, 0, 1));
+    if r {
+        scratch_a[i] = 1u;
+        return vec2<u32>(1u, 1u);
+    }
+    return vec2<u32>(0u, 0u);
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn sweep(@builtin(global_invocation_id) g: vec3<u32>) {
+    // Line coordinates are the two other axes in x, y, z order.
+    var nu = p.dims.x;
+    var nv = p.dims.y;
+    if p.axis == 0u {
+        nu = p.dims.y;
+        nv = p.dims.z;
+    } else if p.axis == 1u {
+        nv = p.dims.z;
+    }
+    if g.x >= nu || g.y >= nv {
+        return;
+    }
+    let n = p.dims[p.axis];
+    var carried = false;
+    var fresh = 0u;
+    for (var t = 0u; t < n; t++) {
+        let r = visit(line_pos(g.x, g.y, t), carried);
+        carried = r.x == 1u;
+        fresh += r.y;
+    }
+    carried = false;
+    for (var t = n; t > 0u; t--) {
+        let r = visit(line_pos(g.x, g.y, t - 1u), carried);
+        carried = r.x == 1u;
+        fresh += r.y;
+    }
+    if fresh > 0u {
+        atomicAdd(&counters[C_CHANGED], fresh);
+    }
+}

@@ -1,0 +1,61 @@
+// Shared by every process shader (prepended by src/shaders.rs).
+// Keep in sync with src/process/params.rs (StepParams) and the bind group in src/process/mod.rs.
+
+struct Params {
+    dims: vec4<u32>,          // nx, ny, nz, nx*ny
+    material: u32,            // material written by the op
+    mode: u32,                // op-specific switch
+    z0: i32,                  // op-specific voxel heights
+    z1: i32,
+    k: i32,                   // op-specific integer radius / depth (voxels)
+    axis: u32,                // sweep axis 0..2
+    flags: u32,
+    dist: f32,                // op-specific distance (voxels)
+    materials: array<vec4<u32>, 2>, // 256-bit material set
+    shape_count: u32,
+    voxel_um: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> grid: array<u32>;
+@group(0) @binding(2) var<storage, read_write> prev: array<u32>;
+@group(0) @binding(3) var<storage, read_write> mask: array<u32>;
+@group(0) @binding(4) var<storage, read_write> scratch_a: array<u32>;
+@group(0) @binding(5) var<storage, read_write> scratch_b: array<u32>;
+@group(0) @binding(6) var<storage, read_write> counters: array<atomic<u32>>;
+@group(0) @binding(7) var<storage, read> shapes: array<vec4<f32>>;
+
+// Slots in `counters` (keep in sync with src/process/params.rs).
+const C_CHANGED: u32 = 256u;
+const C_DIFF: u32 = 257u;
+const C_TOP: u32 = 258u;
+
+// "Infinite" squared distance for the distance transform.
+const D2_INF: u32 = 0x0fffffffu;
+
+fn idx(x: u32, y: u32, z: u32) -> u32 {
+    return x + p.dims.x * (y + p.dims.y * z);
+}
+
+fn in_grid(q: vec3<i32>) -> bool {
+    return all(q >= vec3<i32>(0)) && all(q < vec3<i32>(p.dims.xyz));
+}
+
+fn idxv(q: vec3<i32>) -> u32 {
+    return idx(u32(q.x), u32(q.y), u32(q.z));
+}
+
+fn in_set(m: u32) -> bool {
+    let word = p.materials[m >> 7u][(m >> 5u) & 3u];
+    return ((word >> (m & 31u)) & 1u) == 1u;
+}
+
+fn masked(x: u32, y: u32) -> bool {
+    return mask[x + p.dims.x * y] != 0u;
+}
+
+fn in_dims(g: vec3<u32>) -> bool {
+    return all(g < p.dims.xyz);
+}

@@ -1,0 +1,124 @@
+//! The one GPU context shared by headless runs, tests, benchmarks and the window.
+
+mod readback;
+
+pub use readback::{read_buffer, read_texture_rgba8};
+
+use std::fmt;
+
+/// Why no usable device could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error(
+        "no GPU adapter found (Vulkan, Metal or DX12). On Linux without a GPU install Mesa's \
+         CPU adapter: `apt-get install mesa-vulkan-drivers` (lavapipe)"
+    )]
+    NoAdapter,
+    #[error("no adapter matches VOXFAB_ADAPTER={0:?}; available: {1}")]
+    NoMatch(String, String),
+    #[error("could not open a device on {adapter}: {source}")]
+    Device {
+        adapter: String,
+        source: wgpu::RequestDeviceError,
+    },
+}
+
+/// Adapter, device and queue, with the limits actually granted.
+pub struct GpuContext {
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+}
+
+/// Lower is preferred: a real GPU first, a CPU rasteriser (lavapipe) as the fallback.
+fn rank(ty: wgpu::DeviceType) -> u8 {
+    match ty {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+impl GpuContext {
+    /// Opens the best adapter. `VOXFAB_ADAPTER=<substring>` picks one by name
+    /// (e.g. `llvmpipe` to force the CPU adapter).
+    pub fn new() -> Result<Self, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::PRIMARY,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        Self::with_instance(instance)
+    }
+
+    pub fn with_instance(instance: wgpu::Instance) -> Result<Self, GpuError> {
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+        if adapters.is_empty() {
+            return Err(GpuError::NoAdapter);
+        }
+        if let Ok(want) = std::env::var("VOXFAB_ADAPTER") {
+            let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+            let want_lc = want.to_lowercase();
+            adapters.retain(|a| a.get_info().name.to_lowercase().contains(&want_lc));
+            if adapters.is_empty() {
+                return Err(GpuError::NoMatch(want, names.join(", ")));
+            }
+        }
+        adapters.sort_by_key(|a| rank(a.get_info().device_type));
+        let adapter = adapters.swap_remove(0);
+        let info = adapter.get_info();
+        // Ask for everything the adapter has: the WebGPU defaults cap buffers at 256 MiB.
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("GpuContext::device"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|source| GpuError::Device {
+            adapter: info.name.clone(),
+            source,
+        })?;
+        Ok(Self {
+            instance,
+            adapter,
+            device,
+            queue,
+            info,
+            limits,
+        })
+    }
+
+    /// Largest storage buffer one binding may see, in bytes.
+    pub fn max_binding_bytes(&self) -> u64 {
+        u64::from(self.limits.max_storage_buffer_binding_size).min(self.limits.max_buffer_size)
+    }
+
+    /// Blocks until all submitted work is done.
+    pub fn wait(&self) {
+        // A device loss shows up again at the next submit; nothing to do here.
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+    }
+
+    pub fn is_cpu(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+}
+
+impl fmt::Display for GpuContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({:?}, {:?}, driver {} {})",
+            self.info.name,
+            self.info.backend,
+            self.info.device_type,
+            self.info.driver,
+            self.info.driver_info
+        )
+    }
+}

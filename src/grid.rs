@@ -1,0 +1,116 @@
+//! The voxel grid on the GPU: one material id per voxel (u32, x fastest, then y, then z;
+//! z up) plus the scratch fields the process passes share.
+
+use crate::gpu::{GpuContext, read_buffer};
+use crate::process::params::COUNTERS;
+use crate::scene::GridSpec;
+
+/// Voxel-sized buffers the process needs: material, step snapshot, two scratch fields.
+pub const VOXEL_BUFFERS: u64 = 4;
+/// Bytes per voxel in each of them.
+pub const BYTES_PER_VOXEL: u64 = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GridError {
+    #[error(
+        "grid {nx}x{ny}x{nz} ({voxels} voxels) needs {need} MiB per voxel field, but {adapter} \
+         binds at most {limit} MiB per storage buffer: coarsen the voxel or shrink the domain \
+         (at most {max_voxels} voxels here)"
+    )]
+    TooLarge {
+        nx: u32,
+        ny: u32,
+        nz: u32,
+        voxels: u64,
+        need: u64,
+        limit: u64,
+        max_voxels: u64,
+        adapter: String,
+    },
+}
+
+/// Checks the grid against the adapter before anything is allocated.
+pub fn check_fits(spec: &GridSpec, gpu: &GpuContext) -> Result<(), GridError> {
+    let bytes = spec.voxels() * BYTES_PER_VOXEL;
+    let limit = gpu.max_binding_bytes();
+    if bytes > limit {
+        let [nx, ny, nz] = spec.dims;
+        return Err(GridError::TooLarge {
+            nx,
+            ny,
+            nz,
+            voxels: spec.voxels(),
+            need: bytes.div_ceil(1 << 20),
+            limit: limit >> 20,
+            max_voxels: limit / BYTES_PER_VOXEL,
+            adapter: gpu.info.name.clone(),
+        });
+    }
+    Ok(())
+}
+
+pub struct GpuGrid {
+    pub spec: GridSpec,
+    /// Material id per voxel.
+    pub material: wgpu::Buffer,
+    /// Snapshot of `material` at the start of a step (for "voxels changed").
+    pub prev: wgpu::Buffer,
+    pub scratch_a: wgpu::Buffer,
+    pub scratch_b: wgpu::Buffer,
+    /// Rasterised plan-view mask, one u32 per column.
+    pub mask: wgpu::Buffer,
+    /// Atomic tallies: per-material counts, change flags.
+    pub counters: wgpu::Buffer,
+}
+
+impl GpuGrid {
+    pub fn new(gpu: &GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
+        check_fits(spec, gpu)?;
+        let voxel_bytes = spec.voxels() * BYTES_PER_VOXEL;
+        let storage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST;
+        let make = |label: &str, size: u64| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(4),
+                usage: storage,
+                mapped_at_creation: false,
+            })
+        };
+        Ok(Self {
+            spec: spec.clone(),
+            material: make("GpuGrid::material", voxel_bytes),
+            prev: make("GpuGrid::prev", voxel_bytes),
+            scratch_a: make("GpuGrid::scratch_a", voxel_bytes),
+            scratch_b: make("GpuGrid::scratch_b", voxel_bytes),
+            mask: make(
+                "GpuGrid::mask",
+                u64::from(spec.dims[0]) * u64::from(spec.dims[1]) * 4,
+            ),
+            counters: make("GpuGrid::counters", COUNTERS as u64 * 4),
+        })
+    }
+
+    /// Material ids, one byte per voxel, in grid order.
+    pub fn read_materials(&self, gpu: &GpuContext) -> Vec<u8> {
+        let raw = read_buffer(gpu, &self.material, 0, self.spec.voxels() * 4);
+        bytemuck::pod_collect_to_vec::<u8, u32>(&raw)
+            .into_iter()
+            .map(|m| m as u8)
+            .collect()
+    }
+
+    /// Replaces the whole grid (tests and restored snapshots).
+    pub fn write_materials(&self, gpu: &GpuContext, ids: &[u8]) {
+        assert_eq!(ids.len() as u64, self.spec.voxels(), "grid size mismatch");
+        let words: Vec<u32> = ids.iter().map(|&m| u32::from(m)).collect();
+        gpu.queue
+            .write_buffer(&self.material, 0, bytemuck::cast_slice(&words));
+    }
+
+    /// A u32 field (e.g. a scratch buffer) back on the CPU.
+    pub fn read_u32(&self, gpu: &GpuContext, buffer: &wgpu::Buffer, len: u64) -> Vec<u32> {
+        bytemuck::pod_collect_to_vec(&read_buffer(gpu, buffer, 0, len * 4))
+    }
+}

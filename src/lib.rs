@@ -1,0 +1,12 @@
+//! voxfab: a GPU voxel simulator and visualiser for wafer-level chip-scale packaging.
+//!
+//! Data flow: [`scene`] (TOML) → [`process`] (one GPU compute pass per step) →
+//! [`grid`] (material id per voxel) → [`render`] (raymarched view + section) →
+//! [`output`] (PNG frames, metrics.json, result.vti).
+
+pub mod gpu;
+pub mod materials;
+pub mod scene;
+pub mod grid;
+pub mod process;
+pub mod shaders;

@@ -1,0 +1,65 @@
+//! Deposition: directional (line of sight), conformal (film on every reachable
+//! surface) and planarising spin-on fill.
+
+use super::Processor;
+use super::params::{C_TOP, MaterialSet, StepParams};
+use crate::scene::{DepositMode, PlanarTop};
+
+impl Processor<'_> {
+    pub(super) fn deposit(&self, material: u8, mode: &DepositMode) -> u32 {
+        let base = StepParams {
+            material: u32::from(material),
+            ..self.base()
+        };
+        let void = MaterialSet::of(&[0]);
+        match *mode {
+            DepositMode::Directional { thickness } => {
+                let mut b = self.batch();
+                let p = StepParams {
+                    k: thickness as i32,
+                    ..base
+                };
+                b.dispatch(&self.pipes.directional, p, self.col_groups());
+                b.submit();
+                0
+            }
+            DepositMode::Conformal { thickness } => {
+                let p = StepParams {
+                    k: thickness as i32,
+                    ..base
+                };
+                let mut b = self.batch();
+                for pipe in [&self.pipes.edt_x, &self.pipes.edt_y, &self.pipes.edt_z] {
+                    b.dispatch(pipe, p, self.vol_groups());
+                }
+                b.submit();
+                let rounds = self.flood(void);
+                let mut b = self.batch();
+                b.dispatch(&self.pipes.conformal, p, self.vol_groups());
+                b.submit();
+                rounds
+            }
+            DepositMode::Planarize { top } => {
+                let z1 = match top {
+                    PlanarTop::Height(h) => h,
+                    PlanarTop::AboveHighest(t) => {
+                        let mut b = self.batch();
+                        b.clear_counters();
+                        b.dispatch(&self.pipes.planar_top, base, self.col_groups());
+                        b.submit();
+                        self.counters()[C_TOP] + t
+                    }
+                };
+                let rounds = self.flood(void);
+                let mut b = self.batch();
+                let p = StepParams {
+                    z1: z1.min(self.grid.spec.dims[2]) as i32,
+                    ..base
+                };
+                b.dispatch(&self.pipes.planar_apply, p, self.vol_groups());
+                b.submit();
+                rounds
+            }
+        }
+    }
+}

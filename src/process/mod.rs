@@ -1,0 +1,390 @@
+//! Process steps as GPU compute passes over the voxel grid.
+//!
+//! Pipelines and the bind group are made once; a step only writes uniforms and
+//! dispatches. Each op lives in its own module next to its shader.
+
+mod deposit;
+mod etch;
+mod flood;
+mod mask;
+pub mod params;
+
+use crate::gpu::{GpuContext, read_buffer};
+use crate::grid::{GpuGrid, GridError};
+use crate::scene::{GridSpec, Mask, Op, Tone};
+use crate::shaders;
+use params::{COUNTERS, C_DIFF, MaterialSet, PARAM_STRIDE, StepParams};
+use std::time::Instant;
+
+/// Dispatches one batch may hold before it must be submitted.
+const PARAM_SLOTS: u64 = 256;
+
+/// What one step did.
+#[derive(Debug, Clone)]
+pub struct StepStats {
+    /// Wall time of the step's GPU work, submit to completion.
+    pub ms: f64,
+    pub voxels_changed: u64,
+    /// Voxels per material id after the step.
+    pub counts: Vec<u64>,
+    /// Iterations of the step's iterative passes (flood rounds, relaxations).
+    pub iterations: u32,
+}
+
+struct Pipelines {
+    mask: wgpu::ComputePipeline,
+    substrate: wgpu::ComputePipeline,
+    directional: wgpu::ComputePipeline,
+    edt_x: wgpu::ComputePipeline,
+    edt_y: wgpu::ComputePipeline,
+    edt_z: wgpu::ComputePipeline,
+    conformal: wgpu::ComputePipeline,
+    planar_top: wgpu::ComputePipeline,
+    planar_apply: wgpu::ComputePipeline,
+    flood_init: wgpu::ComputePipeline,
+    flood_sweep: wgpu::ComputePipeline,
+    pattern: wgpu::ComputePipeline,
+    anisotropic: wgpu::ComputePipeline,
+    iso_init: wgpu::ComputePipeline,
+    iso_relax: wgpu::ComputePipeline,
+    iso_apply: wgpu::ComputePipeline,
+    strip: wgpu::ComputePipeline,
+    stats: wgpu::ComputePipeline,
+}
+
+/// Runs process steps on one grid.
+pub struct Processor<'g> {
+    gpu: &'g GpuContext,
+    grid: GpuGrid,
+    layout: wgpu::BindGroupLayout,
+    pipes: Pipelines,
+    params: wgpu::Buffer,
+    shapes: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+}
+
+/// Collects dispatches, each with its own uniform slot, then submits them together.
+pub(crate) struct Batch<'a, 'g> {
+    p: &'a Processor<'g>,
+    encoder: wgpu::CommandEncoder,
+    slots: Vec<StepParams>,
+}
+
+impl Batch<'_, '_> {
+    pub fn dispatch(&mut self, pipe: &wgpu::ComputePipeline, params: StepParams, groups: [u32; 3]) {
+        assert!((self.slots.len() as u64) < PARAM_SLOTS, "batch too long");
+        let offset = (self.slots.len() as u64 * PARAM_STRIDE) as u32;
+        self.slots.push(params);
+        let mut pass = self.encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("Processor::pass"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipe);
+        pass.set_bind_group(0, &self.p.bind, &[offset]);
+        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+    }
+
+    pub fn clear_counters(&mut self) {
+        self.encoder.clear_buffer(&self.p.grid.counters, 0, None);
+    }
+
+    pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
+        &mut self.encoder
+    }
+
+    pub fn submit(self) {
+        let mut bytes = vec![0u8; self.slots.len() * PARAM_STRIDE as usize];
+        for (i, s) in self.slots.iter().enumerate() {
+            let at = i * PARAM_STRIDE as usize;
+            bytes[at..at + size_of::<StepParams>()].copy_from_slice(bytemuck::bytes_of(s));
+        }
+        if !bytes.is_empty() {
+            self.p.gpu.queue.write_buffer(&self.p.params, 0, &bytes);
+        }
+        self.p.gpu.queue.submit([self.encoder.finish()]);
+    }
+}
+
+impl<'g> Processor<'g> {
+    /// Allocates the grid (after checking it fits the adapter) and builds every pipeline.
+    pub fn new(gpu: &'g GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
+        let grid = GpuGrid::new(gpu, spec)?;
+        let device = &gpu.device;
+        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Processor::layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: true,
+                        min_binding_size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
+                    },
+                    count: None,
+                },
+                storage(1, false),
+                storage(2, false),
+                storage(3, false),
+                storage(4, false),
+                storage(5, false),
+                storage(6, false),
+                storage(7, true),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("Processor::pipeline_layout"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let module = |name: &str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(shaders::process(name).into()),
+            })
+        };
+        let pipe = |m: &wgpu::ShaderModule, entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: m,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let conformal = module("deposit_conformal");
+        let planar = module("deposit_planarize");
+        let flood = module("flood");
+        let iso = module("etch_isotropic");
+        let pipes = Pipelines {
+            mask: pipe(&module("mask"), "main"),
+            substrate: pipe(&module("substrate"), "main"),
+            directional: pipe(&module("deposit_directional"), "main"),
+            edt_x: pipe(&conformal, "edt_x"),
+            edt_y: pipe(&conformal, "edt_y"),
+            edt_z: pipe(&conformal, "edt_z"),
+            conformal: pipe(&conformal, "apply"),
+            planar_top: pipe(&planar, "top"),
+            planar_apply: pipe(&planar, "apply"),
+            flood_init: pipe(&flood, "init"),
+            flood_sweep: pipe(&flood, "sweep"),
+            pattern: pipe(&module("pattern"), "main"),
+            anisotropic: pipe(&module("etch_anisotropic"), "main"),
+            iso_init: pipe(&iso, "init"),
+            iso_relax: pipe(&iso, "relax"),
+            iso_apply: pipe(&iso, "apply"),
+            strip: pipe(&module("strip"), "main"),
+            stats: pipe(&module("stats"), "main"),
+        };
+        let params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("Processor::params"),
+            size: PARAM_SLOTS * PARAM_STRIDE,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let shapes = Self::shapes_buffer(gpu, 1024);
+        let bind = Self::bind_group(gpu, &layout, &grid, &params, &shapes);
+        Ok(Self {
+            gpu,
+            grid,
+            layout,
+            pipes,
+            params,
+            shapes,
+            bind,
+        })
+    }
+
+    fn shapes_buffer(gpu: &GpuContext, vec4s: u64) -> wgpu::Buffer {
+        gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("Processor::shapes"),
+            size: vec4s * 16,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn bind_group(
+        gpu: &GpuContext,
+        layout: &wgpu::BindGroupLayout,
+        grid: &GpuGrid,
+        params: &wgpu::Buffer,
+        shapes: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        fn whole(binding: u32, b: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+            wgpu::BindGroupEntry {
+                binding,
+                resource: b.as_entire_binding(),
+            }
+        }
+        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("Processor::bind"),
+            layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: params,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
+                    }),
+                },
+                whole(1, &grid.material),
+                whole(2, &grid.prev),
+                whole(3, &grid.mask),
+                whole(4, &grid.scratch_a),
+                whole(5, &grid.scratch_b),
+                whole(6, &grid.counters),
+                whole(7, shapes),
+            ],
+        })
+    }
+
+    pub fn gpu(&self) -> &'g GpuContext {
+        self.gpu
+    }
+
+    pub fn grid(&self) -> &GpuGrid {
+        &self.grid
+    }
+
+    pub(crate) fn batch(&self) -> Batch<'_, 'g> {
+        Batch {
+            p: self,
+            encoder: self
+                .gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("Processor::batch"),
+                }),
+            slots: Vec::new(),
+        }
+    }
+
+    /// Parameters every pass needs: grid size and voxel edge.
+    pub(crate) fn base(&self) -> StepParams {
+        let [nx, ny, nz] = self.grid.spec.dims;
+        StepParams {
+            dims: [nx, ny, nz, nx * ny],
+            voxel_um: self.grid.spec.voxel_um as f32,
+            ..Default::default()
+        }
+    }
+
+    /// Workgroups covering every voxel (8x8x4 per group).
+    pub(crate) fn vol_groups(&self) -> [u32; 3] {
+        let [nx, ny, nz] = self.grid.spec.dims;
+        [nx.div_ceil(8), ny.div_ceil(8), nz.div_ceil(4)]
+    }
+
+    /// Workgroups covering every column (8x8 per group).
+    pub(crate) fn col_groups(&self) -> [u32; 3] {
+        let [nx, ny, _] = self.grid.spec.dims;
+        [nx.div_ceil(8), ny.div_ceil(8), 1]
+    }
+
+    /// Reads the counters buffer.
+    pub(crate) fn counters(&self) -> Vec<u32> {
+        bytemuck::pod_collect_to_vec(&read_buffer(
+            self.gpu,
+            &self.grid.counters,
+            0,
+            COUNTERS as u64 * 4,
+        ))
+    }
+
+    /// Runs one process op and measures what it changed.
+    pub fn run(&mut self, op: &Op, masks: &[Mask]) -> StepStats {
+        let start = Instant::now();
+        {
+            let mut b = self.batch();
+            let voxel_bytes = self.grid.spec.voxels() * 4;
+            b.encoder()
+                .copy_buffer_to_buffer(&self.grid.material, 0, &self.grid.prev, 0, voxel_bytes);
+            b.submit();
+        }
+        let mask_of = |m: Option<usize>| m.map(|i| &masks[i]);
+        let iterations = match op {
+            Op::Substrate {
+                material,
+                z0,
+                z1,
+                mask,
+            } => {
+                self.rasterize(mask_of(*mask), false);
+                let mut b = self.batch();
+                let p = StepParams {
+                    material: u32::from(*material),
+                    z0: *z0 as i32,
+                    z1: *z1 as i32,
+                    ..self.base()
+                };
+                b.dispatch(&self.pipes.substrate, p, self.vol_groups());
+                b.submit();
+                0
+            }
+            Op::Deposit {
+                material,
+                mode,
+                mask,
+            } => {
+                self.rasterize(mask_of(*mask), false);
+                self.deposit(*material, mode)
+            }
+            Op::Pattern {
+                material,
+                mask,
+                tone,
+            } => {
+                self.rasterize(Some(&masks[*mask]), *tone == Tone::Negative);
+                let mut b = self.batch();
+                let p = StepParams {
+                    material: u32::from(*material),
+                    ..self.base()
+                };
+                b.dispatch(&self.pipes.pattern, p, self.vol_groups());
+                b.submit();
+                0
+            }
+            Op::Etch {
+                materials,
+                mode,
+                mask,
+            } => {
+                self.rasterize(mask_of(*mask), false);
+                self.etch(MaterialSet::of(materials), mode)
+            }
+        };
+        let (voxels_changed, counts) = self.stats();
+        StepStats {
+            ms: start.elapsed().as_secs_f64() * 1e3,
+            voxels_changed,
+            counts,
+            iterations,
+        }
+    }
+
+    /// Per-material voxel counts, and voxels that differ from the step's snapshot.
+    pub fn stats(&self) -> (u64, Vec<u64>) {
+        let mut b = self.batch();
+        b.clear_counters();
+        b.dispatch(&self.pipes.stats, self.base(), self.vol_groups());
+        b.submit();
+        let c = self.counters();
+        (
+            u64::from(c[C_DIFF]),
+            c[..256].iter().map(|&v| u64::from(v)).collect(),
+        )
+    }
+}

@@ -1,0 +1,56 @@
+//! Uniform data of the process passes.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Per-dispatch parameters. Keep in sync with `Params` in shaders/process_common.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct StepParams {
+    pub dims: [u32; 4],
+    pub material: u32,
+    pub mode: u32,
+    pub z0: i32,
+    pub z1: i32,
+    pub k: i32,
+    pub axis: u32,
+    pub flags: u32,
+    pub dist: f32,
+    pub set: MaterialSet,
+    pub shape_count: u32,
+    pub voxel_um: f32,
+    pub _pad: [u32; 2],
+}
+const _: () = assert!(std::mem::size_of::<StepParams>() == 96);
+
+/// Uniform slots are this far apart (the WebGPU minimum dynamic-offset alignment).
+pub const PARAM_STRIDE: u64 = 256;
+
+/// Slots of the counters buffer (keep in sync with shaders/process_common.wgsl).
+pub const C_CHANGED: usize = 256;
+pub const C_DIFF: usize = 257;
+pub const C_TOP: usize = 258;
+pub const COUNTERS: usize = 260;
+
+/// `flags` bit of the mask pass: invert the shapes' union.
+pub const FLAG_INVERT: u32 = 1;
+
+/// A set of material ids as 256 bits.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct MaterialSet(pub [u32; 8]);
+
+impl MaterialSet {
+    pub fn of(ids: &[u8]) -> Self {
+        let mut s = Self::default();
+        for &id in ids {
+            s.insert(id);
+        }
+        s
+    }
+    pub fn insert(&mut self, id: u8) {
+        self.0[usize::from(id) / 32] |= 1 << (id % 32);
+    }
+    pub fn contains(&self, id: u8) -> bool {
+        self.0[usize::from(id) / 32] >> (id % 32) & 1 == 1
+    }
+}

@@ -1,0 +1,278 @@
+//! Scene files: a TOML process flow (grid, materials, masks, ordered steps) turned
+//! into validated, voxel-resolved steps. See docs/scene-format.md.
+
+mod error;
+mod overrides;
+mod parse;
+
+pub use error::{SceneError, line_col};
+
+use crate::materials::MaterialTable;
+use std::path::Path;
+
+/// Grid geometry: `dims` voxels of edge `voxel_um`, x fastest then y then z (z up).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridSpec {
+    pub dims: [u32; 3],
+    pub voxel_um: f64,
+}
+
+impl GridSpec {
+    pub fn voxels(&self) -> u64 {
+        self.dims.iter().map(|&d| u64::from(d)).product()
+    }
+    pub fn size_um(&self) -> [f64; 3] {
+        self.dims.map(|d| f64::from(d) * self.voxel_um)
+    }
+}
+
+/// One mask primitive in µm (plan view, x/y).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    Rect { min: [f64; 2], max: [f64; 2] },
+    Circle { center: [f64; 2], radius: f64 },
+    Polygon(Vec<[f64; 2]>),
+}
+
+impl Shape {
+    pub fn bounds(&self) -> ([f64; 2], [f64; 2]) {
+        match self {
+            Shape::Rect { min, max } => (*min, *max),
+            Shape::Circle { center, radius } => (
+                [center[0] - radius, center[1] - radius],
+                [center[0] + radius, center[1] + radius],
+            ),
+            Shape::Polygon(p) => p.iter().fold(
+                ([f64::MAX; 2], [f64::MIN; 2]),
+                |(lo, hi), v| {
+                    (
+                        [lo[0].min(v[0]), lo[1].min(v[1])],
+                        [hi[0].max(v[0]), hi[1].max(v[1])],
+                    )
+                },
+            ),
+        }
+    }
+
+    /// Point-in-shape test, the CPU mirror of `shaders/mask.wgsl` (used by tests).
+    pub fn contains(&self, p: [f64; 2]) -> bool {
+        match self {
+            Shape::Rect { min, max } => {
+                p[0] >= min[0] && p[0] < max[0] && p[1] >= min[1] && p[1] < max[1]
+            }
+            Shape::Circle { center, radius } => {
+                let (dx, dy) = (p[0] - center[0], p[1] - center[1]);
+                dx * dx + dy * dy <= radius * radius
+            }
+            Shape::Polygon(v) => {
+                // Even-odd rule.
+                let mut inside = false;
+                let mut j = v.len() - 1;
+                for i in 0..v.len() {
+                    let (a, b) = (v[i], v[j]);
+                    if (a[1] > p[1]) != (b[1] > p[1])
+                        && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]
+                    {
+                        inside = !inside;
+                    }
+                    j = i;
+                }
+                inside
+            }
+        }
+    }
+}
+
+/// A named plan-view mask: the union of its shapes, optionally inverted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mask {
+    pub name: String,
+    pub shapes: Vec<Shape>,
+    pub invert: bool,
+}
+
+impl Mask {
+    /// Whether the column centred at `p` (µm) is inside.
+    pub fn contains(&self, p: [f64; 2]) -> bool {
+        self.shapes.iter().any(|s| s.contains(p)) != self.invert
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Exposed (inside the mask) resist dissolves.
+    Positive,
+    /// Unexposed (outside the mask) resist dissolves.
+    Negative,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DepositMode {
+    /// Film of `thickness` voxels on every surface the open top reaches.
+    Conformal { thickness: u32 },
+    /// Line of sight from above: `thickness` voxels on each column's top surface.
+    Directional { thickness: u32 },
+    /// Spin-on: fills reachable space up to z = `top` (voxel index, exclusive).
+    Planarize { top: PlanarTop },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanarTop {
+    /// `n` voxels above the highest solid surface (inside the mask).
+    AboveHighest(u32),
+    /// An absolute height, in voxels from the grid bottom.
+    Height(u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EtchMode {
+    /// Straight down from each column's surface; `None` = through all listed material.
+    Anisotropic { depth: Option<u32> },
+    /// Timed wet etch: removes listed material within `distance` voxels of the
+    /// etchant, measured through etchable material (undercuts masks).
+    Isotropic { distance: f64 },
+    /// Complete wet removal wherever the etchant reaches.
+    Strip,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Substrate {
+        material: u8,
+        z0: u32,
+        z1: u32,
+        mask: Option<usize>,
+    },
+    Deposit {
+        material: u8,
+        mode: DepositMode,
+        mask: Option<usize>,
+    },
+    Pattern {
+        material: u8,
+        mask: usize,
+        tone: Tone,
+    },
+    Etch {
+        materials: Vec<u8>,
+        mode: EtchMode,
+        mask: Option<usize>,
+    },
+}
+
+impl Op {
+    /// The op's name as written in scene files (`deposit`, `etch`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Substrate { .. } => "substrate",
+            Op::Deposit { .. } => "deposit",
+            Op::Pattern { .. } => "pattern",
+            Op::Etch { .. } => "etch",
+        }
+    }
+
+    /// The op with its mode, e.g. `etch:isotropic`.
+    pub fn label(&self) -> String {
+        match self {
+            Op::Deposit { mode, .. } => format!(
+                "deposit:{}",
+                match mode {
+                    DepositMode::Conformal { .. } => "conformal",
+                    DepositMode::Directional { .. } => "directional",
+                    DepositMode::Planarize { .. } => "planarize",
+                }
+            ),
+            Op::Etch { mode, .. } => format!(
+                "etch:{}",
+                match mode {
+                    EtchMode::Anisotropic { .. } => "anisotropic",
+                    EtchMode::Isotropic { .. } => "isotropic",
+                    EtchMode::Strip => "strip",
+                }
+            ),
+            other => other.kind().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub name: String,
+    pub op: Op,
+    /// 1-based line of the step in its file.
+    pub line: usize,
+}
+
+/// Axis of a cross-section plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    X,
+    Y,
+    Z,
+}
+
+impl Axis {
+    pub fn index(self) -> usize {
+        match self {
+            Axis::X => 0,
+            Axis::Y => 1,
+            Axis::Z => 2,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        ["x", "y", "z"][self.index()]
+    }
+}
+
+/// How frames look: camera angles and the cross-section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewSpec {
+    pub azimuth_deg: f32,
+    pub elevation_deg: f32,
+    pub section_axis: Axis,
+    /// Voxel index of the section plane along its axis.
+    pub section_index: u32,
+    /// Cut the 3D view open at the section plane.
+    pub cutaway: bool,
+}
+
+/// A validated scene, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scene {
+    pub file: String,
+    pub title: String,
+    pub grid: GridSpec,
+    pub materials: MaterialTable,
+    pub masks: Vec<Mask>,
+    pub steps: Vec<Step>,
+    pub view: ViewSpec,
+}
+
+impl Scene {
+    /// Reads and validates a scene file; `overrides` are `key.path=value` pairs (`--set`).
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, SceneError> {
+        let file = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|e| SceneError {
+            file: file.clone(),
+            line: 0,
+            col: 0,
+            message: format!("cannot read scene: {e}"),
+        })?;
+        Self::parse(&src, &file, overrides)
+    }
+
+    /// Parses scene text; `file` names it in error messages.
+    pub fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Self, SceneError> {
+        parse::parse(src, file, overrides)
+    }
+
+    pub fn mask(&self, id: usize) -> &Mask {
+        &self.masks[id]
+    }
+
+    /// Centre of column (i, j) in µm.
+    pub fn column_center(&self, i: u32, j: u32) -> [f64; 2] {
+        let h = self.grid.voxel_um;
+        [(f64::from(i) + 0.5) * h, (f64::from(j) + 0.5) * h]
+    }
+}

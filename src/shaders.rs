@@ -1,0 +1,54 @@
+//! Every WGSL source, embedded at build time. Process shaders get the shared
+//! prelude `process_common.wgsl` prepended.
+
+pub const PROCESS_COMMON: &str = include_str!("../shaders/process_common.wgsl");
+
+/// Process passes: (name, source without prelude).
+pub const PROCESS: &[(&str, &str)] = &[
+    ("mask", include_str!("../shaders/mask.wgsl")),
+    ("substrate", include_str!("../shaders/substrate.wgsl")),
+    ("deposit_directional", include_str!("../shaders/deposit_directional.wgsl")),
+    ("deposit_conformal", include_str!("../shaders/deposit_conformal.wgsl")),
+    ("deposit_planarize", include_str!("../shaders/deposit_planarize.wgsl")),
+    ("flood", include_str!("../shaders/flood.wgsl")),
+    ("pattern", include_str!("../shaders/pattern.wgsl")),
+    ("etch_anisotropic", include_str!("../shaders/etch_anisotropic.wgsl")),
+    ("etch_isotropic", include_str!("../shaders/etch_isotropic.wgsl")),
+    ("strip", include_str!("../shaders/strip.wgsl")),
+    ("stats", include_str!("../shaders/stats.wgsl")),
+];
+
+/// Render passes, self-contained.
+pub const RENDER: &[(&str, &str)] = &[
+    
+    
+    
+];
+
+/// Full source of a process shader (prelude + body).
+pub fn process(name: &str) -> String {
+    let body = PROCESS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no process shader named {name}"))
+        .1;
+    format!("{PROCESS_COMMON}\n{body}")
+}
+
+/// Source of a render shader.
+pub fn render(name: &str) -> &'static str {
+    RENDER
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no render shader named {name}"))
+        .1
+}
+
+/// Every complete shader source, for validation.
+pub fn all() -> Vec<(&'static str, String)> {
+    PROCESS
+        .iter()
+        .map(|(n, _)| (*n, process(n)))
+        .chain(RENDER.iter().map(|(n, s)| (*n, s.to_string())))
+        .collect()
+}

@@ -1,0 +1,268 @@
+//! CPU reference implementations of the process shaders, written for clarity on small
+//! grids. Where the shader uses a parallel algorithm (line-sweep flood, separable
+//! distance transform, chamfer relaxation) the reference uses the plain serial one
+//! (breadth-first search, brute-force distance, Dijkstra) so agreement means something.
+
+use std::collections::{BinaryHeap, VecDeque};
+use voxfab::scene::{DepositMode, EtchMode, Mask, Op, PlanarTop, Tone};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub dims: [u32; 3],
+    pub voxel_um: f64,
+    pub m: Vec<u8>,
+}
+
+impl Grid {
+    pub fn new(dims: [u32; 3], voxel_um: f64) -> Self {
+        let n = dims.iter().map(|&d| d as usize).product();
+        Self { dims, voxel_um, m: vec![0; n] }
+    }
+    pub fn idx(&self, x: i64, y: i64, z: i64) -> Option<usize> {
+        let [nx, ny, nz] = self.dims.map(i64::from);
+        (x >= 0 && y >= 0 && z >= 0 && x < nx && y < ny && z < nz)
+            .then(|| (x + nx * (y + ny * z)) as usize)
+    }
+    pub fn at(&self, x: i64, y: i64, z: i64) -> u8 {
+        self.idx(x, y, z).map_or(0, |i| self.m[i])
+    }
+    pub fn set(&mut self, x: i64, y: i64, z: i64, v: u8) {
+        let i = self.idx(x, y, z).expect("in grid");
+        self.m[i] = v;
+    }
+    pub fn coords(&self) -> impl Iterator<Item = (i64, i64, i64)> + use<> {
+        let [nx, ny, nz] = self.dims.map(i64::from);
+        (0..nz).flat_map(move |z| (0..ny).flat_map(move |y| (0..nx).map(move |x| (x, y, z))))
+    }
+    /// Plan-view mask at column centres.
+    pub fn mask(&self, mask: Option<&Mask>, invert: bool) -> Vec<bool> {
+        let [nx, ny, _] = self.dims;
+        let h = self.voxel_um;
+        let mut out = Vec::new();
+        for j in 0..ny {
+            for i in 0..nx {
+                let p = [(f64::from(i) + 0.5) * h, (f64::from(j) + 0.5) * h];
+                out.push(mask.is_none_or(|m| m.contains(p)) != invert);
+            }
+        }
+        out
+    }
+    fn top(&self, x: i64, y: i64) -> i64 {
+        (0..i64::from(self.dims[2])).rev().find(|&z| self.at(x, y, z) != 0).unwrap_or(-1)
+    }
+
+    /// Voxels connected (6-neighbour) to the top layer through `passable` materials.
+    pub fn reach(&self, passable: &dyn Fn(u8) -> bool) -> Vec<bool> {
+        let mut seen = vec![false; self.m.len()];
+        let mut q = VecDeque::new();
+        let [nx, ny, nz] = self.dims.map(i64::from);
+        for y in 0..ny {
+            for x in 0..nx {
+                let i = self.idx(x, y, nz - 1).unwrap();
+                if passable(self.m[i]) {
+                    seen[i] = true;
+                    q.push_back((x, y, nz - 1));
+                }
+            }
+        }
+        while let Some((x, y, z)) = q.pop_front() {
+            for (dx, dy, dz) in [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)] {
+                if let Some(j) = self.idx(x + dx, y + dy, z + dz) {
+                    if !seen[j] && passable(self.m[j]) {
+                        seen[j] = true;
+                        q.push_back((x + dx, y + dy, z + dz));
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    /// Applies one op as the GPU is meant to.
+    pub fn run(&mut self, op: &Op, masks: &[Mask]) {
+        let [nx, ny, nz] = self.dims.map(i64::from);
+        let col = |x: i64, y: i64| (x + nx * y) as usize;
+        match op {
+            Op::Substrate { material, z0, z1, mask } => {
+                let mk = self.mask(mask.map(|i| &masks[i]), false);
+                for (x, y, z) in self.coords() {
+                    if z >= i64::from(*z0) && z < i64::from(*z1) && mk[col(x, y)] {
+                        self.set(x, y, z, *material);
+                    }
+                }
+            }
+            Op::Deposit { material, mode, mask } => {
+                let mk = self.mask(mask.map(|i| &masks[i]), false);
+                match mode {
+                    DepositMode::Directional { thickness } => {
+                        for y in 0..ny {
+                            for x in 0..nx {
+                                if !mk[col(x, y)] {
+                                    continue;
+                                }
+                                let top = self.top(x, y);
+                                for z in top + 1..=(top + i64::from(*thickness)).min(nz - 1) {
+                                    self.set(x, y, z, *material);
+                                }
+                            }
+                        }
+                    }
+                    DepositMode::Conformal { thickness } => {
+                        let k = i64::from(*thickness);
+                        let reach = self.reach(&|m| m == 0);
+                        let before = self.clone();
+                        for (x, y, z) in self.coords() {
+                            let i = self.idx(x, y, z).unwrap();
+                            if !reach[i] || before.m[i] != 0 || !mk[col(x, y)] {
+                                continue;
+                            }
+                            // Brute force: nearest solid centre, the floor counting as solid.
+                            let mut best = if z + 1 <= k { (z + 1) * (z + 1) } else { i64::MAX };
+                            for dz in -k..=k {
+                                for dy in -k..=k {
+                                    for dx in -k..=k {
+                                        if before.idx(x + dx, y + dy, z + dz).is_some()
+                                            && before.at(x + dx, y + dy, z + dz) != 0
+                                        {
+                                            best = best.min(dx * dx + dy * dy + dz * dz);
+                                        }
+                                    }
+                                }
+                            }
+                            if best <= k * k {
+                                self.m[i] = *material;
+                            }
+                        }
+                    }
+                    DepositMode::Planarize { top } => {
+                        let z1 = match top {
+                            PlanarTop::Height(h) => i64::from(*h),
+                            PlanarTop::AboveHighest(t) => {
+                                let mut hi = 0;
+                                for y in 0..ny {
+                                    for x in 0..nx {
+                                        if mk[col(x, y)] {
+                                            hi = hi.max(self.top(x, y) + 1);
+                                        }
+                                    }
+                                }
+                                hi + i64::from(*t)
+                            }
+                        };
+                        let reach = self.reach(&|m| m == 0);
+                        for (x, y, z) in self.coords() {
+                            let i = self.idx(x, y, z).unwrap();
+                            if z < z1 && reach[i] && self.m[i] == 0 && mk[col(x, y)] {
+                                self.m[i] = *material;
+                            }
+                        }
+                    }
+                }
+            }
+            Op::Pattern { material, mask, tone } => {
+                let mk = self.mask(Some(&masks[*mask]), *tone == Tone::Negative);
+                for (x, y, z) in self.coords() {
+                    if self.at(x, y, z) == *material && mk[col(x, y)] {
+                        self.set(x, y, z, 0);
+                    }
+                }
+            }
+            Op::Etch { materials, mode, mask } => {
+                let mk = self.mask(mask.map(|i| &masks[i]), false);
+                let listed = |m: u8| materials.contains(&m);
+                match mode {
+                    EtchMode::Anisotropic { depth } => {
+                        for y in 0..ny {
+                            for x in 0..nx {
+                                if !mk[col(x, y)] {
+                                    continue;
+                                }
+                                let top = self.top(x, y);
+                                let bottom = depth.map_or(0, |d| (top - i64::from(d) + 1).max(0));
+                                let mut z = top;
+                                while z >= bottom {
+                                    let m = self.at(x, y, z);
+                                    if m != 0 {
+                                        if !listed(m) {
+                                            break;
+                                        }
+                                        self.set(x, y, z, 0);
+                                    }
+                                    z -= 1;
+                                }
+                            }
+                        }
+                    }
+                    EtchMode::Isotropic { distance } => {
+                        let d = self.etch_distance(&listed);
+                        for (x, y, z) in self.coords() {
+                            let i = self.idx(x, y, z).unwrap();
+                            if self.m[i] != 0 && listed(self.m[i]) && mk[col(x, y)] && d[i] <= *distance {
+                                self.m[i] = 0;
+                            }
+                        }
+                    }
+                    EtchMode::Strip => {
+                        let reach = self.reach(&|m| m == 0 || listed(m));
+                        for i in 0..self.m.len() {
+                            if self.m[i] != 0 && listed(self.m[i]) && reach[i] {
+                                self.m[i] = 0;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dijkstra over the 26-neighbour chamfer graph (weights 1, sqrt 2, sqrt 3) through
+    /// etchable material and voids, from the top-reachable voids at -0.5.
+    pub fn etch_distance(&self, listed: &dyn Fn(u8) -> bool) -> Vec<f64> {
+        #[derive(PartialEq)]
+        struct E(f64, usize);
+        impl Eq for E {}
+        impl PartialOrd for E {
+            fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(o))
+            }
+        }
+        impl Ord for E {
+            fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+                o.0.total_cmp(&self.0)
+            }
+        }
+        let reach = self.reach(&|m| m == 0);
+        let mut d = vec![f64::INFINITY; self.m.len()];
+        let mut heap = BinaryHeap::new();
+        for i in 0..self.m.len() {
+            if self.m[i] == 0 && reach[i] {
+                d[i] = -0.5;
+                heap.push(E(-0.5, i));
+            }
+        }
+        let [nx, ny, _] = self.dims.map(i64::from);
+        while let Some(E(di, i)) = heap.pop() {
+            if di > d[i] {
+                continue;
+            }
+            let (x, y, z) = (i as i64 % nx, (i as i64 / nx) % ny, i as i64 / (nx * ny));
+            for dz in -1..=1i64 {
+                for dy in -1..=1i64 {
+                    for dx in -1..=1i64 {
+                        let Some(j) = self.idx(x + dx, y + dy, z + dz) else { continue };
+                        let m = self.m[j];
+                        if m != 0 && !listed(m) {
+                            continue;
+                        }
+                        let nd = di + ((dx * dx + dy * dy + dz * dz) as f64).sqrt();
+                        if nd < d[j] {
+                            d[j] = nd;
+                            heap.push(E(nd, j));
+                        }
+                    }
+                }
+            }
+        }
+        d
+    }
+}

@@ -1,0 +1,40 @@
+//! Shared test helpers: one GPU context per test binary, small grids, a tiny PRNG.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+pub mod cpu_ref;
+
+use std::sync::OnceLock;
+use voxfab::gpu::GpuContext;
+use voxfab::scene::GridSpec;
+
+/// The test adapter: a real GPU if present, else lavapipe. Fails loudly when none.
+pub fn gpu() -> &'static GpuContext {
+    static GPU: OnceLock<GpuContext> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let g = GpuContext::new().unwrap_or_else(|e| panic!("tests need a GPU adapter: {e}"));
+        eprintln!("test adapter: {g}");
+        g
+    })
+}
+
+pub fn spec(nx: u32, ny: u32, nz: u32, voxel_um: f64) -> GridSpec {
+    GridSpec {
+        dims: [nx, ny, nz],
+        voxel_um,
+    }
+}
+
+/// xorshift64*: deterministic structure for randomized comparisons.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u32) -> u32 {
+        (self.next() % u64::from(n)) as u32
+    }
+}

@@ -1,0 +1,25 @@
+//! Every WGSL source parses and validates with naga; needs no GPU.
+
+#[test]
+fn all_shaders_validate() {
+    let all = voxfab::shaders::all();
+    assert!(all.len() >= 11, "expected every shader, got {}", all.len());
+    let mut failures = Vec::new();
+    for (name, src) in all {
+        let module = match naga::front::wgsl::parse_str(&src) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(format!("{name}: {}", e.emit_to_string(&src)));
+                continue;
+            }
+        };
+        let mut v = naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        );
+        if let Err(e) = v.validate(&module) {
+            failures.push(format!("{name}: {}", e.emit_to_string(&src)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
