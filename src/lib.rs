@@ -4,9 +4,13 @@
 //! [`grid`] (material id per voxel) → [`render`] (raymarched view + section) →
 //! [`output`] (PNG frames, metrics.json, result.vti).
 
+pub mod bench;
 pub mod gpu;
-pub mod materials;
-pub mod scene;
 pub mod grid;
+pub mod materials;
+pub mod output;
 pub mod process;
+pub mod render;
+pub mod run;
+pub mod scene;
 pub mod shaders;

@@ -1,1 +1,190 @@
-fn main() {}
+//! The `voxfab` command line: headless runs, scene checks, adapter info, benchmarks.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use voxfab::gpu::GpuContext;
+use voxfab::run::{RunOptions, run_scene};
+use voxfab::scene::{Scene, SceneError};
+
+#[derive(Parser)]
+#[command(
+    name = "voxfab",
+    version,
+    about = "GPU voxel simulator and visualiser for wafer-level chip-scale packaging"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// A scene file and overrides; shared by every command that reads a scene.
+#[derive(Args)]
+struct SceneArgs {
+    /// Scene file (TOML).
+    scene: PathBuf,
+    /// Override a scene value, e.g. `--set grid.voxel=1.0` or `--set step.strip.mode=isotropic`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scene headless: frames, metrics.json and result.vti in DIR.
+    Run {
+        #[command(flatten)]
+        scene: SceneArgs,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Frame size, WIDTHxHEIGHT pixels.
+        #[arg(long, default_value = "1600x900", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Skip the PNG frames.
+        #[arg(long)]
+        no_frames: bool,
+    },
+    /// Parse and validate a scene without a GPU.
+    Check {
+        #[command(flatten)]
+        scene: SceneArgs,
+    },
+    /// Print the GPU adapter voxfab would use and its limits.
+    Info,
+    /// Time each process op on an N³ grid.
+    Bench {
+        /// Grid edge in voxels.
+        #[arg(long, default_value_t = 256)]
+        size: u32,
+    },
+}
+
+fn parse_size(s: &str) -> Result<[u32; 2], String> {
+    let (w, h) = s.split_once('x').ok_or("expected WIDTHxHEIGHT")?;
+    let w: u32 = w.parse().map_err(|_| "bad width")?;
+    let h: u32 = h.parse().map_err(|_| "bad height")?;
+    if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
+        return Err("width and height must be 64..8192".into());
+    }
+    Ok([w, h])
+}
+
+fn load(args: &SceneArgs) -> Result<Scene, SceneError> {
+    Scene::load(&args.scene, &args.set)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { scene } => match load(&scene) {
+            Ok(s) => {
+                let [nx, ny, nz] = s.grid.dims;
+                println!(
+                    "{}: ok: {} steps, grid {nx}x{ny}x{nz} voxels of {} µm, {} masks",
+                    s.file,
+                    s.steps.len(),
+                    s.grid.voxel_um,
+                    s.masks.len()
+                );
+                Ok(())
+            }
+            Err(e) => return scene_error(&e),
+        },
+        Command::Run {
+            scene,
+            out,
+            size,
+            no_frames,
+        } => {
+            let s = match load(&scene) {
+                Ok(s) => s,
+                Err(e) => return scene_error(&e),
+            };
+            run(&s, out, size, !no_frames)
+        }
+        Command::Info => info(),
+        Command::Bench { size } => bench(size),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn scene_error(e: &SceneError) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(2)
+}
+
+fn run(scene: &Scene, out: PathBuf, size: [u32; 2], frames: bool) -> anyhow::Result<()> {
+    let gpu = GpuContext::new()?;
+    eprintln!("adapter: {gpu}");
+    let opts = RunOptions {
+        frame_size: size,
+        frames,
+        progress: true,
+        ..RunOptions::new(&out)
+    };
+    let r = run_scene(&gpu, scene, &opts).with_context(|| format!("running {}", scene.file))?;
+    for s in &r.metrics.steps {
+        eprintln!(
+            "{:>3} {:<28} {:<22} {:>10} voxels changed {:>9.1} ms",
+            s.index, s.name, s.op, s.voxels_changed, s.ms
+        );
+    }
+    eprintln!(
+        "wrote {} frames, metrics.json and result.vti to {} ({:.0} ms)",
+        r.frames.len(),
+        out.display(),
+        r.metrics.total_ms
+    );
+    Ok(())
+}
+
+fn info() -> anyhow::Result<()> {
+    let gpu = GpuContext::new()?;
+    let l = &gpu.limits;
+    println!("adapter:      {}", gpu.info.name);
+    println!("backend:      {:?}", gpu.info.backend);
+    println!("device type:  {:?}", gpu.info.device_type);
+    println!("driver:       {} {}", gpu.info.driver, gpu.info.driver_info);
+    println!("max buffer:   {} MiB", l.max_buffer_size >> 20);
+    println!(
+        "max storage binding: {} MiB",
+        l.max_storage_buffer_binding_size >> 20
+    );
+    println!(
+        "max workgroups/dim:  {}",
+        l.max_compute_workgroups_per_dimension
+    );
+    println!(
+        "max invocations/workgroup: {}",
+        l.max_compute_invocations_per_workgroup
+    );
+    println!(
+        "largest grid: {} voxels (4 bytes each per field)",
+        gpu.max_binding_bytes() / voxfab::grid::BYTES_PER_VOXEL
+    );
+    Ok(())
+}
+
+fn bench(n: u32) -> anyhow::Result<()> {
+    let gpu = GpuContext::new()?;
+    println!("adapter: {gpu}");
+    println!("grid: {n}^3 = {} voxels", u64::from(n).pow(3));
+    println!(
+        "{:<22} {:>10} {:>14} {:>10}",
+        "op", "ms", "Mvoxel/s", "iters"
+    );
+    for r in voxfab::bench::process_ops(&gpu, n)? {
+        println!(
+            "{:<22} {:>10.1} {:>14.1} {:>10}",
+            r.op, r.ms, r.mvox_per_s, r.iterations
+        );
+    }
+    Ok(())
+}

@@ -24,28 +24,188 @@ pub const VOID: u8 = 0;
 
 /// (name, description, E, nu, CTE, colour, conductor), from shared/materials.md.
 const BUILTIN: &[(&str, &str, f64, f64, f64, u32, bool)] = &[
-    ("si", "silicon die / wafer", 130.0, 0.28, 2.6, 0x6b7a8f, false),
-    ("sio2", "silicon dioxide film", 70.0, 0.17, 0.5, 0xb8e0f0, false),
-    ("si3n4", "silicon nitride film", 222.0, 0.28, 2.3, 0x7fbf9f, false),
+    (
+        "si",
+        "silicon die / wafer",
+        130.0,
+        0.28,
+        2.6,
+        0x6b7a8f,
+        false,
+    ),
+    (
+        "sio2",
+        "silicon dioxide film",
+        70.0,
+        0.17,
+        0.5,
+        0xb8e0f0,
+        false,
+    ),
+    (
+        "si3n4",
+        "silicon nitride film",
+        222.0,
+        0.28,
+        2.3,
+        0x7fbf9f,
+        false,
+    ),
     ("al", "aluminium pad", 70.0, 0.33, 23.0, 0xd9d9e6, true),
-    ("cu", "copper (RDL, via plug, plated bar)", 117.0, 0.34, 17.0, 0xd9822b, true),
-    ("ti", "titanium (seed / adhesion)", 110.0, 0.32, 8.6, 0x9a8fa6, true),
-    ("polyimide", "repassivation / insulating layer", 3.3, 0.34, 35.0, 0xc9a227, false),
+    (
+        "cu",
+        "copper (RDL, via plug, plated bar)",
+        117.0,
+        0.34,
+        17.0,
+        0xd9822b,
+        true,
+    ),
+    (
+        "ti",
+        "titanium (seed / adhesion)",
+        110.0,
+        0.32,
+        8.6,
+        0x9a8fa6,
+        true,
+    ),
+    (
+        "polyimide",
+        "repassivation / insulating layer",
+        3.3,
+        0.34,
+        35.0,
+        0xc9a227,
+        false,
+    ),
     ("bcb", "benzocyclobutene", 2.9, 0.34, 42.0, 0x5fa8a0, false),
-    ("sac305", "Sn-3.0Ag-0.5Cu solder", 50.0, 0.36, 22.0, 0xa7acb3, true),
-    ("snpb", "Sn63Pb37 eutectic solder", 30.0, 0.40, 24.0, 0x8d9299, true),
-    ("underfill", "capillary flip-chip underfill", 8.0, 0.33, 30.0, 0x3d6e99, false),
-    ("emc", "epoxy molding compound / encapsulant", 20.0, 0.30, 12.0, 0x2e2e33, false),
-    ("fr4", "FR-4 circuit board (in-plane)", 22.0, 0.28, 16.0, 0x3f7f3a, false),
-    ("glass", "borosilicate glass", 64.0, 0.20, 3.25, 0x9fd3d6, false),
-    ("soda_lime", "soda-lime glass (ITO glass plate)", 70.0, 0.23, 9.0, 0x8cc7b9, false),
-    ("ito", "indium tin oxide film", 116.0, 0.35, 7.0, 0x6ad1e3, true),
-    ("su8", "negative photoresist (SU-8)", 3.2, 0.22, 52.0, 0x9c5fb5, false),
-    ("pr_pos", "positive photoresist / dry film (novolac)", 4.0, 0.30, 50.0, 0xd65f8a, false),
-    ("acf", "anisotropic conductive film", 3.0, 0.35, 60.0, 0xb5a06b, true),
-    ("adhesive", "thermally cured epoxy adhesive", 3.0, 0.35, 55.0, 0xc7b48f, false),
-    ("elastomer", "compliant/elastic layer (silicone-like)", 0.1, 0.45, 150.0, 0xe05a4f, false),
-    ("gold", "gold (wire bond, bump)", 78.0, 0.44, 14.2, 0xf2c230, true),
+    (
+        "sac305",
+        "Sn-3.0Ag-0.5Cu solder",
+        50.0,
+        0.36,
+        22.0,
+        0xa7acb3,
+        true,
+    ),
+    (
+        "snpb",
+        "Sn63Pb37 eutectic solder",
+        30.0,
+        0.40,
+        24.0,
+        0x8d9299,
+        true,
+    ),
+    (
+        "underfill",
+        "capillary flip-chip underfill",
+        8.0,
+        0.33,
+        30.0,
+        0x3d6e99,
+        false,
+    ),
+    (
+        "emc",
+        "epoxy molding compound / encapsulant",
+        20.0,
+        0.30,
+        12.0,
+        0x2e2e33,
+        false,
+    ),
+    (
+        "fr4",
+        "FR-4 circuit board (in-plane)",
+        22.0,
+        0.28,
+        16.0,
+        0x3f7f3a,
+        false,
+    ),
+    (
+        "glass",
+        "borosilicate glass",
+        64.0,
+        0.20,
+        3.25,
+        0x9fd3d6,
+        false,
+    ),
+    (
+        "soda_lime",
+        "soda-lime glass (ITO glass plate)",
+        70.0,
+        0.23,
+        9.0,
+        0x8cc7b9,
+        false,
+    ),
+    (
+        "ito",
+        "indium tin oxide film",
+        116.0,
+        0.35,
+        7.0,
+        0x6ad1e3,
+        true,
+    ),
+    (
+        "su8",
+        "negative photoresist (SU-8)",
+        3.2,
+        0.22,
+        52.0,
+        0x9c5fb5,
+        false,
+    ),
+    (
+        "pr_pos",
+        "positive photoresist / dry film (novolac)",
+        4.0,
+        0.30,
+        50.0,
+        0xd65f8a,
+        false,
+    ),
+    (
+        "acf",
+        "anisotropic conductive film",
+        3.0,
+        0.35,
+        60.0,
+        0xb5a06b,
+        true,
+    ),
+    (
+        "adhesive",
+        "thermally cured epoxy adhesive",
+        3.0,
+        0.35,
+        55.0,
+        0xc7b48f,
+        false,
+    ),
+    (
+        "elastomer",
+        "compliant/elastic layer (silicone-like)",
+        0.1,
+        0.45,
+        150.0,
+        0xe05a4f,
+        false,
+    ),
+    (
+        "gold",
+        "gold (wire bond, bump)",
+        78.0,
+        0.44,
+        14.2,
+        0xf2c230,
+        true,
+    ),
 ];
 
 /// The materials of one scene, indexed by id (0 = void).
@@ -71,15 +231,19 @@ impl MaterialTable {
             color: [18, 20, 26],
             conductor: false,
         }];
-        materials.extend(BUILTIN.iter().map(|&(name, desc, e, nu, cte, rgb, conductor)| Material {
-            name: name.into(),
-            description: desc.into(),
-            e_gpa: e,
-            nu,
-            cte_ppm: cte,
-            color: [(rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8],
-            conductor,
-        }));
+        materials.extend(
+            BUILTIN
+                .iter()
+                .map(|&(name, desc, e, nu, cte, rgb, conductor)| Material {
+                    name: name.into(),
+                    description: desc.into(),
+                    e_gpa: e,
+                    nu,
+                    cte_ppm: cte,
+                    color: [(rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8],
+                    conductor,
+                }),
+        );
         Self { materials }
     }
 
@@ -107,7 +271,11 @@ impl MaterialTable {
     }
 
     pub fn names(&self) -> Vec<&str> {
-        self.materials.iter().skip(1).map(|m| m.name.as_str()).collect()
+        self.materials
+            .iter()
+            .skip(1)
+            .map(|m| m.name.as_str())
+            .collect()
     }
 
     /// Adds a material or replaces the one of the same name; returns its id.

@@ -7,22 +7,39 @@ pub const PROCESS_COMMON: &str = include_str!("../shaders/process_common.wgsl");
 pub const PROCESS: &[(&str, &str)] = &[
     ("mask", include_str!("../shaders/mask.wgsl")),
     ("substrate", include_str!("../shaders/substrate.wgsl")),
-    ("deposit_directional", include_str!("../shaders/deposit_directional.wgsl")),
-    ("deposit_conformal", include_str!("../shaders/deposit_conformal.wgsl")),
-    ("deposit_planarize", include_str!("../shaders/deposit_planarize.wgsl")),
+    (
+        "deposit_directional",
+        include_str!("../shaders/deposit_directional.wgsl"),
+    ),
+    (
+        "deposit_conformal",
+        include_str!("../shaders/deposit_conformal.wgsl"),
+    ),
+    (
+        "deposit_planarize",
+        include_str!("../shaders/deposit_planarize.wgsl"),
+    ),
     ("flood", include_str!("../shaders/flood.wgsl")),
     ("pattern", include_str!("../shaders/pattern.wgsl")),
-    ("etch_anisotropic", include_str!("../shaders/etch_anisotropic.wgsl")),
-    ("etch_isotropic", include_str!("../shaders/etch_isotropic.wgsl")),
+    (
+        "etch_anisotropic",
+        include_str!("../shaders/etch_anisotropic.wgsl"),
+    ),
+    (
+        "etch_isotropic",
+        include_str!("../shaders/etch_isotropic.wgsl"),
+    ),
     ("strip", include_str!("../shaders/strip.wgsl")),
     ("stats", include_str!("../shaders/stats.wgsl")),
 ];
 
-/// Render passes, self-contained.
+pub const RENDER_COMMON: &str = include_str!("../shaders/render_common.wgsl");
+
+/// Render passes (without the prelude `render_common.wgsl`).
 pub const RENDER: &[(&str, &str)] = &[
-    
-    
-    
+    ("raymarch", include_str!("../shaders/raymarch.wgsl")),
+    ("section", include_str!("../shaders/section.wgsl")),
+    ("overlay", include_str!("../shaders/overlay.wgsl")),
 ];
 
 /// Full source of a process shader (prelude + body).
@@ -35,13 +52,14 @@ pub fn process(name: &str) -> String {
     format!("{PROCESS_COMMON}\n{body}")
 }
 
-/// Source of a render shader.
-pub fn render(name: &str) -> &'static str {
-    RENDER
+/// Full source of a render shader (prelude + body).
+pub fn render(name: &str) -> String {
+    let body = RENDER
         .iter()
         .find(|(n, _)| *n == name)
         .unwrap_or_else(|| panic!("no render shader named {name}"))
-        .1
+        .1;
+    format!("{RENDER_COMMON}\n{body}")
 }
 
 /// Every complete shader source, for validation.
@@ -49,6 +67,6 @@ pub fn all() -> Vec<(&'static str, String)> {
     PROCESS
         .iter()
         .map(|(n, _)| (*n, process(n)))
-        .chain(RENDER.iter().map(|(n, s)| (*n, s.to_string())))
+        .chain(RENDER.iter().map(|(n, _)| (*n, render(n))))
         .collect()
 }

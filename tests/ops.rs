@@ -26,7 +26,11 @@ fn random_grid(seed: u64, dims: [u32; 3]) -> Grid {
         }
     }
     for _ in 0..10 {
-        let (w, d, h) = (2 + r.below(8) as i64, 2 + r.below(8) as i64, 1 + r.below(4) as i64);
+        let (w, d, h) = (
+            2 + r.below(8) as i64,
+            2 + r.below(8) as i64,
+            1 + r.below(4) as i64,
+        );
         let (x0, y0) = (r.below(nx as u32) as i64, r.below(ny as u32) as i64);
         let z0 = 3 + r.below((nz - 6) as u32) as i64;
         let m = [OX, NIT, AL, CU][r.below(4) as usize];
@@ -46,15 +50,24 @@ fn masks() -> Vec<Mask> {
         Mask {
             name: "mixed".into(),
             shapes: vec![
-                Shape::Rect { min: [2.0, 3.0], max: [9.0, 12.0] },
-                Shape::Circle { center: [15.3, 8.7], radius: 4.2 },
+                Shape::Rect {
+                    min: [2.0, 3.0],
+                    max: [9.0, 12.0],
+                },
+                Shape::Circle {
+                    center: [15.3, 8.7],
+                    radius: 4.2,
+                },
                 Shape::Polygon(vec![[3.0, 14.0], [11.0, 15.5], [6.0, 17.5]]),
             ],
             invert: false,
         },
         Mask {
             name: "holes".into(),
-            shapes: vec![Shape::Circle { center: [10.2, 9.1], radius: 5.6 }],
+            shapes: vec![Shape::Circle {
+                center: [10.2, 9.1],
+                radius: 5.6,
+            }],
             invert: true,
         },
     ]
@@ -87,7 +100,10 @@ fn assert_same(got: &[u8], want: &Grid, what: &str) {
         .map(|(c, (a, b))| (c, *a, *b))
         .take(10)
         .collect();
-    assert!(diff.is_empty(), "{what}: GPU != CPU at (x,y,z, gpu, cpu) {diff:?}");
+    assert!(
+        diff.is_empty(),
+        "{what}: GPU != CPU at (x,y,z, gpu, cpu) {diff:?}"
+    );
 }
 
 const DIMS: [u32; 3] = [21, 19, 15];
@@ -103,10 +119,18 @@ fn mask_raster_matches_point_in_shape() {
             p.rasterize(Some(&m), invert);
             let got = p.read_mask();
             let want = g.mask(Some(&m), invert);
-            let bad = got.iter().zip(&want).filter(|(a, b)| (**a != 0) != **b).count();
+            let bad = got
+                .iter()
+                .zip(&want)
+                .filter(|(a, b)| (**a != 0) != **b)
+                .count();
             assert_eq!(bad, 0, "mask {} invert {invert}", m.name);
             let inside = want.iter().filter(|&&b| b).count();
-            assert!(inside > 0 && inside < want.len(), "mask {} is trivial", m.name);
+            assert!(
+                inside > 0 && inside < want.len(),
+                "mask {} is trivial",
+                m.name
+            );
         }
     }
 }
@@ -115,7 +139,12 @@ fn mask_raster_matches_point_in_shape() {
 fn substrate_matches_cpu() {
     let start = Grid::new(DIMS, 1.0);
     for mask in [None, Some(0)] {
-        let op = Op::Substrate { material: SI, z0: 2, z1: 7, mask };
+        let op = Op::Substrate {
+            material: SI,
+            z0: 2,
+            z1: 7,
+            mask,
+        };
         let (got, want, changed) = both(&start, &op, &masks());
         assert_same(&got, &want, "substrate");
         assert!(changed > 0);
@@ -127,7 +156,11 @@ fn directional_deposit_matches_cpu() {
     for seed in 1..4 {
         let start = random_grid(seed, DIMS);
         for (mask, t) in [(None, 2), (Some(0), 3), (Some(1), 1)] {
-            let op = Op::Deposit { material: CU, mode: DepositMode::Directional { thickness: t }, mask };
+            let op = Op::Deposit {
+                material: CU,
+                mode: DepositMode::Directional { thickness: t },
+                mask,
+            };
             let (got, want, changed) = both(&start, &op, &masks());
             assert_same(&got, &want, &format!("directional seed {seed} t {t}"));
             assert!(changed > 0);
@@ -140,7 +173,11 @@ fn conformal_deposit_matches_cpu() {
     for seed in 1..4 {
         let start = random_grid(seed, DIMS);
         for t in [1, 2, 3] {
-            let op = Op::Deposit { material: CU, mode: DepositMode::Conformal { thickness: t }, mask: None };
+            let op = Op::Deposit {
+                material: CU,
+                mode: DepositMode::Conformal { thickness: t },
+                mask: None,
+            };
             let (got, want, changed) = both(&start, &op, &masks());
             assert_same(&got, &want, &format!("conformal seed {seed} t {t}"));
             assert!(changed > 0);
@@ -152,8 +189,15 @@ fn conformal_deposit_matches_cpu() {
 fn planarize_matches_cpu() {
     for seed in 1..3 {
         let start = random_grid(seed, DIMS);
-        for (top, mask) in [(PlanarTop::AboveHighest(1), None), (PlanarTop::Height(8), Some(0))] {
-            let op = Op::Deposit { material: OX, mode: DepositMode::Planarize { top }, mask };
+        for (top, mask) in [
+            (PlanarTop::AboveHighest(1), None),
+            (PlanarTop::Height(8), Some(0)),
+        ] {
+            let op = Op::Deposit {
+                material: OX,
+                mode: DepositMode::Planarize { top },
+                mask,
+            };
             let (got, want, changed) = both(&start, &op, &masks());
             assert_same(&got, &want, &format!("planarize seed {seed} {top:?}"));
             assert!(changed > 0);
@@ -165,11 +209,26 @@ fn planarize_matches_cpu() {
 fn pattern_matches_cpu() {
     let mut start = Grid::new(DIMS, 1.0);
     for (x, y, z) in start.coords() {
-        start.set(x, y, z, if z < 4 { SI } else if z < 7 { NIT } else { 0 });
+        start.set(
+            x,
+            y,
+            z,
+            if z < 4 {
+                SI
+            } else if z < 7 {
+                NIT
+            } else {
+                0
+            },
+        );
     }
     for tone in [Tone::Positive, Tone::Negative] {
         for mask in [0, 1] {
-            let op = Op::Pattern { material: NIT, mask, tone };
+            let op = Op::Pattern {
+                material: NIT,
+                mask,
+                tone,
+            };
             let (got, want, changed) = both(&start, &op, &masks());
             assert_same(&got, &want, &format!("pattern {tone:?} mask {mask}"));
             assert!(changed > 0);
@@ -182,9 +241,17 @@ fn anisotropic_etch_matches_cpu() {
     for seed in 1..4 {
         let start = random_grid(seed, DIMS);
         for (depth, mask) in [(None, None), (Some(2), Some(0)), (Some(5), Some(1))] {
-            let op = Op::Etch { materials: vec![OX, AL], mode: EtchMode::Anisotropic { depth }, mask };
+            let op = Op::Etch {
+                materials: vec![OX, AL],
+                mode: EtchMode::Anisotropic { depth },
+                mask,
+            };
             let (got, want, _) = both(&start, &op, &masks());
-            assert_same(&got, &want, &format!("anisotropic seed {seed} depth {depth:?}"));
+            assert_same(
+                &got,
+                &want,
+                &format!("anisotropic seed {seed} depth {depth:?}"),
+            );
         }
     }
 }
@@ -195,7 +262,11 @@ fn isotropic_etch_matches_cpu() {
         let start = random_grid(seed, DIMS);
         // Distances off the chamfer lattice's exact sums, so no voxel sits on the threshold.
         for distance in [1.3, 2.7, 4.1] {
-            let op = Op::Etch { materials: vec![OX, NIT, SI], mode: EtchMode::Isotropic { distance }, mask: None };
+            let op = Op::Etch {
+                materials: vec![OX, NIT, SI],
+                mode: EtchMode::Isotropic { distance },
+                mask: None,
+            };
             let (got, want, changed) = both(&start, &op, &masks());
             assert_same(&got, &want, &format!("isotropic seed {seed} d {distance}"));
             assert!(changed > 0);
@@ -214,7 +285,11 @@ fn strip_matches_cpu_and_spares_enclosed_pockets() {
                 start.set(x, y, z, if inner { OX } else { NIT });
             }
         }
-        let op = Op::Etch { materials: vec![OX], mode: EtchMode::Strip, mask: None };
+        let op = Op::Etch {
+            materials: vec![OX],
+            mode: EtchMode::Strip,
+            mask: None,
+        };
         let (got, want, _) = both(&start, &op, &masks());
         assert_same(&got, &want, &format!("strip seed {seed}"));
         let pocket = want.coords().zip(&got).filter(|((x, y, z), m)| {
@@ -253,7 +328,11 @@ fn conformal_film_is_as_thick_on_sidewalls_as_on_top() {
             g.set(x, y, z, NIT);
         }
     }
-    let op = Op::Deposit { material: CU, mode: DepositMode::Conformal { thickness: 4 }, mask: None };
+    let op = Op::Deposit {
+        material: CU,
+        mode: DepositMode::Conformal { thickness: 4 },
+        mask: None,
+    };
     let (got, want, _) = both(&g, &op, &[]);
     assert_same(&got, &want, "conformal block");
     let top = run_length(&got, dims, [20, 20, 12], [0, 0, 1], CU);
@@ -281,12 +360,28 @@ fn isotropic_undercut_equals_etch_distance() {
         }
     }
     let d = 7.2;
-    let op = Op::Etch { materials: vec![OX], mode: EtchMode::Isotropic { distance: d }, mask: None };
+    let op = Op::Etch {
+        materials: vec![OX],
+        mode: EtchMode::Isotropic { distance: d },
+        mask: None,
+    };
     let (got, want, _) = both(&g, &op, &[]);
     assert_same(&got, &want, "undercut");
     // Just under the mask (z = 15), count removed oxide beyond the opening edge x = 21.
-    let removed_left = (0..21).rev().take_while(|&x| got[(x + 48 * (4 + 8 * 15)) as usize] == 0).count();
-    let depth = (4..16).rev().take_while(|&z| got[(24 + 48 * (4 + 8 * z)) as usize] == 0).count();
-    assert!((removed_left as f64 - d).abs() <= 1.0, "undercut {removed_left} vs {d}");
-    assert!((depth as f64 - d).abs() <= 1.0, "vertical etch {depth} vs {d}");
+    let removed_left = (0..21)
+        .rev()
+        .take_while(|&x| got[(x + 48 * (4 + 8 * 15)) as usize] == 0)
+        .count();
+    let depth = (4..16)
+        .rev()
+        .take_while(|&z| got[(24 + 48 * (4 + 8 * z)) as usize] == 0)
+        .count();
+    assert!(
+        (removed_left as f64 - d).abs() <= 1.0,
+        "undercut {removed_left} vs {d}"
+    );
+    assert!(
+        (depth as f64 - d).abs() <= 1.0,
+        "vertical etch {depth} vs {d}"
+    );
 }

@@ -95,7 +95,9 @@ impl GpuContext {
 
     /// Largest storage buffer one binding may see, in bytes.
     pub fn max_binding_bytes(&self) -> u64 {
-        u64::from(self.limits.max_storage_buffer_binding_size).min(self.limits.max_buffer_size)
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
     }
 
     /// Blocks until all submitted work is done.

@@ -42,7 +42,8 @@ pub fn read_texture_rgba8(gpu: &GpuContext, texture: &wgpu::Texture) -> (u32, u3
     let (w, h) = (texture.width(), texture.height());
     // Texture copies need rows padded to 256 bytes.
     let unpadded = w * 4;
-    let padded = unpadded.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let padded =
+        unpadded.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
     let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("readback::texture_staging"),
         size: u64::from(padded) * u64::from(h),

@@ -10,10 +10,7 @@ const RELAX_PER_SUBMIT: usize = 4;
 
 impl Processor<'_> {
     pub(super) fn etch(&self, set: MaterialSet, mode: &EtchMode) -> u32 {
-        let base = StepParams {
-            set,
-            ..self.base()
-        };
+        let base = StepParams { set, ..self.base() };
         match *mode {
             EtchMode::Anisotropic { depth } => {
                 let mut b = self.batch();

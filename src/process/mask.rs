@@ -21,7 +21,12 @@ pub fn encode(shapes: &[Shape]) -> Vec<[f32; 4]> {
                 out.push([2.0, v.len() as f32, 0.0, 0.0]);
                 for pair in v.chunks(2) {
                     let b = pair.get(1).unwrap_or(&pair[0]);
-                    out.push([pair[0][0] as f32, pair[0][1] as f32, b[0] as f32, b[1] as f32]);
+                    out.push([
+                        pair[0][0] as f32,
+                        pair[0][1] as f32,
+                        b[0] as f32,
+                        b[1] as f32,
+                    ]);
                 }
             }
         }
@@ -40,7 +45,13 @@ impl Processor<'_> {
         };
         if shapes.len() as u64 * 16 > self.shapes.size() {
             self.shapes = Self::shapes_buffer(self.gpu, (shapes.len() as u64).next_power_of_two());
-            self.bind = Self::bind_group(self.gpu, &self.layout, &self.grid, &self.params, &self.shapes);
+            self.bind = Self::bind_group(
+                self.gpu,
+                &self.layout,
+                &self.grid,
+                &self.params,
+                &self.shapes,
+            );
         }
         if !shapes.is_empty() {
             self.gpu
@@ -51,7 +62,11 @@ impl Processor<'_> {
         let mut b = self.batch();
         let p = StepParams {
             shape_count: count,
-            flags: if mask_invert != invert { FLAG_INVERT } else { 0 },
+            flags: if mask_invert != invert {
+                FLAG_INVERT
+            } else {
+                0
+            },
             ..self.base()
         };
         b.dispatch(&self.pipes.mask, p, self.col_groups());

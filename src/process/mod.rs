@@ -13,7 +13,7 @@ use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::{GridSpec, Mask, Op, Tone};
 use crate::shaders;
-use params::{COUNTERS, C_DIFF, MaterialSet, PARAM_STRIDE, StepParams};
+use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams};
 use std::time::Instant;
 
 /// Dispatches one batch may hold before it must be submitted.
@@ -75,10 +75,12 @@ impl Batch<'_, '_> {
         assert!((self.slots.len() as u64) < PARAM_SLOTS, "batch too long");
         let offset = (self.slots.len() as u64 * PARAM_STRIDE) as u32;
         self.slots.push(params);
-        let mut pass = self.encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("Processor::pass"),
-            timestamp_writes: None,
-        });
+        let mut pass = self
+            .encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("Processor::pass"),
+                timestamp_writes: None,
+            });
         pass.set_pipeline(pipe);
         pass.set_bind_group(0, &self.p.bind, &[offset]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
@@ -310,8 +312,13 @@ impl<'g> Processor<'g> {
         {
             let mut b = self.batch();
             let voxel_bytes = self.grid.spec.voxels() * 4;
-            b.encoder()
-                .copy_buffer_to_buffer(&self.grid.material, 0, &self.grid.prev, 0, voxel_bytes);
+            b.encoder().copy_buffer_to_buffer(
+                &self.grid.material,
+                0,
+                &self.grid.prev,
+                0,
+                voxel_bytes,
+            );
             b.submit();
         }
         let mask_of = |m: Option<usize>| m.map(|i| &masks[i]);

@@ -42,15 +42,14 @@ impl Shape {
                 [center[0] - radius, center[1] - radius],
                 [center[0] + radius, center[1] + radius],
             ),
-            Shape::Polygon(p) => p.iter().fold(
-                ([f64::MAX; 2], [f64::MIN; 2]),
-                |(lo, hi), v| {
+            Shape::Polygon(p) => p
+                .iter()
+                .fold(([f64::MAX; 2], [f64::MIN; 2]), |(lo, hi), v| {
                     (
                         [lo[0].min(v[0]), lo[1].min(v[1])],
                         [hi[0].max(v[0]), hi[1].max(v[1])],
                     )
-                },
-            ),
+                }),
         }
     }
 

@@ -75,14 +75,16 @@ fn set_path<'a>(
             let sel = rest[0];
             let idx = match sel.parse::<usize>() {
                 Ok(i) if i < items.len() => i,
-                Ok(i) => return Err(format!("`{head}` has {} entries, no index {i}", items.len())),
+                Ok(i) => {
+                    return Err(format!(
+                        "`{head}` has {} entries, no index {i}",
+                        items.len()
+                    ));
+                }
                 Err(_) => items
                     .iter()
                     .position(|it| {
-                        it.get_ref()
-                            .get("name")
-                            .and_then(|n| n.get_ref().as_str())
-                            == Some(sel)
+                        it.get_ref().get("name").and_then(|n| n.get_ref().as_str()) == Some(sel)
                     })
                     .ok_or_else(|| format!("no `{head}` entry named `{sel}`"))?,
             };

@@ -70,9 +70,9 @@ struct RawArray {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMask {
-    rect: Option<[f64; 4]>,
-    circle: Option<[f64; 3]>,
-    polygon: Option<Vec<[f64; 2]>>,
+    rect: Option<Spanned<[f64; 4]>>,
+    circle: Option<Spanned<[f64; 3]>>,
+    polygon: Option<Spanned<Vec<[f64; 2]>>>,
     array: Option<RawArray>,
     #[serde(default)]
     shapes: Vec<Spanned<RawShape>>,
@@ -208,7 +208,10 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
     // Steps are typed per op below; the rest in one go.
     let root_span = root.span();
     let steps_raw = root.get_mut().remove("step");
-    let raw: RawScene = cx.typed(Spanned::new(root_span.clone(), DeValue::Table(root.into_inner())))?;
+    let raw: RawScene = cx.typed(Spanned::new(
+        root_span.clone(),
+        DeValue::Table(root.into_inner()),
+    ))?;
 
     let grid = grid(&cx, &raw.grid)?;
     let materials = materials(&cx, &raw.materials)?;
@@ -217,7 +220,12 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
 
     let mut steps = Vec::new();
     match steps_raw {
-        None => return Err(cx.err(root_span.start..root_span.start, "the scene has no [[step]]")),
+        None => {
+            return Err(cx.err(
+                root_span.start..root_span.start,
+                "the scene has no [[step]]",
+            ));
+        }
         Some(v) => {
             let span = v.span();
             let DeValue::Array(items) = v.into_inner() else {
@@ -228,7 +236,10 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
                 if let Some(prev) = steps.iter().find(|p: &&Step| p.name == s.name) {
                     return Err(cx.loc.at(
                         Some(line_start(src, s.line)),
-                        format!("step name `{}` is already used on line {}", s.name, prev.line),
+                        format!(
+                            "step name `{}` is already used on line {}",
+                            s.name, prev.line
+                        ),
                     ));
                 }
                 steps.push(s);
@@ -259,7 +270,10 @@ fn line_start(src: &str, line: usize) -> Range<usize> {
 fn grid(cx: &Ctx, g: &Spanned<RawGrid>) -> Result<GridSpec, SceneError> {
     let voxel = *g.get_ref().voxel.get_ref();
     if !(voxel > 0.0 && voxel.is_finite()) {
-        return Err(cx.err(g.get_ref().voxel.span(), format!("voxel must be > 0 µm, got {voxel}")));
+        return Err(cx.err(
+            g.get_ref().voxel.span(),
+            format!("voxel must be > 0 µm, got {voxel}"),
+        ));
     }
     let size = g.get_ref().size.get_ref();
     let mut dims = [0u32; 3];
@@ -272,11 +286,17 @@ fn grid(cx: &Ctx, g: &Spanned<RawGrid>) -> Result<GridSpec, SceneError> {
         }
         let n = (size[a] / voxel).round();
         if n < 1.0 || n > f64::from(u32::MAX) {
-            return Err(cx.err(g.get_ref().size.span(), format!("grid size {size:?} µm gives {n} voxels on axis {a}")));
+            return Err(cx.err(
+                g.get_ref().size.span(),
+                format!("grid size {size:?} µm gives {n} voxels on axis {a}"),
+            ));
         }
         dims[a] = n as u32;
     }
-    let spec = GridSpec { dims, voxel_um: voxel };
+    let spec = GridSpec {
+        dims,
+        voxel_um: voxel,
+    };
     if spec.voxels() > MAX_VOXELS {
         return Err(cx.err(
             g.span(),
@@ -306,9 +326,9 @@ fn materials(
         }
         let base = match (&m.base, table.id(name)) {
             (Some(b), _) => {
-                let id = table.id(b.get_ref()).ok_or_else(|| {
-                    cx.err(b.span(), unknown_material(b.get_ref(), &table))
-                })?;
+                let id = table
+                    .id(b.get_ref())
+                    .ok_or_else(|| cx.err(b.span(), unknown_material(b.get_ref(), &table)))?;
                 Some(table.get(id).clone())
             }
             (None, Some(id)) => Some(table.get(id).clone()),
@@ -332,17 +352,27 @@ fn materials(
         let nu = need(&m.nu, "nu")?;
         let cte = need(&m.cte, "cte")?;
         if !(e > 0.0 && e.is_finite()) {
-            return Err(cx.err(m.e.as_ref().map_or(span.clone(), |s| s.span()), format!("E must be > 0 GPa, got {e}")));
+            return Err(cx.err(
+                m.e.as_ref().map_or(span.clone(), |s| s.span()),
+                format!("E must be > 0 GPa, got {e}"),
+            ));
         }
         if !(0.0..0.5).contains(&nu) {
-            return Err(cx.err(m.nu.as_ref().map_or(span.clone(), |s| s.span()), format!("nu must be in [0, 0.5), got {nu}")));
+            return Err(cx.err(
+                m.nu.as_ref().map_or(span.clone(), |s| s.span()),
+                format!("nu must be in [0, 0.5), got {nu}"),
+            ));
         }
         if !cte.is_finite() {
             return Err(cx.err(span.clone(), "cte must be finite"));
         }
         let color = match &m.color {
-            Some(c) => parse_color(c.get_ref())
-                .ok_or_else(|| cx.err(c.span(), format!("color must be \"#rrggbb\", got {:?}", c.get_ref())))?,
+            Some(c) => parse_color(c.get_ref()).ok_or_else(|| {
+                cx.err(
+                    c.span(),
+                    format!("color must be \"#rrggbb\", got {:?}", c.get_ref()),
+                )
+            })?,
             None => base.as_ref().map_or_else(|| auto_color(name), |b| b.color),
         };
         let mat = Material {
@@ -356,7 +386,10 @@ fn materials(
             nu,
             cte_ppm: cte,
             color,
-            conductor: m.conductor.or(base.as_ref().map(|b| b.conductor)).unwrap_or(false),
+            conductor: m
+                .conductor
+                .or(base.as_ref().map(|b| b.conductor))
+                .unwrap_or(false),
         };
         table
             .upsert(mat)
@@ -367,12 +400,21 @@ fn materials(
 
 /// A stable colour from the name, for materials the scene gives none.
 fn auto_color(name: &str) -> [u8; 3] {
-    let h = name.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
-    [64 + (h & 0x7f) as u8, 64 + ((h >> 8) & 0x7f) as u8, 64 + ((h >> 16) & 0x7f) as u8]
+    let h = name.bytes().fold(2166136261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16777619)
+    });
+    [
+        64 + (h & 0x7f) as u8,
+        64 + ((h >> 8) & 0x7f) as u8,
+        64 + ((h >> 16) & 0x7f) as u8,
+    ]
 }
 
 fn unknown_material(name: &str, table: &MaterialTable) -> String {
-    format!("unknown material `{name}`; known: {}", table.names().join(", "))
+    format!(
+        "unknown material `{name}`; known: {}",
+        table.names().join(", ")
+    )
 }
 
 fn masks(
@@ -387,22 +429,41 @@ fn masks(
         let m = m.get_ref();
         let mut shapes = Vec::new();
         let top = RawShape {
-            rect: m.rect,
-            circle: m.circle,
-            polygon: m.polygon.clone(),
+            rect: m.rect.as_ref().map(|r| *r.get_ref()),
+            circle: m.circle.as_ref().map(|c| *c.get_ref()),
+            polygon: m.polygon.as_ref().map(|p| p.get_ref().clone()),
             array: None,
         };
-        let has_top = top.rect.is_some() || top.circle.is_some() || top.polygon.is_some();
-        if has_top {
-            expand(cx, &top, m.array.as_ref(), span.clone(), &mut shapes)?;
+        let top_span = [
+            m.rect.as_ref().map(|r| r.span()),
+            m.circle.as_ref().map(|c| c.span()),
+            m.polygon.as_ref().map(|p| p.span()),
+        ]
+        .into_iter()
+        .flatten()
+        .next();
+        if let Some(top_span) = top_span {
+            expand(cx, &top, m.array.as_ref(), top_span, &mut shapes)?;
         } else if m.array.is_some() {
-            return Err(cx.err(span.clone(), format!("mask `{name}`: `array` needs a rect, circle or polygon")));
+            return Err(cx.err(
+                span.clone(),
+                format!("mask `{name}`: `array` needs a rect, circle or polygon"),
+            ));
         }
         for s in &m.shapes {
-            expand(cx, s.get_ref(), s.get_ref().array.as_ref(), s.span(), &mut shapes)?;
+            expand(
+                cx,
+                s.get_ref(),
+                s.get_ref().array.as_ref(),
+                s.span(),
+                &mut shapes,
+            )?;
         }
         if shapes.is_empty() {
-            return Err(cx.err(span.clone(), format!("mask `{name}` has no shape (rect, circle, polygon or shapes = [...])")));
+            return Err(cx.err(
+                span.clone(),
+                format!("mask `{name}` has no shape (rect, circle, polygon or shapes = [...])"),
+            ));
         }
         for (s, sspan) in &shapes {
             let (lo, hi) = s.bounds();
@@ -438,25 +499,43 @@ fn expand(
     }
     let base = if let Some([x0, y0, x1, y1]) = s.rect {
         if !(x1 > x0 && y1 > y0) {
-            return Err(cx.err(span, format!("rect [x0, y0, x1, y1] needs x1 > x0 and y1 > y0, got {:?}", [x0, y0, x1, y1])));
+            return Err(cx.err(
+                span,
+                format!(
+                    "rect [x0, y0, x1, y1] needs x1 > x0 and y1 > y0, got {:?}",
+                    [x0, y0, x1, y1]
+                ),
+            ));
         }
-        Shape::Rect { min: [x0, y0], max: [x1, y1] }
+        Shape::Rect {
+            min: [x0, y0],
+            max: [x1, y1],
+        }
     } else if let Some([cx_, cy, r]) = s.circle {
-        if !(r > 0.0) {
+        if r.is_nan() || r <= 0.0 {
             return Err(cx.err(span, format!("circle radius must be > 0, got {r}")));
         }
-        Shape::Circle { center: [cx_, cy], radius: r }
+        Shape::Circle {
+            center: [cx_, cy],
+            radius: r,
+        }
     } else {
         let p = s.polygon.clone().unwrap_or_default();
         if p.len() < 3 {
-            return Err(cx.err(span, format!("polygon needs at least 3 vertices, got {}", p.len())));
+            return Err(cx.err(
+                span,
+                format!("polygon needs at least 3 vertices, got {}", p.len()),
+            ));
         }
         Shape::Polygon(p)
     };
     let (pitch, count) = match array {
         Some(a) => {
             if a.count[0] == 0 || a.count[1] == 0 || a.count[0] * a.count[1] > 1_000_000 {
-                return Err(cx.err(span, format!("array count must be 1..1e6 in total, got {:?}", a.count)));
+                return Err(cx.err(
+                    span,
+                    format!("array count must be 1..1e6 in total, got {:?}", a.count),
+                ));
             }
             (a.pitch, a.count)
         }
@@ -474,7 +553,9 @@ fn expand(
                     center: [center[0] + d[0], center[1] + d[1]],
                     radius: *radius,
                 },
-                Shape::Polygon(p) => Shape::Polygon(p.iter().map(|v| [v[0] + d[0], v[1] + d[1]]).collect()),
+                Shape::Polygon(p) => {
+                    Shape::Polygon(p.iter().map(|v| [v[0] + d[0], v[1] + d[1]]).collect())
+                }
             };
             out.push((shape, span.clone()));
         }
@@ -506,7 +587,10 @@ fn view(cx: &Ctx, v: Option<&Spanned<RawView>>, grid: &GridSpec) -> Result<ViewS
         let at = *s.at.get_ref();
         let size = grid.size_um()[a];
         if !(0.0..size).contains(&at) {
-            return Err(cx.err(s.at.span(), format!("section at {at} µm is outside 0..{size} µm")));
+            return Err(cx.err(
+                s.at.span(),
+                format!("section at {at} µm is outside 0..{size} µm"),
+            ));
         }
         spec.section_index = ((at / grid.voxel_um) as u32).min(grid.dims[a] - 1);
     }
@@ -523,7 +607,10 @@ fn voxels(cx: &Ctx, v: &Spanned<f64>, what: &str, grid: &GridSpec) -> Result<u32
     if n < 1.0 {
         return Err(cx.err(
             v.span(),
-            format!("{what} {x} µm is under half a voxel ({} µm): refine the grid", grid.voxel_um),
+            format!(
+                "{what} {x} µm is under half a voxel ({} µm): refine the grid",
+                grid.voxel_um
+            ),
         ));
     }
     Ok(n.min(f64::from(u32::MAX)) as u32)
@@ -537,7 +624,11 @@ fn material(cx: &Ctx, name: &Spanned<String>, table: &MaterialTable) -> Result<u
     }
 }
 
-fn mask_ref(cx: &Ctx, m: &Option<Spanned<String>>, masks: &[Mask]) -> Result<Option<usize>, SceneError> {
+fn mask_ref(
+    cx: &Ctx,
+    m: &Option<Spanned<String>>,
+    masks: &[Mask],
+) -> Result<Option<usize>, SceneError> {
     let Some(m) = m else { return Ok(None) };
     masks
         .iter()
@@ -545,7 +636,18 @@ fn mask_ref(cx: &Ctx, m: &Option<Spanned<String>>, masks: &[Mask]) -> Result<Opt
         .map(Some)
         .ok_or_else(|| {
             let names: Vec<&str> = masks.iter().map(|k| k.name.as_str()).collect();
-            cx.err(m.span(), format!("unknown mask `{}`; defined: {}", m.get_ref(), if names.is_empty() { "none".into() } else { names.join(", ") }))
+            cx.err(
+                m.span(),
+                format!(
+                    "unknown mask `{}`; defined: {}",
+                    m.get_ref(),
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
         })
 }
 
@@ -562,19 +664,34 @@ fn step(
     let DeValue::Table(mut t) = item.into_inner() else {
         return Err(cx.err(span, "each step must be a table"));
     };
-    let take_str = |t: &mut DeTable<'_>, key: &str| -> Result<Option<(String, Range<usize>)>, SceneError> {
-        let Some(k) = t.iter().find(|(k, _)| k.get_ref() == key).map(|(k, _)| k.clone()) else {
-            return Ok(None);
+    let take_str =
+        |t: &mut DeTable<'_>, key: &str| -> Result<Option<(String, Range<usize>)>, SceneError> {
+            let Some(k) = t
+                .iter()
+                .find(|(k, _)| k.get_ref() == key)
+                .map(|(k, _)| k.clone())
+            else {
+                return Ok(None);
+            };
+            let v = t.remove(&k).expect("key just found");
+            let vs = v.span();
+            match v.into_inner() {
+                DeValue::String(s) => Ok(Some((s.into_owned(), vs))),
+                other => Err(cx.err(
+                    vs,
+                    format!("`{key}` must be a string, got {}", other.type_str()),
+                )),
+            }
         };
-        let v = t.remove(&k).expect("key just found");
-        let vs = v.span();
-        match v.into_inner() {
-            DeValue::String(s) => Ok(Some((s.into_owned(), vs))),
-            other => Err(cx.err(vs, format!("`{key}` must be a string, got {}", other.type_str()))),
-        }
-    };
     let (op, op_span) = take_str(&mut t, "op")?.ok_or_else(|| {
-        cx.err(span.clone(), format!("step {} has no `op`; expected one of {}", index + 1, OPS.join(", ")))
+        cx.err(
+            span.clone(),
+            format!(
+                "step {} has no `op`; expected one of {}",
+                index + 1,
+                OPS.join(", ")
+            ),
+        )
     })?;
     let name = take_str(&mut t, "name")?.map_or_else(|| format!("{}_{op}", index + 1), |(n, _)| n);
     if name.is_empty() || name.len() > 64 {
@@ -591,7 +708,10 @@ fn step(
                 None => 0,
             };
             if z0 >= grid.dims[2] {
-                return Err(cx.err(r.z.as_ref().map_or(span.clone(), |z| z.span()), "substrate starts above the domain"));
+                return Err(cx.err(
+                    r.z.as_ref().map_or(span.clone(), |z| z.span()),
+                    "substrate starts above the domain",
+                ));
             }
             Op::Substrate {
                 material: material(cx, &r.material, table)?,
@@ -650,9 +770,16 @@ fn step(
                 .map(|m| material(cx, m, table))
                 .collect::<Result<Vec<_>, _>>()?;
             let mode_span = r.mode.span();
-            let only = |ok: bool, v: &Option<Spanned<f64>>, key: &str, mode: &str| -> Result<(), SceneError> {
+            let only = |ok: bool,
+                        v: &Option<Spanned<f64>>,
+                        key: &str,
+                        mode: &str|
+             -> Result<(), SceneError> {
                 match v {
-                    Some(v) if !ok => Err(cx.err(v.span(), format!("`{key}` does not apply to mode = \"{mode}\""))),
+                    Some(v) if !ok => Err(cx.err(
+                        v.span(),
+                        format!("`{key}` does not apply to mode = \"{mode}\""),
+                    )),
                     _ => Ok(()),
                 }
             };
@@ -662,7 +789,11 @@ fn step(
                     only(false, &r.rate, "rate", "anisotropic")?;
                     only(false, &r.time, "time", "anisotropic")?;
                     EtchMode::Anisotropic {
-                        depth: r.depth.as_ref().map(|d| voxels(cx, d, "depth", grid)).transpose()?,
+                        depth: r
+                            .depth
+                            .as_ref()
+                            .map(|d| voxels(cx, d, "depth", grid))
+                            .transpose()?,
                     }
                 }
                 EtchModeName::Isotropic => {
@@ -679,7 +810,9 @@ fn step(
                         }
                         _ => return Err(cx.err(mode_span, "isotropic etch needs `distance` (µm) or both `rate` (µm/min) and `time` (min)")),
                     };
-                    EtchMode::Isotropic { distance: um / grid.voxel_um }
+                    EtchMode::Isotropic {
+                        distance: um / grid.voxel_um,
+                    }
                 }
                 EtchModeName::Strip => {
                     only(false, &r.depth, "depth", "strip")?;
@@ -687,7 +820,10 @@ fn step(
                     only(false, &r.rate, "rate", "strip")?;
                     only(false, &r.time, "time", "strip")?;
                     if let Some(m) = &r.mask {
-                        return Err(cx.err(m.span(), "a strip reaches wherever the etchant flows; it takes no mask"));
+                        return Err(cx.err(
+                            m.span(),
+                            "a strip reaches wherever the etchant flows; it takes no mask",
+                        ));
                     }
                     EtchMode::Strip
                 }
@@ -699,7 +835,10 @@ fn step(
             }
         }
         other => {
-            return Err(cx.err(op_span, format!("unknown op `{other}`; expected one of {}", OPS.join(", "))));
+            return Err(cx.err(
+                op_span,
+                format!("unknown op `{other}`; expected one of {}", OPS.join(", ")),
+            ));
         }
     };
     Ok(Step { name, op, line })

@@ -16,7 +16,11 @@ pub struct Grid {
 impl Grid {
     pub fn new(dims: [u32; 3], voxel_um: f64) -> Self {
         let n = dims.iter().map(|&d| d as usize).product();
-        Self { dims, voxel_um, m: vec![0; n] }
+        Self {
+            dims,
+            voxel_um,
+            m: vec![0; n],
+        }
     }
     pub fn idx(&self, x: i64, y: i64, z: i64) -> Option<usize> {
         let [nx, ny, nz] = self.dims.map(i64::from);
@@ -48,7 +52,10 @@ impl Grid {
         out
     }
     fn top(&self, x: i64, y: i64) -> i64 {
-        (0..i64::from(self.dims[2])).rev().find(|&z| self.at(x, y, z) != 0).unwrap_or(-1)
+        (0..i64::from(self.dims[2]))
+            .rev()
+            .find(|&z| self.at(x, y, z) != 0)
+            .unwrap_or(-1)
     }
 
     /// Voxels connected (6-neighbour) to the top layer through `passable` materials.
@@ -66,12 +73,20 @@ impl Grid {
             }
         }
         while let Some((x, y, z)) = q.pop_front() {
-            for (dx, dy, dz) in [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)] {
-                if let Some(j) = self.idx(x + dx, y + dy, z + dz) {
-                    if !seen[j] && passable(self.m[j]) {
-                        seen[j] = true;
-                        q.push_back((x + dx, y + dy, z + dz));
-                    }
+            for (dx, dy, dz) in [
+                (1, 0, 0),
+                (-1, 0, 0),
+                (0, 1, 0),
+                (0, -1, 0),
+                (0, 0, 1),
+                (0, 0, -1),
+            ] {
+                if let Some(j) = self.idx(x + dx, y + dy, z + dz)
+                    && !seen[j]
+                    && passable(self.m[j])
+                {
+                    seen[j] = true;
+                    q.push_back((x + dx, y + dy, z + dz));
                 }
             }
         }
@@ -83,7 +98,12 @@ impl Grid {
         let [nx, ny, nz] = self.dims.map(i64::from);
         let col = |x: i64, y: i64| (x + nx * y) as usize;
         match op {
-            Op::Substrate { material, z0, z1, mask } => {
+            Op::Substrate {
+                material,
+                z0,
+                z1,
+                mask,
+            } => {
                 let mk = self.mask(mask.map(|i| &masks[i]), false);
                 for (x, y, z) in self.coords() {
                     if z >= i64::from(*z0) && z < i64::from(*z1) && mk[col(x, y)] {
@@ -91,7 +111,11 @@ impl Grid {
                     }
                 }
             }
-            Op::Deposit { material, mode, mask } => {
+            Op::Deposit {
+                material,
+                mode,
+                mask,
+            } => {
                 let mk = self.mask(mask.map(|i| &masks[i]), false);
                 match mode {
                     DepositMode::Directional { thickness } => {
@@ -117,7 +141,7 @@ impl Grid {
                                 continue;
                             }
                             // Brute force: nearest solid centre, the floor counting as solid.
-                            let mut best = if z + 1 <= k { (z + 1) * (z + 1) } else { i64::MAX };
+                            let mut best = if z < k { (z + 1) * (z + 1) } else { i64::MAX };
                             for dz in -k..=k {
                                 for dy in -k..=k {
                                     for dx in -k..=k {
@@ -159,7 +183,11 @@ impl Grid {
                     }
                 }
             }
-            Op::Pattern { material, mask, tone } => {
+            Op::Pattern {
+                material,
+                mask,
+                tone,
+            } => {
                 let mk = self.mask(Some(&masks[*mask]), *tone == Tone::Negative);
                 for (x, y, z) in self.coords() {
                     if self.at(x, y, z) == *material && mk[col(x, y)] {
@@ -167,7 +195,11 @@ impl Grid {
                     }
                 }
             }
-            Op::Etch { materials, mode, mask } => {
+            Op::Etch {
+                materials,
+                mode,
+                mask,
+            } => {
                 let mk = self.mask(mask.map(|i| &masks[i]), false);
                 let listed = |m: u8| materials.contains(&m);
                 match mode {
@@ -197,16 +229,20 @@ impl Grid {
                         let d = self.etch_distance(&listed);
                         for (x, y, z) in self.coords() {
                             let i = self.idx(x, y, z).unwrap();
-                            if self.m[i] != 0 && listed(self.m[i]) && mk[col(x, y)] && d[i] <= *distance {
+                            if self.m[i] != 0
+                                && listed(self.m[i])
+                                && mk[col(x, y)]
+                                && d[i] <= *distance
+                            {
                                 self.m[i] = 0;
                             }
                         }
                     }
                     EtchMode::Strip => {
                         let reach = self.reach(&|m| m == 0 || listed(m));
-                        for i in 0..self.m.len() {
-                            if self.m[i] != 0 && listed(self.m[i]) && reach[i] {
-                                self.m[i] = 0;
+                        for (m, r) in self.m.iter_mut().zip(&reach) {
+                            if *m != 0 && listed(*m) && *r {
+                                *m = 0;
                             }
                         }
                     }
@@ -249,7 +285,9 @@ impl Grid {
             for dz in -1..=1i64 {
                 for dy in -1..=1i64 {
                     for dx in -1..=1i64 {
-                        let Some(j) = self.idx(x + dx, y + dy, z + dz) else { continue };
+                        let Some(j) = self.idx(x + dx, y + dy, z + dz) else {
+                            continue;
+                        };
                         let m = self.m[j];
                         if m != 0 && !listed(m) {
                             continue;

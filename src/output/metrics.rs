@@ -1,0 +1,74 @@
+//! metrics.json: the grid, each step's op, time and voxel changes, material volumes.
+
+use crate::materials::MaterialTable;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub scene: String,
+    pub title: String,
+    pub adapter: Adapter,
+    pub grid: Grid,
+    pub steps: Vec<StepMetrics>,
+    /// Material volumes after the last step.
+    pub materials: BTreeMap<String, MaterialAmount>,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Adapter {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Grid {
+    pub dims: [u32; 3],
+    pub voxel_um: f64,
+    pub size_um: [f64; 3],
+    pub voxels: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepMetrics {
+    pub index: usize,
+    pub name: String,
+    pub op: String,
+    /// Line of the step in the scene file.
+    pub line: usize,
+    pub ms: f64,
+    pub voxels_changed: u64,
+    pub iterations: u32,
+    pub materials: BTreeMap<String, MaterialAmount>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MaterialAmount {
+    pub voxels: u64,
+    pub volume_um3: f64,
+}
+
+/// Named per-material amounts for the materials present (void included).
+pub fn amounts(
+    counts: &[u64],
+    materials: &MaterialTable,
+    voxel_um: f64,
+) -> BTreeMap<String, MaterialAmount> {
+    let v = voxel_um.powi(3);
+    materials
+        .iter()
+        .filter(|(id, _)| counts.get(*id as usize).copied().unwrap_or(0) > 0)
+        .map(|(id, m)| {
+            let n = counts[id as usize];
+            (
+                m.name.clone(),
+                MaterialAmount {
+                    voxels: n,
+                    volume_um3: n as f64 * v,
+                },
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,189 @@
+//! A headless run of a scene: every step on the GPU, a frame after each, then
+//! metrics.json and result.vti.
+
+use crate::gpu::GpuContext;
+use crate::grid::GridError;
+use crate::output::{self, WriteError, metrics};
+use crate::process::Processor;
+use crate::process::params::MaterialSet;
+use crate::render::{FRAME_FORMAT, FrameInputs, OrbitCamera, Renderer};
+use crate::scene::Scene;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("cannot create {}: {source}", path.display())]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub out: PathBuf,
+    /// Frame size in pixels.
+    pub frame_size: [u32; 2],
+    pub frames: bool,
+    pub progress: bool,
+}
+
+impl RunOptions {
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        Self {
+            out: out.into(),
+            frame_size: [1600, 900],
+            frames: true,
+            progress: false,
+        }
+    }
+}
+
+/// What a run produced.
+pub struct RunOutput {
+    pub metrics: metrics::Metrics,
+    /// Final material id per voxel.
+    pub materials: Vec<u8>,
+    pub frames: Vec<PathBuf>,
+}
+
+fn mkdir(path: &Path) -> Result<(), RunError> {
+    std::fs::create_dir_all(path).map_err(|source| RunError::Dir {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+pub fn camera(scene: &Scene) -> OrbitCamera {
+    OrbitCamera {
+        azimuth_deg: scene.view.azimuth_deg,
+        elevation_deg: scene.view.elevation_deg,
+        ..Default::default()
+    }
+}
+
+/// Runs every step of `scene` and writes the outputs under `opts.out`.
+pub fn run_scene(
+    gpu: &GpuContext,
+    scene: &Scene,
+    opts: &RunOptions,
+) -> Result<RunOutput, RunError> {
+    let start = Instant::now();
+    // Allocation is checked against the adapter before any file is touched.
+    let mut proc = Processor::new(gpu, &scene.grid)?;
+    mkdir(&opts.out)?;
+    let frames_dir = opts.out.join("frames");
+    if opts.frames {
+        mkdir(&frames_dir)?;
+    }
+    let renderer = opts.frames.then(|| Renderer::new(gpu, FRAME_FORMAT));
+    let bar = if opts.progress {
+        indicatif::ProgressBar::new(scene.steps.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+            .expect("static template"),
+    );
+    let mut steps = Vec::new();
+    let mut frames = Vec::new();
+    let h = scene.grid.voxel_um;
+    for (i, step) in scene.steps.iter().enumerate() {
+        bar.set_message(step.name.clone());
+        let stats = proc.run(&step.op, &scene.masks);
+        steps.push(metrics::StepMetrics {
+            index: i + 1,
+            name: step.name.clone(),
+            op: step.op.label(),
+            line: step.line,
+            ms: stats.ms,
+            voxels_changed: stats.voxels_changed,
+            iterations: stats.iterations,
+            materials: metrics::amounts(&stats.counts, &scene.materials, h),
+        });
+        if let Some(r) = &renderer {
+            let img = r.render_image(
+                gpu,
+                opts.frame_size,
+                &FrameInputs {
+                    grid: &proc.grid().material,
+                    spec: &scene.grid,
+                    materials: &scene.materials,
+                    counts: &stats.counts,
+                    camera: camera(scene),
+                    section_axis: scene.view.section_axis,
+                    section_index: scene.view.section_index,
+                    cutaway: scene.view.cutaway,
+                    hidden: MaterialSet::default(),
+                    field: None,
+                    title: format!("{:02} {}", i + 1, step.name),
+                    subtitle: format!(
+                        "{}  |  {} voxels changed  |  {:.1} ms  |  {}",
+                        step.op.label(),
+                        stats.voxels_changed,
+                        stats.ms,
+                        scene.title
+                    ),
+                },
+            );
+            let path = frames_dir.join(format!(
+                "{:02}_{}.png",
+                i + 1,
+                output::file_stem(&step.name)
+            ));
+            output::write_png(&path, &img)?;
+            frames.push(path);
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let materials = proc.grid().read_materials(gpu);
+    let (_, counts) = proc.stats();
+    let [nx, ny, nz] = scene.grid.dims;
+    output::write_atomic(&opts.out.join("result.vti"), |w| {
+        output::vti::write(
+            w,
+            [nx, ny, nz],
+            h,
+            &[output::vti::Array::UInt8 {
+                name: "material",
+                data: &materials,
+            }],
+            &[],
+        )
+    })?;
+    let metrics = metrics::Metrics {
+        scene: scene.file.clone(),
+        title: scene.title.clone(),
+        adapter: metrics::Adapter {
+            name: gpu.info.name.clone(),
+            backend: format!("{:?}", gpu.info.backend),
+            device_type: format!("{:?}", gpu.info.device_type),
+        },
+        grid: metrics::Grid {
+            dims: scene.grid.dims,
+            voxel_um: h,
+            size_um: scene.grid.size_um(),
+            voxels: scene.grid.voxels(),
+        },
+        steps,
+        materials: metrics::amounts(&counts, &scene.materials, h),
+        total_ms: start.elapsed().as_secs_f64() * 1e3,
+    };
+    output::write_atomic(&opts.out.join("metrics.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &metrics).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    Ok(RunOutput {
+        metrics,
+        materials,
+        frames,
+    })
+}

@@ -1,0 +1,112 @@
+//! Pixels of rendered frames: the 3D view, the cross-section and the legend.
+
+mod common;
+
+use common::{gpu, spec};
+use voxfab::materials::MaterialTable;
+use voxfab::process::Processor;
+use voxfab::process::params::MaterialSet;
+use voxfab::render::{FRAME_FORMAT, FrameInputs, Layout, OrbitCamera, Renderer};
+use voxfab::scene::{Axis, Op};
+
+fn srgb(c: [u8; 3], px: &image::Rgba<u8>) -> bool {
+    (0..3).all(|i| (i32::from(c[i]) - i32::from(px[i])).abs() <= 2)
+}
+
+#[test]
+fn frame_shows_materials_in_3d_section_and_legend() {
+    let gpu = gpu();
+    let s = spec(40, 30, 20, 1.0);
+    let mut p = Processor::new(gpu, &s).unwrap();
+    let mats = MaterialTable::builtin();
+    let (si, cu) = (mats.id("si").unwrap(), mats.id("cu").unwrap());
+    p.run(
+        &Op::Substrate {
+            material: si,
+            z0: 0,
+            z1: 8,
+            mask: None,
+        },
+        &[],
+    );
+    let st = p.run(
+        &Op::Substrate {
+            material: cu,
+            z0: 8,
+            z1: 12,
+            mask: None,
+        },
+        &[],
+    );
+    let r = Renderer::new(gpu, FRAME_FORMAT);
+    let size = [640, 360];
+    let inputs = FrameInputs {
+        grid: &p.grid().material,
+        spec: &s,
+        materials: &mats,
+        counts: &st.counts,
+        camera: OrbitCamera {
+            elevation_deg: 89.0,
+            ..Default::default()
+        },
+        section_axis: Axis::Y,
+        section_index: 15,
+        cutaway: false,
+        hidden: MaterialSet::default(),
+        field: None,
+        title: "t".into(),
+        subtitle: String::new(),
+    };
+    let img = r.render_image(gpu, size, &inputs);
+    let layout = Layout::new(size, &s, Axis::Y);
+
+    // Section panel: flat palette colours; z grows upwards, so copper above silicon.
+    let [sx, sy, sw, sh] = layout.section;
+    let px = |u: f32, v: f32| *img.get_pixel((sx + u * sw) as u32, (sy + v * sh) as u32);
+    assert!(
+        srgb(mats.get(si).color, &px(0.5, 0.9)),
+        "silicon at the bottom of the section: {:?}",
+        px(0.5, 0.9)
+    );
+    assert!(
+        srgb(mats.get(cu).color, &px(0.5, 0.5)),
+        "copper layer z 8..12: {:?}",
+        px(0.5, 0.5)
+    );
+    let void = px(0.5, 0.2);
+    assert!(
+        void[0] < 40 && void[1] < 40 && void[2] < 40,
+        "void above is dark: {void:?}"
+    );
+
+    // 3D view from (nearly) straight above: the centre shows the copper top face, lit,
+    // so reddish-orange; the corner shows the background.
+    let [vx, vy, vw, vh] = layout.view3d;
+    let c = img.get_pixel((vx + vw / 2.0) as u32, (vy + vh / 2.0) as u32);
+    assert!(
+        c[0] > c[2] + 40 && c[0] > 80,
+        "copper top seen from above: {c:?}"
+    );
+    let corner = img.get_pixel(2, (vh - 3.0) as u32);
+    assert!(
+        corner[0] < 100 && corner[0].abs_diff(corner[2]) < 30,
+        "background: {corner:?}"
+    );
+
+    // Hiding copper reveals silicon (blue-grey) at the centre.
+    let mut hidden = MaterialSet::default();
+    hidden.insert(cu);
+    let img2 = r.render_image(gpu, size, &FrameInputs { hidden, ..inputs });
+    let c2 = img2.get_pixel((vx + vw / 2.0) as u32, (vy + vh / 2.0) as u32);
+    assert!(c2[2] > c2[0], "silicon under hidden copper: {c2:?}");
+
+    // The legend lists the two materials present with their swatch colours.
+    let [lx, ly] = layout.legend;
+    let sw0 = img.get_pixel((lx + 6.0) as u32, (ly + 16.0 + 6.0) as u32);
+    let sw1 = img.get_pixel(
+        (lx + (size[0] as f32 - lx) / 2.0 + 6.0) as u32,
+        (ly + 16.0 + 6.0) as u32,
+    );
+    assert!(srgb(mats.get(si).color, sw0), "legend swatch si {sw0:?}");
+    assert!(srgb(mats.get(cu).color, sw1), "legend swatch cu {sw1:?}");
+}

@@ -1,0 +1,189 @@
+//! Bad scenes are refused with FILE:LINE:COL messages; good ones (all bundled scenes) pass.
+//! No GPU needed.
+
+use voxfab::scene::{DepositMode, Op, Scene, SceneError};
+
+const GOOD: &str = r#"
+[grid]
+size = [100.0, 80.0, 60.0]
+voxel = 2.0
+
+[masks.m]
+rect = [10.0, 10.0, 50.0, 40.0]
+
+[[step]]
+name = "base"
+op = "substrate"
+material = "si"
+thickness = 20.0
+
+[[step]]
+name = "film"
+op = "deposit"
+mode = "conformal"
+material = "cu"
+thickness = 4.0
+"#;
+
+fn err(src: &str) -> SceneError {
+    Scene::parse(src, "t.toml", &[]).expect_err("scene should be refused")
+}
+
+/// Line and column of the first occurrence of `needle` in `src`.
+fn pos(src: &str, needle: &str) -> (usize, usize) {
+    let at = src.find(needle).expect("needle in source");
+    voxfab::scene::line_col(src, at)
+}
+
+#[test]
+fn good_scene_parses_to_voxels() {
+    let s = Scene::parse(GOOD, "t.toml", &[]).unwrap();
+    assert_eq!(s.grid.dims, [50, 40, 30]);
+    assert_eq!(s.steps.len(), 2);
+    assert_eq!(
+        s.steps[1].op,
+        Op::Deposit {
+            material: s.materials.id("cu").unwrap(),
+            mode: DepositMode::Conformal { thickness: 2 },
+            mask: None
+        }
+    );
+    assert_eq!(s.steps[1].line, pos(GOOD, "[[step]]\nname = \"film\"").0);
+}
+
+#[test]
+fn unknown_op_points_at_the_op() {
+    let src = GOOD.replace("op = \"deposit\"", "op = \"deposite\"");
+    let e = err(&src);
+    assert_eq!((e.line, e.col), pos(&src, "\"deposite\""));
+    assert!(e.message.contains("unknown op `deposite`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("t.toml:{}:{}: ", e.line, e.col)),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_material_lists_the_known_ones() {
+    let src = GOOD.replace("material = \"cu\"", "material = \"copper\"");
+    let e = err(&src);
+    assert_eq!((e.line, e.col), pos(&src, "\"copper\""));
+    assert!(
+        e.message.contains("unknown material `copper`") && e.message.contains("sac305"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_key_is_refused_where_it_stands() {
+    let src = GOOD.replace("thickness = 4.0", "thicknes = 4.0");
+    let e = err(&src);
+    assert_eq!(e.line, pos(&src, "thicknes =").0, "{e}");
+    assert!(e.message.contains("thicknes"), "{e}");
+    let src = GOOD.replace("voxel = 2.0", "voxel = 2.0\nvoxels = 3");
+    let e = err(&src);
+    assert_eq!(e.line, pos(&src, "voxels = 3").0, "{e}");
+}
+
+#[test]
+fn zero_or_negative_thickness_is_refused() {
+    for bad in ["0.0", "-4.0", "0.5"] {
+        let src = GOOD.replace("thickness = 4.0", &format!("thickness = {bad}"));
+        let e = err(&src);
+        assert_eq!(
+            (e.line, e.col),
+            pos(&src, &format!("thickness = {bad}")).into_col_of_value(),
+            "{bad}: {e}"
+        );
+        assert!(e.message.contains("thickness"), "{e}");
+    }
+}
+
+trait ValueCol {
+    fn into_col_of_value(self) -> (usize, usize);
+}
+impl ValueCol for (usize, usize) {
+    /// Column of the value in `key = value`.
+    fn into_col_of_value(self) -> (usize, usize) {
+        (self.0, self.1 + "thickness = ".len())
+    }
+}
+
+#[test]
+fn mask_outside_the_domain_is_refused() {
+    let src = GOOD.replace(
+        "rect = [10.0, 10.0, 50.0, 40.0]",
+        "rect = [110.0, 10.0, 150.0, 40.0]",
+    );
+    let e = err(&src);
+    assert_eq!(e.line, pos(&src, "rect = [110.0").0, "{e}");
+    assert!(e.message.contains("outside the domain"), "{e}");
+}
+
+#[test]
+fn unknown_mask_and_bad_mode_are_refused() {
+    let src = GOOD.replace(
+        "mode = \"conformal\"",
+        "mode = \"conformal\"\nmask = \"nope\"",
+    );
+    let e = err(&src);
+    assert!(
+        e.message.contains("unknown mask `nope`") && e.message.contains("m"),
+        "{e}"
+    );
+    let src = GOOD.replace("mode = \"conformal\"", "mode = \"sideways\"");
+    let e = err(&src);
+    assert_eq!(e.line, pos(&src, "\"sideways\"").0, "{e}");
+    assert!(e.message.contains("sideways"), "{e}");
+}
+
+#[test]
+fn syntax_errors_have_positions() {
+    let e = err("[grid]\nsize = [1.0, 2.0\n");
+    assert!(e.line >= 2, "{e}");
+}
+
+#[test]
+fn overrides_change_values_and_name_themselves_in_errors() {
+    let s = Scene::parse(
+        GOOD,
+        "t.toml",
+        &["grid.voxel=4.0".into(), "step.film.material=al".into()],
+    )
+    .unwrap();
+    assert_eq!(s.grid.dims, [25, 20, 15]);
+    let Op::Deposit { material, .. } = s.steps[1].op else {
+        panic!()
+    };
+    assert_eq!(material, s.materials.id("al").unwrap());
+    let e = Scene::parse(GOOD, "t.toml", &["step.film.thickness=-1".into()]).unwrap_err();
+    assert!(e.message.contains("--set step.film.thickness"), "{e}");
+    assert_eq!(e.line, pos(GOOD, "thickness = 4.0").0);
+    let e = Scene::parse(GOOD, "t.toml", &["step.nope.thickness=1".into()]).unwrap_err();
+    assert!(e.message.contains("no `step` entry named `nope`"), "{e}");
+}
+
+#[test]
+fn missing_file_is_named() {
+    let e = Scene::load(std::path::Path::new("/no/such/scene.toml"), &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/no/such/scene.toml: cannot read scene"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_bundled_scene_checks() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            Scene::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
