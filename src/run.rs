@@ -173,6 +173,7 @@ pub fn run_scene(
             size_um: scene.grid.size_um(),
             voxels: scene.grid.voxels(),
         },
+        material_ids: metrics::material_ids(&scene.materials),
         steps,
         materials: metrics::amounts(&counts, &scene.materials, h),
         total_ms: start.elapsed().as_secs_f64() * 1e3,

@@ -10,6 +10,8 @@ pub struct Metrics {
     pub title: String,
     pub adapter: Adapter,
     pub grid: Grid,
+    /// Material id (as stored in result.vti) → name and properties.
+    pub material_ids: Vec<MaterialInfo>,
     pub steps: Vec<StepMetrics>,
     /// Material volumes after the last step.
     pub materials: BTreeMap<String, MaterialAmount>,
@@ -29,6 +31,30 @@ pub struct Grid {
     pub voxel_um: f64,
     pub size_um: [f64; 3],
     pub voxels: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MaterialInfo {
+    pub id: u8,
+    pub name: String,
+    #[serde(rename = "E_GPa")]
+    pub e_gpa: f64,
+    pub nu: f64,
+    pub cte_ppm_per_k: f64,
+}
+
+/// The scene's material table as listed in metrics.json.
+pub fn material_ids(materials: &MaterialTable) -> Vec<MaterialInfo> {
+    materials
+        .iter()
+        .map(|(id, m)| MaterialInfo {
+            id,
+            name: m.name.clone(),
+            e_gpa: m.e_gpa,
+            nu: m.nu,
+            cte_ppm_per_k: m.cte_ppm,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
