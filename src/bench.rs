@@ -76,6 +76,8 @@ pub fn process_ops(
                 material: 18,
                 mask: 0,
                 tone: Tone::Positive,
+                taper: 0.0,
+                ramp: None,
             },
         ),
         (
