@@ -10,3 +10,4 @@ pub mod scene;
 pub mod grid;
 pub mod process;
 pub mod shaders;
+pub mod stress;

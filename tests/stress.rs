@@ -1,0 +1,478 @@
+//! The thermoelastic solver against closed forms (shared/materials.md) and against a
+//! dense f64 CPU solve of the same hex8 discretisation on a tiny grid.
+
+mod common;
+
+use common::{gpu, spec};
+use voxfab::grid::GpuGrid;
+use voxfab::materials::MaterialTable;
+use voxfab::stress::element::{DOFS, UnitElement, b_matrix, corner, lame, shape_gradients};
+use voxfab::stress::{
+    BoundaryConditions, SolveOptions, StressResult, StressSolver, Support, ThermalLoad, VoxelField,
+};
+
+/// Cooling from SAC305 solidification to room temperature.
+const DT: f64 = -192.0;
+
+fn table() -> MaterialTable {
+    MaterialTable::builtin()
+}
+
+fn id(name: &str) -> u8 {
+    table().id(name).unwrap()
+}
+
+/// Solves on a fresh grid holding `ids` (x fastest, then y, then z).
+fn solve(
+    dims: [u32; 3],
+    voxel_um: f64,
+    ids: &[u8],
+    bc: BoundaryConditions,
+    tol: f64,
+) -> StressResult {
+    let g = gpu();
+    let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], voxel_um)).unwrap();
+    grid.write_materials(g, ids);
+    let mut solver = StressSolver::new(g, &grid, &table()).unwrap();
+    let r = solver
+        .solve(
+            &ThermalLoad { delta_t: DT },
+            &bc,
+            &SolveOptions {
+                tol,
+                max_iterations: 20_000,
+            },
+        )
+        .unwrap();
+    eprintln!(
+        "grid {:?} h={voxel_um} µm: {} iterations, residual {:.2e} (converged {}, stalled {}), \
+         solve {:.0} ms, total {:.0} ms",
+        dims, r.iterations, r.residual, r.converged, r.stalled, r.solve_ms, r.ms
+    );
+    r
+}
+
+fn fill(dims: [u32; 3], f: impl Fn(u32, u32, u32) -> u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    for z in 0..dims[2] {
+        for y in 0..dims[1] {
+            for x in 0..dims[0] {
+                out.push(f(x, y, z));
+            }
+        }
+    }
+    out
+}
+
+/// (E in MPa, ν, α in 1/K) of a built-in material.
+fn props(name: &str) -> (f64, f64, f64) {
+    let t = table();
+    let m = t.get(t.id(name).unwrap());
+    (m.e_gpa * 1e3, m.nu, m.cte_ppm * 1e-6)
+}
+
+#[test]
+fn free_homogeneous_body_is_stress_free() {
+    // A silicon block with a notch (void) through part of it: any free homogeneous
+    // body expands without stress, u = αΔT (X − X_anchor).
+    let dims = [8, 6, 5];
+    let si = id("si");
+    let ids = fill(
+        dims,
+        |x, y, z| if x >= 5 && y < 3 && z >= 2 { 0 } else { si },
+    );
+    let r = solve(
+        dims,
+        1.0,
+        &ids,
+        BoundaryConditions::new(Support::Free),
+        1e-6,
+    );
+    let (e, _, a) = props("si");
+    let scale = e * a * DT.abs();
+    let worst = r
+        .stress
+        .iter()
+        .flatten()
+        .fold(0f64, |m, &s| m.max(f64::from(s).abs()));
+    eprintln!("free block: max |σ| = {worst:.3e} MPa vs EαΔT = {scale:.1} MPa");
+    // f32 floors the true residual near 1e-6 here; the stresses are what must be right.
+    assert!(r.residual < 1e-5, "residual {}", r.residual);
+    assert!(worst < 1e-3 * scale, "max |σ| {worst} MPa");
+    // Anchor of the 3-2-1 constraint: the first solid voxel's corner (the origin here).
+    let mut err = 0f64;
+    for z in 0..=dims[2] {
+        for y in 0..=dims[1] {
+            for x in 0..=dims[0] {
+                if x > 5 && y < 3 && z > 2 {
+                    continue; // inside the notch: inactive node
+                }
+                let d = r.displacement[r.node_index(x, y, z)];
+                for (k, c) in [x, y, z].into_iter().enumerate() {
+                    err = err.max((f64::from(d[k]) - a * DT * f64::from(c)).abs());
+                }
+            }
+        }
+    }
+    let umax = a * DT.abs() * 8.0;
+    assert!(
+        err < 1e-4 * umax,
+        "displacement error {err:.3e} µm of {umax:.3e}"
+    );
+}
+
+#[test]
+fn clamped_block_is_hydrostatic() {
+    let dims = [6, 6, 6];
+    let cu = id("cu");
+    let r = solve(
+        dims,
+        2.0,
+        &vec![cu; 216],
+        BoundaryConditions::new(Support::Clamped),
+        1e-6,
+    );
+    let (e, nu, a) = props("cu");
+    let want = -e * a * DT / (1.0 - 2.0 * nu);
+    for z in 1..5 {
+        for y in 1..5 {
+            for x in 1..5 {
+                let s = r.stress[r.voxel_index(x, y, z)];
+                for &v in &s[..3] {
+                    let rel = (f64::from(v) - want).abs() / want.abs();
+                    assert!(rel < 0.01, "normal stress {v} vs {want} MPa");
+                }
+                for &v in &s[3..] {
+                    assert!(f64::from(v).abs() < 1e-3 * want.abs(), "shear {v}");
+                }
+            }
+        }
+    }
+    let p = r
+        .box_mean(VoxelField::Stress(0), [2.0; 3], [10.0; 3])
+        .unwrap();
+    eprintln!("clamped Cu: σ = {p:.2} MPa, closed form {want:.2} MPa");
+    let vm = r
+        .box_mean(VoxelField::VonMises, [2.0; 3], [10.0; 3])
+        .unwrap();
+    assert!(
+        vm < 1e-3 * want.abs(),
+        "hydrostatic state has von Mises {vm}"
+    );
+    let p1 = r
+        .box_mean(VoxelField::MaxPrincipal, [2.0; 3], [10.0; 3])
+        .unwrap();
+    assert!((p1 - want).abs() < 0.01 * want.abs(), "max principal {p1}");
+}
+
+/// In-plane stress of layer `f` in a laterally infinite stack that cannot bend:
+/// common strain ε = Σ tᵢMᵢαᵢΔT / Σ tᵢMᵢ with the biaxial modulus M = E/(1−ν), and
+/// σ = M_f (ε − α_f ΔT).
+fn unbent_stack_stress(layers: &[(&str, f64)], f: &str) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for &(name, t) in layers {
+        let (e, nu, a) = props(name);
+        num += t * e / (1.0 - nu) * a * DT;
+        den += t * e / (1.0 - nu);
+    }
+    let (e, nu, a) = props(f);
+    e / (1.0 - nu) * (num / den - a * DT)
+}
+
+#[test]
+fn thin_film_on_unbent_substrate() {
+    // Quarter model of a wide Cu film on Si: symmetry planes x = 0 and y = 0, roller
+    // bottom (uz = 0 stops bending, in-plane expansion is free), free outer edges.
+    // Far from the edges this is the laterally infinite stack, solved exactly above.
+    let dims = [24, 24, 8];
+    let (si, cu) = (id("si"), id("cu"));
+    let ids = fill(dims, |_, _, z| if z < 7 { si } else { cu });
+    let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true);
+    let r = solve(dims, 1.0, &ids, bc, 1e-6);
+    let want = unbent_stack_stress(&[("si", 7.0), ("cu", 1.0)], "cu");
+    let (e, nu, af) = props("cu");
+    let thin = e / (1.0 - nu) * (props("si").2 - af) * DT;
+    let probe = |k| {
+        r.box_mean(VoxelField::Stress(k), [0.0, 0.0, 7.0], [4.0, 4.0, 8.0])
+            .unwrap()
+    };
+    let (sxx, syy, szz) = (probe(0), probe(1), probe(2));
+    eprintln!(
+        "film: σxx {sxx:.2}, σyy {syy:.2}, σzz {szz:.3} MPa; exact {want:.2} MPa \
+         (thin-film limit E/(1−ν)·Δα·ΔT = {thin:.2} MPa)"
+    );
+    for s in [sxx, syy] {
+        assert!((s - want).abs() < 0.02 * want.abs(), "σ {s} vs {want}");
+    }
+    assert!(szz.abs() < 0.02 * want.abs(), "σzz {szz}");
+}
+
+/// Curvature of the bottom face's centre line (least-squares parabola over the middle
+/// half of the strip).
+fn strip_curvature(r: &StressResult, length_nodes: u32, mid_y: u32) -> f64 {
+    let h = r.voxel_um;
+    let (lo, hi) = (length_nodes / 4, 3 * length_nodes / 4);
+    // Normal equations of uz = c0 + c1 x + c2 x² (x centred for conditioning).
+    let xc = f64::from(length_nodes) * h / 2.0;
+    let mut m = [[0.0; 3]; 3];
+    let mut b = [0.0; 3];
+    for i in lo..=hi {
+        let x = f64::from(i) * h - xc;
+        let uz = f64::from(r.displacement[r.node_index(i, mid_y, 0)][2]);
+        let p = [1.0, x, x * x];
+        for j in 0..3 {
+            b[j] += p[j] * uz;
+            for k in 0..3 {
+                m[j][k] += p[j] * p[k];
+            }
+        }
+    }
+    let c = solve_dense(&mut m.map(|r| r.to_vec()), &b);
+    2.0 * c[2]
+}
+
+#[test]
+fn bimetal_strip_matches_timoshenko() {
+    // Si (bottom, t1) on FR-4 (top, t2), both ν = 0.28: with equal ν the plane-stress
+    // (narrow strip, E) and wide-plate (E/(1−ν)) forms give the same n = E1/E2 and so the
+    // same curvature; this strip is narrow (width = thickness / 2).
+    let (t1, t2, length, width): (f64, f64, f64, f64) = (2.0, 2.0, 32.0, 2.0);
+    let (e1, _, a1) = props("si");
+    let (e2, _, a2) = props("fr4");
+    let (m, n, htot) = (t1 / t2, e1 / e2, t1 + t2);
+    let kappa = 6.0 * (a2 - a1) * DT * (1.0 + m).powi(2)
+        / (htot * (3.0 * (1.0 + m).powi(2) + (1.0 + m * n) * (m * m + 1.0 / (m * n))));
+    let (si, fr4) = (id("si"), id("fr4"));
+    let mut errors = Vec::new();
+    for voxel in [1.0, 0.5] {
+        let d = |v: f64| (v / voxel).round() as u32;
+        let dims = [d(length), d(width), d(t1 + t2)];
+        let split = d(t1);
+        let ids = fill(dims, |_, _, z| if z < split { si } else { fr4 });
+        let r = solve(
+            dims,
+            voxel,
+            &ids,
+            BoundaryConditions::new(Support::Free),
+            1e-6,
+        );
+        // uz = κ x²/2 + …; cooling shrinks the top (FR-4) layer more, so the ends rise:
+        // κ > 0 here (the formula's sign convention differs, so magnitudes are compared).
+        let k = strip_curvature(&r, dims[0], dims[1] / 2);
+        assert!(
+            k > 0.0,
+            "strip must bend towards the high-CTE top layer, κ = {k}"
+        );
+        let err = (k.abs() - kappa.abs()) / kappa.abs();
+        eprintln!(
+            "bimetal h = {voxel} µm ({} voxels thick): κ = {k:.4e} /µm, Timoshenko {kappa:.4e}, \
+             error {:+.2} %",
+            dims[2],
+            100.0 * err
+        );
+        assert!(r.residual < 1e-4, "residual {}", r.residual);
+        errors.push(err.abs());
+    }
+    assert!(errors[1] < 0.03, "fine error {}", errors[1]);
+    assert!(
+        errors[1] < errors[0],
+        "error must shrink with the voxel: {errors:?}"
+    );
+}
+
+/// Dense symmetric positive definite solve (Cholesky, f64).
+#[allow(
+    clippy::needless_range_loop,
+    reason = "textbook index form of the factorisation"
+)]
+fn solve_dense(a: &mut [Vec<f64>], b: &[f64]) -> Vec<f64> {
+    let n = b.len();
+    for j in 0..n {
+        let mut d = a[j][j];
+        for k in 0..j {
+            d -= a[j][k] * a[j][k];
+        }
+        assert!(d > 0.0, "matrix not positive definite at {j}");
+        let d = d.sqrt();
+        a[j][j] = d;
+        for i in j + 1..n {
+            let mut s = a[i][j];
+            for k in 0..j {
+                s -= a[i][k] * a[j][k];
+            }
+            a[i][j] = s / d;
+        }
+    }
+    let mut y = b.to_vec();
+    for i in 0..n {
+        for k in 0..i {
+            y[i] -= a[i][k] * y[k];
+        }
+        y[i] /= a[i][i];
+    }
+    for i in (0..n).rev() {
+        for k in i + 1..n {
+            y[i] -= a[k][i] * y[k];
+        }
+        y[i] /= a[i][i];
+    }
+    y
+}
+
+/// Displacements (per DOF) and centroid stresses (MPa) of the same discretisation,
+/// assembled densely in f64. `fixed(x, y, z)` gives the node's constrained DOF bits.
+fn cpu_reference(
+    dims: [u32; 3],
+    h: f64,
+    ids: &[u8],
+    fixed: impl Fn(u32, u32, u32) -> u32,
+) -> (Vec<f64>, Vec<[f64; 6]>) {
+    let t = table();
+    let el = UnitElement::new();
+    let [nx, ny, nz] = dims.map(|d| d as usize);
+    let nn = (nx + 1) * (ny + 1) * (nz + 1);
+    let node = |x: usize, y: usize, z: usize| x + (nx + 1) * (y + (ny + 1) * z);
+    let mut k = vec![vec![0.0; 3 * nn]; 3 * nn];
+    let mut f = vec![0.0; 3 * nn];
+    let voxel = |x, y, z| ids[x + nx * (y + ny * z)];
+    let dofs = |x: usize, y: usize, z: usize| -> Vec<usize> {
+        (0..8)
+            .flat_map(|a| {
+                let c = corner(a);
+                let n = node(x + c[0], y + c[1], z + c[2]);
+                (0..3).map(move |d| 3 * n + d)
+            })
+            .collect()
+    };
+    let mat = |m: u8| {
+        let p = t.get(m);
+        let (l, mu) = lame(p.e_gpa, p.nu);
+        (l, mu, p.cte_ppm * 1e-6 * DT)
+    };
+    for z in 0..nz {
+        for y in 0..ny {
+            for x in 0..nx {
+                let m = voxel(x, y, z);
+                if m == 0 {
+                    continue;
+                }
+                let (l, mu, eig) = mat(m);
+                let g = dofs(x, y, z);
+                for i in 0..DOFS {
+                    f[g[i]] += (3.0 * l + 2.0 * mu) * eig * h * h * el.g[i];
+                    for j in 0..DOFS {
+                        k[g[i]][g[j]] += h * (l * el.k_lambda[i][j] + mu * el.k_mu[i][j]);
+                    }
+                }
+            }
+        }
+    }
+    // Free DOFs: not constrained and with stiffness (active nodes).
+    let mut free = Vec::new();
+    for z in 0..=nz {
+        for y in 0..=ny {
+            for x in 0..=nx {
+                let bits = fixed(x as u32, y as u32, z as u32);
+                for d in 0..3 {
+                    let i = 3 * node(x, y, z) + d;
+                    if bits >> d & 1 == 0 && k[i][i] > 0.0 {
+                        free.push(i);
+                    }
+                }
+            }
+        }
+    }
+    let mut kr: Vec<Vec<f64>> = free
+        .iter()
+        .map(|&i| free.iter().map(|&j| k[i][j]).collect())
+        .collect();
+    let fr: Vec<f64> = free.iter().map(|&i| f[i]).collect();
+    let ur = solve_dense(&mut kr, &fr);
+    let mut u = vec![0.0; 3 * nn];
+    for (&i, v) in free.iter().zip(ur) {
+        u[i] = v;
+    }
+    // Centroid stresses.
+    let b = b_matrix(&shape_gradients([0.5; 3]));
+    let mut stress = Vec::new();
+    for z in 0..nz {
+        for y in 0..ny {
+            for x in 0..nx {
+                let m = voxel(x, y, z);
+                if m == 0 {
+                    stress.push([0.0; 6]);
+                    continue;
+                }
+                let (l, mu, eig) = mat(m);
+                let g = dofs(x, y, z);
+                let mut e = [0.0; 6];
+                for (r, row) in b.iter().enumerate() {
+                    e[r] = (0..DOFS).map(|i| row[i] * u[g[i]]).sum::<f64>() / h;
+                }
+                let tr = e[0] + e[1] + e[2] - 3.0 * eig;
+                let s: [f64; 6] = std::array::from_fn(|r| {
+                    if r < 3 {
+                        l * tr + 2.0 * mu * (e[r] - eig)
+                    } else {
+                        mu * e[r]
+                    }
+                });
+                stress.push(s.map(|v| v * 1e3));
+            }
+        }
+    }
+    (u, stress)
+}
+
+fn compare_with_cpu(bc: BoundaryConditions, fixed: impl Fn(u32, u32, u32) -> u32) {
+    // 3x3x2 voxels: Si bottom layer, Cu and polyimide on top (1000x softer than Si is
+    // not needed here; 40x is enough to mix scales), one void corner on top.
+    let dims = [3, 3, 2];
+    let (si, cu, pi) = (id("si"), id("cu"), id("polyimide"));
+    let ids = fill(dims, |x, y, z| match (x, y, z) {
+        (_, _, 0) => si,
+        (2, 2, 1) => 0,
+        (0, _, 1) => pi,
+        _ => cu,
+    });
+    let h = 1.5;
+    let r = solve(dims, h, &ids, bc, 1e-7);
+    let (u, s) = cpu_reference(dims, h, &ids, fixed);
+    let umax = u.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let mut uerr = 0f64;
+    for (n, d) in r.displacement.iter().enumerate() {
+        for k in 0..3 {
+            uerr = uerr.max((f64::from(d[k]) - u[3 * n + k]).abs());
+        }
+    }
+    let smax = s.iter().flatten().fold(0f64, |m, v| m.max(v.abs()));
+    let mut serr = 0f64;
+    for (g, c) in r.stress.iter().zip(&s) {
+        for k in 0..6 {
+            serr = serr.max((f64::from(g[k]) - c[k]).abs());
+        }
+    }
+    eprintln!(
+        "CPU reference ({:?}): max |Δu| / max |u| = {:.2e}, max |Δσ| / max |σ| = {:.2e}",
+        bc.support,
+        uerr / umax,
+        serr / smax
+    );
+    assert!(umax > 0.0 && uerr < 1e-4 * umax, "u error {uerr} of {umax}");
+    assert!(serr < 1e-3 * smax, "σ error {serr} of {smax}");
+}
+
+#[test]
+fn matches_dense_cpu_solve_bottom_fixed() {
+    compare_with_cpu(BoundaryConditions::new(Support::BottomFixed), |_, _, z| {
+        if z == 0 { 7 } else { 0 }
+    });
+}
+
+#[test]
+fn matches_dense_cpu_solve_roller_quarter_model() {
+    let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true);
+    compare_with_cpu(bc, |x, y, z| {
+        u32::from(x == 0) | u32::from(y == 0) << 1 | u32::from(z == 0) << 2
+    });
+}
