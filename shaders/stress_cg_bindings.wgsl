@@ -5,9 +5,13 @@
 // Unit-cube element as vec4 blocks (see UnitElement::gpu_blocks): block (row, b) of
 // k_lambda at row * 8 + b, of k_mu at KE_MU + row * 8 + b, g of node a at KE_G + a.
 // A uniform buffer: every lane reads the same block, so the loads stay scalar.
-@group(0) @binding(3) var<uniform> ke: array<vec4<f32>, 392>;
+// Then the 27-point stencils of a homogeneous neighbourhood: row c of the block of
+// neighbour j at KE_ST + 3j + c (lambda part), KE_ST_MU + 3j + c (mu part).
+@group(0) @binding(3) var<uniform> ke: array<vec4<f32>, 554>;
 const KE_MU: u32 = 192u;
 const KE_G: u32 = 384u;
+const KE_ST: u32 = 392u;
+const KE_ST_MU: u32 = 473u;
 // Displacement (µm).
 @group(0) @binding(4) var<storage, read_write> u0: array<f32>;
 @group(0) @binding(5) var<storage, read_write> u1: array<f32>;

@@ -8,7 +8,8 @@ use voxfab::grid::GpuGrid;
 use voxfab::materials::MaterialTable;
 use voxfab::stress::element::{DOFS, UnitElement, b_matrix, corner, lame, shape_gradients};
 use voxfab::stress::{
-    BoundaryConditions, SolveOptions, StressResult, StressSolver, Support, ThermalLoad, VoxelField,
+    BoundaryConditions, SolveOptions, StressError, StressResult, StressSolver, Support,
+    ThermalLoad, VoxelField,
 };
 
 /// Cooling from SAC305 solidification to room temperature.
@@ -424,9 +425,9 @@ fn cpu_reference(
     (u, stress)
 }
 
-fn compare_with_cpu(bc: BoundaryConditions, fixed: impl Fn(u32, u32, u32) -> u32) {
-    // 3x3x2 voxels: Si bottom layer, Cu and polyimide on top (1000x softer than Si is
-    // not needed here; 40x is enough to mix scales), one void corner on top.
+/// 3x3x2 voxels: Si bottom layer, Cu and polyimide (40x softer than Si) on top, one
+/// void corner on top. Every node touches two materials or the boundary.
+fn small_mixed() -> ([u32; 3], Vec<u8>) {
     let dims = [3, 3, 2];
     let (si, cu, pi) = (id("si"), id("cu"), id("polyimide"));
     let ids = fill(dims, |x, y, z| match (x, y, z) {
@@ -435,6 +436,14 @@ fn compare_with_cpu(bc: BoundaryConditions, fixed: impl Fn(u32, u32, u32) -> u32
         (0, _, 1) => pi,
         _ => cu,
     });
+    (dims, ids)
+}
+
+fn compare_with_cpu(
+    (dims, ids): ([u32; 3], Vec<u8>),
+    bc: BoundaryConditions,
+    fixed: impl Fn(u32, u32, u32) -> u32,
+) {
     let h = 1.5;
     let r = solve(dims, h, &ids, bc, 1e-7);
     let (u, s) = cpu_reference(dims, h, &ids, fixed);
@@ -464,15 +473,81 @@ fn compare_with_cpu(bc: BoundaryConditions, fixed: impl Fn(u32, u32, u32) -> u32
 
 #[test]
 fn matches_dense_cpu_solve_bottom_fixed() {
-    compare_with_cpu(BoundaryConditions::new(Support::BottomFixed), |_, _, z| {
-        if z == 0 { 7 } else { 0 }
-    });
+    compare_with_cpu(
+        small_mixed(),
+        BoundaryConditions::new(Support::BottomFixed),
+        |_, _, z| {
+            if z == 0 { 7 } else { 0 }
+        },
+    );
 }
 
 #[test]
 fn matches_dense_cpu_solve_roller_quarter_model() {
     let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true);
-    compare_with_cpu(bc, |x, y, z| {
+    compare_with_cpu(small_mixed(), bc, |x, y, z| {
         u32::from(x == 0) | u32::from(y == 0) << 1 | u32::from(z == 0) << 2
     });
+}
+
+#[test]
+fn matches_dense_cpu_solve_with_homogeneous_interior() {
+    // 4x4x4: Si below, Cu above, a void corner. Nodes at z = 1 and z = 3 away from the
+    // sides see one material in all eight voxels and take the stencil fast path.
+    let dims = [4, 4, 4];
+    let (si, cu) = (id("si"), id("cu"));
+    let ids = fill(dims, |x, y, z| match (x, y, z) {
+        (3, 3, 3) => 0,
+        (_, _, 0..=1) => si,
+        _ => cu,
+    });
+    compare_with_cpu(
+        (dims, ids),
+        BoundaryConditions::new(Support::BottomFixed),
+        |_, _, z| if z == 0 { 7 } else { 0 },
+    );
+}
+
+#[test]
+fn rejects_unsupported_setups() {
+    let g = gpu();
+    let grid = GpuGrid::new(g, &spec(4, 4, 4, 1.0)).unwrap();
+    // Solid floating above z = 0: a bottom support holds nothing.
+    let cu = id("cu");
+    grid.write_materials(g, &fill([4, 4, 4], |_, _, z| if z >= 2 { cu } else { 0 }));
+    let mut solver = StressSolver::new(g, &grid, &table()).unwrap();
+    let load = ThermalLoad { delta_t: DT };
+    let opts = SolveOptions::default();
+    let fixed = BoundaryConditions::new(Support::BottomFixed);
+    assert!(matches!(
+        solver.solve(&load, &fixed, &opts),
+        Err(StressError::Unsupported(_))
+    ));
+    let bad = SolveOptions { tol: 0.0, ..opts };
+    let free = BoundaryConditions::new(Support::Free);
+    assert!(matches!(
+        solver.solve(&load, &free, &bad),
+        Err(StressError::BadOptions(_))
+    ));
+    // A material the stress model cannot use, referenced by the grid.
+    let mut t = table();
+    let mut m = t.get(cu).clone();
+    m.name = "broken".into();
+    m.nu = 0.5;
+    let broken = t.upsert(m).unwrap();
+    grid.write_materials(g, &vec![broken; 64]);
+    let mut solver = StressSolver::new(g, &grid, &t).unwrap();
+    assert!(matches!(
+        solver.solve(&load, &free, &opts),
+        Err(StressError::BadMaterial { .. })
+    ));
+    // No load: zero displacement without iterating.
+    let r = solver.solve(&ThermalLoad { delta_t: 0.0 }, &free, &opts);
+    assert!(r.is_err(), "the broken material is still in the grid");
+    grid.write_materials(g, &vec![cu; 64]);
+    let r = solver
+        .solve(&ThermalLoad { delta_t: 0.0 }, &free, &opts)
+        .unwrap();
+    assert_eq!(r.iterations, 0);
+    assert!(r.displacement.iter().flatten().all(|&v| v == 0.0));
 }

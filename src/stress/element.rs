@@ -101,7 +101,8 @@ impl UnitElement {
     /// The matrices as f32 blocks for the GPU's uniform buffer: for each row r (0..24)
     /// and node b (0..8) the vec4 (K[r][3b], K[r][3b+1], K[r][3b+2], 0), first of
     /// k_lambda, then of k_mu, then g per node as (g[3a], g[3a+1], g[3a+2], 0).
-    /// Keep in sync with `KE_*` in shaders/stress_cg_bindings.wgsl.
+    /// Then the stencils of [`UnitElement::stencil`]. Keep in sync with `KE_*` in
+    /// shaders/stress_cg_bindings.wgsl.
     pub fn gpu_blocks(&self) -> Vec<[f32; 4]> {
         let block = |k: &[[f64; DOFS]; DOFS]| -> Vec<[f32; 4]> {
             k.iter()
@@ -127,7 +128,42 @@ impl UnitElement {
                 0.0,
             ]
         }));
+        // Then the 27-point stencils, rows of each 3x3 block as vec4: λ part, μ part.
+        let (sl, sm) = self.stencil();
+        for st in [sl, sm] {
+            for block in st {
+                out.extend(block.map(|r| [r[0] as f32, r[1] as f32, r[2] as f32, 0.0]));
+            }
+        }
         out
+    }
+
+    /// The assembled 27-point stencil of a node whose eight neighbouring voxels are all
+    /// of one material: 3x3 blocks (row = the node's DOF, column = the neighbour's) for
+    /// neighbour offset o ∈ {−1,0,1}³ at index (ox+1) + 3(oy+1) + 9(oz+1); first of
+    /// k_lambda, then of k_mu. Interior nodes of homogeneous regions use it instead of
+    /// the per-voxel gather (26 neighbour loads instead of 64).
+    #[allow(clippy::type_complexity, reason = "two fixed-size block tables")]
+    pub fn stencil(&self) -> ([[[f64; 3]; 3]; 27], [[[f64; 3]; 3]; 27]) {
+        let mut sl = [[[0.0; 3]; 3]; 27];
+        let mut sm = sl;
+        for v in 0..8 {
+            // The node is local corner a = 7 − v of voxel v of its 2x2x2 neighbourhood.
+            let (a, cv) = (7 - v, corner(v));
+            for b in 0..8 {
+                let cb = corner(b);
+                // Neighbour offset + 1 per axis.
+                let o: [usize; 3] = std::array::from_fn(|k| cv[k] + cb[k]);
+                let j = o[0] + 3 * o[1] + 9 * o[2];
+                for c in 0..3 {
+                    for d in 0..3 {
+                        sl[j][c][d] += self.k_lambda[3 * a + c][3 * b + d];
+                        sm[j][c][d] += self.k_mu[3 * a + c][3 * b + d];
+                    }
+                }
+            }
+        }
+        (sl, sm)
     }
 }
 
@@ -203,6 +239,27 @@ mod tests {
             assert!((kl[i] - 3.0 * e.g[i]).abs() < 1e-13);
             assert!((km[i] - 2.0 * e.g[i]).abs() < 1e-13);
             assert!((e.g[i].abs() - 0.25).abs() < 1e-13, "g = ±1/4 per DOF");
+        }
+    }
+
+    #[test]
+    fn stencil_rows_annihilate_translations() {
+        let (sl, sm) = UnitElement::new().stencil();
+        for st in [sl, sm] {
+            for c in 0..3 {
+                for d in 0..3 {
+                    let sum: f64 = st.iter().map(|b| b[c][d]).sum();
+                    assert!(sum.abs() < 1e-12);
+                }
+            }
+            // Symmetric: block(o)[c][d] = block(−o)[d][c].
+            for j in 0..27 {
+                for c in 0..3 {
+                    for d in 0..3 {
+                        assert!((st[j][c][d] - st[26 - j][d][c]).abs() < 1e-13);
+                    }
+                }
+            }
         }
     }
 }

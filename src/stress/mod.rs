@@ -121,6 +121,8 @@ pub enum StressError {
     },
     #[error("material {name:?} (id {id}) cannot be used for stress: {why}")]
     BadMaterial { id: u8, name: String, why: String },
+    #[error("the grid {0:?} has no voxels")]
+    EmptyGrid([u32; 3]),
     #[error("voxel material id {0} is not in the material table")]
     UnknownMaterial(u32),
     #[error("invalid solve options: {0}")]

@@ -139,6 +139,9 @@ impl<'g> StressSolver<'g> {
     ) -> Result<Self, StressError> {
         let spec = grid.spec.clone();
         let [nx, ny, nz] = spec.dims;
+        if spec.voxels() == 0 {
+            return Err(StressError::EmptyGrid(spec.dims));
+        }
         let nodes = u64::from(nx + 1) * u64::from(ny + 1) * u64::from(nz + 1);
         let limit = gpu.max_binding_bytes();
         if nodes * 4 > limit || nodes > u64::from(u32::MAX / 2) {
