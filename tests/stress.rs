@@ -535,7 +535,7 @@ fn rejects_unsupported_setups() {
     m.name = "broken".into();
     m.nu = 0.5;
     let broken = t.upsert(m).unwrap();
-    grid.write_materials(g, &vec![broken; 64]);
+    grid.write_materials(g, &[broken; 64]);
     let mut solver = StressSolver::new(g, &grid, &t).unwrap();
     assert!(matches!(
         solver.solve(&load, &free, &opts),
@@ -544,7 +544,7 @@ fn rejects_unsupported_setups() {
     // No load: zero displacement without iterating.
     let r = solver.solve(&ThermalLoad { delta_t: 0.0 }, &free, &opts);
     assert!(r.is_err(), "the broken material is still in the grid");
-    grid.write_materials(g, &vec![cu; 64]);
+    grid.write_materials(g, &[cu; 64]);
     let r = solver
         .solve(&ThermalLoad { delta_t: 0.0 }, &free, &opts)
         .unwrap();

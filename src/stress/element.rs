@@ -253,10 +253,10 @@ mod tests {
                 }
             }
             // Symmetric: block(o)[c][d] = block(−o)[d][c].
-            for j in 0..27 {
-                for c in 0..3 {
-                    for d in 0..3 {
-                        assert!((st[j][c][d] - st[26 - j][d][c]).abs() < 1e-13);
+            for (block, mirror) in st.iter().zip(st.iter().rev()) {
+                for (c, row) in block.iter().enumerate() {
+                    for (d, v) in row.iter().enumerate() {
+                        assert!((v - mirror[d][c]).abs() < 1e-13);
                     }
                 }
             }
