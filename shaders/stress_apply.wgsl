@@ -90,7 +90,7 @@ fn node_diag(c: vec3<i32>) -> vec3<f32> {
 
 // Jacobi weights with the constraint mask folded in; r = masked load; u = s = q = 0.
 // Partial slot 0: |f|^2 over all DOFs (the scale of the relative residual).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn setup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let wg = group_index(wid, prm.node_wx);
     let n = wg * WG + lid;
@@ -124,7 +124,7 @@ fn setup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
 }
 
 // q = K s on free DOFs (0 on constrained ones). Partial slot 0: s . q.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let wg = group_index(wid, prm.node_wx);
     let n = wg * WG + lid;
@@ -146,7 +146,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
 
 // After `apply` on s = u: r = f - K u on free DOFs, s = q = 0 (a CG restart from the
 // true residual). Partial slot 0: |r|^2.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let wg = group_index(wid, prm.node_wx);
     let n = wg * WG + lid;

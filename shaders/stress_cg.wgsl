@@ -3,7 +3,7 @@
 // the CPU. Preconditioned residual z = w r is formed on the fly, never stored.
 
 // u += alpha s; r -= alpha q. Partial slots: r . z, r . r.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn update_xr(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let wg = group_index(wid, prm.node_wx);
     let n = wg * WG + lid;
@@ -24,7 +24,7 @@ fn update_xr(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 }
 
 // s = w r + beta s.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn update_s(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = group_index(wid, prm.node_wx) * WG + lid;
     if n < prm.ndims.w {
@@ -46,7 +46,7 @@ fn sum_partials(lid: u32) -> vec2<f32> {
 }
 
 // |f|^2 from `setup`.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn finish_ff(@builtin(local_invocation_index) lid: u32) {
     let t = sum_partials(lid);
     if lid == 0u {
@@ -56,7 +56,7 @@ fn finish_ff(@builtin(local_invocation_index) lid: u32) {
 
 // alpha = (r . z) / (s . K s); 0 on breakdown (s . K s not positive or not finite),
 // which freezes the iteration so the host's stagnation test ends it.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn finish_alpha(@builtin(local_invocation_index) lid: u32) {
     let t = sum_partials(lid);
     if lid == 0u {
@@ -71,7 +71,7 @@ fn finish_alpha(@builtin(local_invocation_index) lid: u32) {
 }
 
 // beta = (r . z)_new / (r . z)_old (0 after a restart, when the old value is 0).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn finish_beta(@builtin(local_invocation_index) lid: u32) {
     let t = sum_partials(lid);
     if lid == 0u {
@@ -87,7 +87,7 @@ fn finish_beta(@builtin(local_invocation_index) lid: u32) {
 }
 
 // |f - K u|^2 from `residual`; also primes a restart (alpha = 0, (r . z)_old = 0).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn finish_true(@builtin(local_invocation_index) lid: u32) {
     let t = sum_partials(lid);
     if lid == 0u {

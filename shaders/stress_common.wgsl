@@ -101,7 +101,7 @@ fn fixed_bits(n: u32, c: vec3<i32>) -> u32 {
 }
 
 // Workgroup tree reduction of two sums at once; every thread must call it.
-var<workgroup> red: array<vec2<f32>, 256>;
+var<workgroup> red: array<vec2<f32>, WG>;
 
 fn reduce2(lid: u32, v: vec2<f32>) -> vec2<f32> {
     red[lid] = v;

@@ -39,7 +39,7 @@ fn max_principal(a: vec3<f32>, b: vec3<f32>) -> f32 {
     return q + 2.0 * p * cos(acos(r) / 3.0);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn results(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let v = group_index(wid, prm.voxel_wx) * WG + lid;
     if v >= prm.voxels {

@@ -551,3 +551,36 @@ fn rejects_unsupported_setups() {
     assert_eq!(r.iterations, 0);
     assert!(r.displacement.iter().flatten().all(|&v| v == 0.0));
 }
+
+/// Timing on a larger layered grid (not run by default):
+/// `cargo test --release --test stress -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark, ~1 min on lavapipe"]
+fn bench_layered_package() {
+    for n in [16u32, 32] {
+        let dims = [n, n, n / 2];
+        let (si, cu, pi) = (id("si"), id("cu"), id("polyimide"));
+        // Si die, polyimide layer, Cu pad in the middle of the top.
+        let ids = fill(dims, |x, y, z| {
+            let q = n / 4;
+            match z {
+                z if z < n / 4 => si,
+                z if z < n / 2 - 1 => pi,
+                _ if (q..3 * q).contains(&x) && (q..3 * q).contains(&y) => cu,
+                _ => 0,
+            }
+        });
+        let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(false, false);
+        let r = solve(dims, 1.0, &ids, bc, 1e-6);
+        eprintln!(
+            "bench {dims:?}: {:.2} ms/iteration",
+            r.solve_ms / f64::from(r.iterations.max(1))
+        );
+        for s in r.material_stats() {
+            eprintln!(
+                "  material {}: {} voxels, von Mises max {:.1} MPa, mean {:.1} MPa",
+                s.id, s.voxels, s.max_von_mises, s.mean_von_mises
+            );
+        }
+    }
+}

@@ -121,6 +121,8 @@ pub enum StressError {
     },
     #[error("material {name:?} (id {id}) cannot be used for stress: {why}")]
     BadMaterial { id: u8, name: String, why: String },
+    #[error("the stress solver's node buffers ({need} MiB) do not fit the device: {reason}")]
+    OutOfMemory { need: u64, reason: String },
     #[error("the grid {0:?} has no voxels")]
     EmptyGrid([u32; 3]),
     #[error("voxel material id {0} is not in the material table")]

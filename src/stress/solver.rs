@@ -204,8 +204,16 @@ impl<'g> StressSolver<'g> {
         let rw = wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_SRC
             | wgpu::BufferUsages::COPY_DST;
+        // 15 node fields may not fit the device even when each binding does.
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let node_bufs: Vec<wgpu::Buffer> =
             NODE_FIELDS.iter().map(|l| make(l, nodes * 4, rw)).collect();
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(StressError::OutOfMemory {
+                need: (nodes * 4 * NODE_FIELDS.len() as u64).div_ceil(1 << 20),
+                reason: e.to_string(),
+            });
+        }
         let params = make(
             "StressSolver::params",
             size_of::<StressParams>() as u64,
