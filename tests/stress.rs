@@ -469,6 +469,54 @@ fn compare_with_cpu(
     );
     assert!(umax > 0.0 && uerr < 1e-4 * umax, "u error {uerr} of {umax}");
     assert!(serr < 1e-3 * smax, "σ error {serr} of {smax}");
+    // Von Mises and the largest principal stress from the CPU tensor (eigenvalues by
+    // Jacobi rotations, independent of the GPU's trigonometric closed form).
+    let (mut vm_err, mut p1_err) = (0f64, 0f64);
+    for (i, c) in s.iter().enumerate() {
+        let [xx, yy, zz, yz, xz, xy] = *c;
+        let vm = (0.5 * ((xx - yy).powi(2) + (yy - zz).powi(2) + (zz - xx).powi(2))
+            + 3.0 * (yz * yz + xz * xz + xy * xy))
+            .sqrt();
+        let eig = jacobi_eigenvalues([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]]);
+        let p1 = eig.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+        vm_err = vm_err.max((f64::from(r.von_mises[i]) - vm).abs());
+        p1_err = p1_err.max((f64::from(r.max_principal[i]) - p1).abs());
+    }
+    eprintln!(
+        "  von Mises error {:.2e}, max principal error {:.2e} (of max |σ| {smax:.1} MPa)",
+        vm_err / smax,
+        p1_err / smax
+    );
+    assert!(vm_err < 1e-3 * smax, "von Mises error {vm_err}");
+    assert!(p1_err < 1e-3 * smax, "max principal error {p1_err}");
+}
+
+/// Eigenvalues of a symmetric 3x3 matrix by cyclic Jacobi rotations (f64).
+fn jacobi_eigenvalues(mut a: [[f64; 3]; 3]) -> [f64; 3] {
+    for _ in 0..50 {
+        for (p, q) in [(0, 1), (0, 2), (1, 2)] {
+            if a[p][q].abs() < 1e-300 {
+                continue;
+            }
+            let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+            let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+            let t = if theta == 0.0 { 1.0 } else { t };
+            let (c, s) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
+            // a ← Jᵀ a J with J the rotation in the (p, q) plane.
+            let mut b = a;
+            for k in 0..3 {
+                b[k][p] = c * a[k][p] - s * a[k][q];
+                b[k][q] = s * a[k][p] + c * a[k][q];
+            }
+            let mut d = b;
+            for k in 0..3 {
+                d[p][k] = c * b[p][k] - s * b[q][k];
+                d[q][k] = s * b[p][k] + c * b[q][k];
+            }
+            a = d;
+        }
+    }
+    [a[0][0], a[1][1], a[2][2]]
 }
 
 #[test]
@@ -506,6 +554,53 @@ fn matches_dense_cpu_solve_with_homogeneous_interior() {
         BoundaryConditions::new(Support::BottomFixed),
         |_, _, z| if z == 0 { 7 } else { 0 },
     );
+}
+
+#[test]
+fn symmetric_half_model_matches_full_free_strip() {
+    // The free bimetal strip of the Timoshenko test (coarse), whole and as the half
+    // x ≥ L/2 with symmetry_x: the 3-2-1 pins adapt to the symmetry plane, so the
+    // bending profiles must agree up to a rigid translation.
+    let (si, fr4) = (id("si"), id("fr4"));
+    let layers = |_: u32, _: u32, z: u32| if z < 2 { si } else { fr4 };
+    let full_dims = [32, 2, 4];
+    let half_dims = [16, 2, 4];
+    let full = solve(
+        full_dims,
+        1.0,
+        &fill(full_dims, layers),
+        BoundaryConditions::new(Support::Free),
+        1e-6,
+    );
+    let half = solve(
+        half_dims,
+        1.0,
+        &fill(half_dims, layers),
+        BoundaryConditions::new(Support::Free).with_symmetry(true, false),
+        1e-6,
+    );
+    let uz_full = |i: u32| f64::from(full.displacement[full.node_index(16 + i, 1, 0)][2]);
+    let uz_half = |i: u32| f64::from(half.displacement[half.node_index(i, 1, 0)][2]);
+    let (mut err, mut span) = (0f64, 0f64);
+    for i in 0..=16 {
+        let (a, b) = (uz_full(i) - uz_full(0), uz_half(i) - uz_half(0));
+        err = err.max((a - b).abs());
+        span = span.max(a.abs());
+    }
+    eprintln!(
+        "half vs full strip: max |Δuz| / max |uz| = {:.2e}",
+        err / span
+    );
+    assert!(
+        span > 0.0 && err < 2e-3 * span,
+        "profiles differ: {err} of {span}"
+    );
+    // ux on the symmetry plane is held.
+    for z in 0..=4 {
+        for y in 0..=2 {
+            assert_eq!(half.displacement[half.node_index(0, y, z)][0], 0.0);
+        }
+    }
 }
 
 #[test]
