@@ -679,3 +679,22 @@ fn bench_layered_package() {
         }
     }
 }
+
+#[test]
+fn matches_dense_cpu_solve_with_elastomer_contrast() {
+    // Si / elastomer / Cu sandwich: E spans 0.1 to 130 GPa (1300x) and ν = 0.45 makes the
+    // elastomer nearly incompressible; Jacobi-PCG in f32 must still match f64.
+    let dims = [3, 3, 3];
+    let (si, el, cu) = (id("si"), id("elastomer"), id("cu"));
+    let ids = fill(dims, |x, y, z| match (x, y, z) {
+        (_, _, 0) => si,
+        (_, _, 1) => el,
+        (0, 0, 2) => 0,
+        _ => cu,
+    });
+    compare_with_cpu(
+        (dims, ids),
+        BoundaryConditions::new(Support::BottomFixed),
+        |_, _, z| if z == 0 { 7 } else { 0 },
+    );
+}
