@@ -19,7 +19,7 @@ use super::params::{
     SUPPORT_BOTTOM_ROLLER, SUPPORT_CLAMPED, SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
     dispatch_2d,
 };
-use super::results::StressResult;
+use super::results::{StressResult, VoxelField};
 use super::{BoundaryConditions, SolveOptions, StressError, Support, ThermalLoad};
 use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::GpuGrid;
@@ -356,6 +356,23 @@ impl<'g> StressSolver<'g> {
 
     pub fn spec(&self) -> &GridSpec {
         &self.spec
+    }
+
+    /// GPU buffer holding a per-voxel result field of the last solve (f32 per voxel, grid
+    /// order), for views that colour by stress without a CPU round trip. Valid until
+    /// the next `solve`, which reuses these buffers as CG vectors.
+    pub fn field_buffer(&self, field: VoxelField) -> &wgpu::Buffer {
+        let k = match field {
+            VoxelField::Stress(k) => k.min(5),
+            VoxelField::VonMises => 6,
+            VoxelField::MaxPrincipal => 7,
+        };
+        &self.nodes[RESULT_FIELDS[k]]
+    }
+
+    /// GPU buffer of displacement component `axis` (0..3, µm per node) of the last solve.
+    pub fn displacement_buffer(&self, axis: usize) -> &wgpu::Buffer {
+        &self.nodes[U + axis.min(2)]
     }
 
     /// Solves for the displacement under a uniform temperature change and evaluates the
