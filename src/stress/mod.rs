@@ -6,6 +6,24 @@
 //! matrix-free Jacobi-preconditioned CG on the GPU; [`StressResult`] holds the per-voxel
 //! stress in MPa and the nodal displacement in µm. See docs/STRESS.md.
 //!
+//! ```no_run
+//! use voxfab::{gpu::GpuContext, grid::GpuGrid, materials::MaterialTable, scene::GridSpec};
+//! use voxfab::stress::{BoundaryConditions, SolveOptions, StressSolver, Support, ThermalLoad};
+//!
+//! let gpu = GpuContext::new()?;
+//! let grid = GpuGrid::new(&gpu, &GridSpec { dims: [64, 64, 32], voxel_um: 1.0 })?;
+//! // ... run the process steps, or grid.write_materials(&gpu, &ids) ...
+//! let table = MaterialTable::builtin();
+//! let mut solver = StressSolver::new(&gpu, &grid, &table)?;
+//! let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true);
+//! let r = solver.solve(&ThermalLoad::cooling(217.0, 25.0), &bc, &SolveOptions::default())?;
+//! println!("{} iterations, residual {:.1e}", r.iterations, r.residual);
+//! for m in r.material_stats() {
+//!     println!("{}: max von Mises {:.1} MPa", table.get(m.id).name, m.max_von_mises);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Units: lengths in µm, E in GPa, CTE in ppm/K, temperatures in °C (or K; only the
 //! difference matters). With µm and GPa the stiffness comes out in GPa·µm, forces in
 //! GPa·µm² (= mN) and stress in GPa, which the results kernel scales by 1e3 to MPa.
