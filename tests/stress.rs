@@ -320,14 +320,41 @@ fn solve_dense(a: &mut [Vec<f64>], b: &[f64]) -> Vec<f64> {
     y
 }
 
-/// Displacements (per DOF) and centroid stresses (MPa) of the same discretisation,
-/// assembled densely in f64. `fixed(x, y, z)` gives the node's constrained DOF bits.
+/// The same discretisation assembled densely in f64.
+struct CpuReference {
+    /// Displacement per DOF, µm.
+    u: Vec<f64>,
+    /// Centroid stress per voxel, MPa.
+    stress: Vec<[f64; 6]>,
+    k: Vec<Vec<f64>>,
+    f: Vec<f64>,
+    free: Vec<usize>,
+}
+
+impl CpuReference {
+    /// ‖f − K u‖ over the free DOFs / ‖f‖ over all DOFs, in f64, for any `u`.
+    fn relative_residual(&self, u: &[f64]) -> f64 {
+        let rr: f64 = self
+            .free
+            .iter()
+            .map(|&i| {
+                let ku: f64 = self.k[i].iter().zip(u).map(|(a, b)| a * b).sum();
+                (self.f[i] - ku).powi(2)
+            })
+            .sum();
+        let ff: f64 = self.f.iter().map(|v| v * v).sum();
+        (rr / ff).sqrt()
+    }
+}
+
+/// Solves the discretisation densely in f64. `fixed(x, y, z)` gives the node's
+/// constrained DOF bits.
 fn cpu_reference(
     dims: [u32; 3],
     h: f64,
     ids: &[u8],
     fixed: impl Fn(u32, u32, u32) -> u32,
-) -> (Vec<f64>, Vec<[f64; 6]>) {
+) -> CpuReference {
     let t = table();
     let el = UnitElement::new();
     let [nx, ny, nz] = dims.map(|d| d as usize);
@@ -422,7 +449,13 @@ fn cpu_reference(
             }
         }
     }
-    (u, stress)
+    CpuReference {
+        u,
+        stress,
+        k,
+        f,
+        free,
+    }
 }
 
 /// 3x3x2 voxels: Si bottom layer, Cu and polyimide (40x softer than Si) on top, one
@@ -446,7 +479,8 @@ fn compare_with_cpu(
 ) {
     let h = 1.5;
     let r = solve(dims, h, &ids, bc, 1e-7);
-    let (u, s) = cpu_reference(dims, h, &ids, fixed);
+    let cpu = cpu_reference(dims, h, &ids, fixed);
+    let (u, s) = (&cpu.u, &cpu.stress);
     let umax = u.iter().fold(0f64, |m, v| m.max(v.abs()));
     let mut uerr = 0f64;
     for (n, d) in r.displacement.iter().enumerate() {
@@ -456,7 +490,7 @@ fn compare_with_cpu(
     }
     let smax = s.iter().flatten().fold(0f64, |m, v| m.max(v.abs()));
     let mut serr = 0f64;
-    for (g, c) in r.stress.iter().zip(&s) {
+    for (g, c) in r.stress.iter().zip(s) {
         for k in 0..6 {
             serr = serr.max((f64::from(g[k]) - c[k]).abs());
         }
@@ -468,6 +502,23 @@ fn compare_with_cpu(
         serr / smax
     );
     assert!(umax > 0.0 && uerr < 1e-4 * umax, "u error {uerr} of {umax}");
+    // The residual the solver reports is the one its f32 displacements really reach.
+    let u_gpu: Vec<f64> = r
+        .displacement
+        .iter()
+        .flatten()
+        .map(|&v| f64::from(v))
+        .collect();
+    let exact = cpu.relative_residual(&u_gpu);
+    eprintln!(
+        "  residual: reported {:.2e}, f64 of GPU u {exact:.2e}",
+        r.residual
+    );
+    assert!(
+        exact < 3.0 * r.residual + 1e-8 && r.residual < 3.0 * exact + 1e-8,
+        "reported residual {} vs actual {exact}",
+        r.residual
+    );
     assert!(serr < 1e-3 * smax, "σ error {serr} of {smax}");
     // Von Mises and the largest principal stress from the CPU tensor (eigenvalues by
     // Jacobi rotations, independent of the GPU's trigonometric closed form).
