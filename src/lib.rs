@@ -14,3 +14,4 @@ pub mod render;
 pub mod run;
 pub mod scene;
 pub mod shaders;
+pub mod stress;
