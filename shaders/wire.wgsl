@@ -1,7 +1,7 @@
 // Bond wires. `ends` (one invocation per wire end, points in `shapes` as (x, y) µm)
 // stores the surface height under each end in scratch_b[end]. `fill` sets empty voxels
 // within radius p.dist of any polyline segment (vec4 pairs in `shapes`, voxel units,
-// p.shape_count segments).
+// p.shape_count segments, then the segments' bounding box as a lo/hi pair).
 
 @compute @workgroup_size(64, 1, 1)
 fn ends(@builtin(global_invocation_id) g: vec3<u32>) {
@@ -31,6 +31,12 @@ fn fill(@builtin(global_invocation_id) g: vec3<u32>) {
         return;
     }
     let q = vec3<f32>(g) + 0.5;
+    // Bounding box of every segment (grown by the radius) follows the segments.
+    let lo = shapes[2u * p.shape_count].xyz;
+    let hi = shapes[2u * p.shape_count + 1u].xyz;
+    if any(q < lo) || any(q > hi) {
+        return;
+    }
     let r2 = p.dist * p.dist;
     for (var s = 0u; s < p.shape_count; s++) {
         let a = shapes[2u * s].xyz;

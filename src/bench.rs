@@ -4,7 +4,10 @@
 use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::process::Processor;
-use crate::scene::{DepositMode, EtchMode, GridSpec, Mask, Op, PlanarTop, Shape, Tone};
+use crate::scene::{
+    DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, PlanarTop, PlateMode, Shape, Side, Tone,
+    Wire,
+};
 
 pub struct BenchRow {
     pub op: String,
@@ -112,6 +115,80 @@ pub fn process_ops(
                 mask: None,
             },
         ),
+        (
+            "drill (8° taper)",
+            Op::Drill {
+                materials: vec![],
+                mask: 0,
+                from: Side::Top,
+                depth: Some(z(0.2)),
+                taper: 8f64.to_radians().tan(),
+            },
+        ),
+        (
+            "plate:fill",
+            Op::Plate {
+                material: 5,
+                mode: PlateMode::Fill { top: None },
+                seeds: vec![1, 2, 5],
+                mask: Some(0),
+            },
+        ),
+        (
+            "plate:conformal",
+            Op::Plate {
+                material: 3,
+                mode: PlateMode::Conformal { thickness: t(0.01) },
+                seeds: vec![5],
+                mask: None,
+            },
+        ),
+        (
+            "dispense",
+            Op::Dispense {
+                material: 11,
+                mask: 0,
+                top: PlanarTop::AboveHighest(t(0.02)),
+            },
+        ),
+        (
+            "ball",
+            Op::Ball {
+                material: 9,
+                mask: 0,
+                radius: s / 10.0,
+                height: s / 8.0,
+            },
+        ),
+        (
+            "wirebond",
+            Op::Wirebond {
+                material: 22,
+                wires: (0..4)
+                    .map(|i| Wire {
+                        from: [s * 0.2, s * (0.2 + 0.2 * f64::from(i))],
+                        to: [s * 0.8, s * (0.2 + 0.2 * f64::from(i))],
+                        loop_height: s * 0.05,
+                    })
+                    .collect(),
+                radius: (s / 128.0).max(1.0),
+            },
+        ),
+        (
+            "dice",
+            Op::Dice {
+                materials: vec![],
+                mask: 0,
+                depth: Some(z(0.1)),
+            },
+        ),
+        (
+            "grind",
+            Op::Grind {
+                keep: GrindKeep::Below(z(0.6)),
+            },
+        ),
+        ("flip", Op::Flip),
     ];
     let voxels = spec.voxels() as f64;
     let mut rows = Vec::new();

@@ -54,9 +54,12 @@ enum Command {
     Info,
     /// Time each process op on an N³ grid, or the stress solver (`bench stress`).
     Bench {
-        /// `ops` (default) or `stress`.
-        #[arg(default_value = "ops", value_parser = ["ops", "stress"])]
+        /// `ops` (default), `stress`, or `flow` (whole scenes, no frames).
+        #[arg(default_value = "ops", value_parser = ["ops", "stress", "flow"])]
         what: String,
+        /// Scenes for `bench flow`.
+        #[arg(long = "scene", default_values_t = [String::from("scenes/glass_wlcsp.toml")])]
+        scenes: Vec<String>,
         /// Grid edge in voxels (ops).
         #[arg(long, default_value_t = 256)]
         size: u32,
@@ -121,18 +124,17 @@ fn main() -> ExitCode {
         Command::Info => info(),
         Command::Bench {
             what,
+            scenes,
             size,
             sizes,
             tol,
             max_iterations,
             peak_gbps,
-        } => {
-            if what == "stress" {
-                bench_stress(&sizes, tol, max_iterations, peak_gbps)
-            } else {
-                bench(size)
-            }
-        }
+        } => match what.as_str() {
+            "stress" => bench_stress(&sizes, tol, max_iterations, peak_gbps),
+            "flow" => bench_flow(&scenes),
+            _ => bench(size),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -253,5 +255,32 @@ fn bench_stress(
             }
         );
     })?;
+    Ok(())
+}
+
+fn bench_flow(scenes: &[String]) -> anyhow::Result<()> {
+    let gpu = GpuContext::new()?;
+    println!("adapter: {gpu}");
+    for path in scenes {
+        let scene = match Scene::load(std::path::Path::new(path), &[]) {
+            Ok(s) => s,
+            Err(e) => anyhow::bail!("{e}"),
+        };
+        let out = std::env::temp_dir().join(format!("voxfab-bench-{}", std::process::id()));
+        let opts = RunOptions {
+            frames: false,
+            ..RunOptions::new(&out)
+        };
+        let r = run_scene(&gpu, &scene, &opts)?;
+        let _ = std::fs::remove_dir_all(&out);
+        let steps_ms: f64 = r.metrics.steps.iter().map(|s| s.ms).sum();
+        println!(
+            "{path}: {} steps on {} voxels: {:.0} ms in steps, {:.0} ms in all (outputs included)",
+            r.metrics.steps.len(),
+            scene.grid.voxels(),
+            steps_ms,
+            r.metrics.total_ms
+        );
+    }
     Ok(())
 }

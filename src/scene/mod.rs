@@ -2,6 +2,7 @@
 //! into validated, voxel-resolved steps. See docs/scene-format.md.
 
 mod error;
+mod gds;
 mod overrides;
 mod parse;
 

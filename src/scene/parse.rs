@@ -138,8 +138,21 @@ struct RawMask {
     array: Option<RawArray>,
     #[serde(default)]
     shapes: Vec<Spanned<RawShape>>,
+    gds: Option<Spanned<RawGds>>,
     #[serde(default)]
     invert: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGds {
+    /// GDSII file, relative to the scene file.
+    file: String,
+    layer: i16,
+    datatype: Option<i16>,
+    cell: Option<String>,
+    /// Added to every point, µm.
+    offset: Option<[f64; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -712,10 +725,25 @@ fn masks(
                 &mut shapes,
             )?;
         }
+        if let Some(g) = &m.gds {
+            let r = g.get_ref();
+            let dir = std::path::Path::new(cx.loc.file)
+                .parent()
+                .unwrap_or(std::path::Path::new("."));
+            let found = super::gds::shapes(
+                &dir.join(&r.file),
+                r.cell.as_deref(),
+                r.layer,
+                r.datatype,
+                r.offset.unwrap_or([0.0, 0.0]),
+            )
+            .map_err(|e| cx.err(g.span(), format!("mask `{name}`: {e}")))?;
+            shapes.extend(found.into_iter().map(|s| (s, g.span())));
+        }
         if shapes.is_empty() {
             return Err(cx.err(
                 span.clone(),
-                format!("mask `{name}` has no shape (rect, circle, polygon or shapes = [...])"),
+                format!("mask `{name}` has no shape (rect, circle, polygon, shapes = [...] or gds = {{...}})"),
             ));
         }
         for (s, sspan) in &shapes {
