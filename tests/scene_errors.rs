@@ -1,5 +1,5 @@
 //! Bad scenes are refused with FILE:LINE:COL messages; good ones (all bundled scenes) pass.
-//! No GPU needed.
+//! No GPU needed, except the adapter-limit check at the end.
 
 use voxfab::scene::{DepositMode, Op, Scene, SceneError};
 
@@ -186,4 +186,33 @@ fn every_bundled_scene_checks() {
         }
     }
     assert!(n >= 1);
+}
+
+#[test]
+fn grids_too_large_for_the_adapter_are_refused_before_allocation() {
+    // A grid whose voxel fields exceed the adapter's storage binding: the error names
+    // the grid, the need and the limit. Nothing is allocated (check_fits reads limits).
+    let gpu = voxfab::gpu::GpuContext::new().expect("an adapter (lavapipe on CI)");
+    let limit = gpu.max_binding_bytes();
+    let edge = ((limit / 4) as f64).cbrt().ceil() as u32 + 8;
+    let spec = voxfab::scene::GridSpec {
+        dims: [edge, edge, edge],
+        voxel_um: 1.0,
+    };
+    let e = voxfab::grid::check_fits(&spec, &gpu)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&format!("{edge}x{edge}x{edge}")) && e.contains("MiB"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&(limit >> 20).to_string()),
+        "names the limit: {e}"
+    );
+    let ok = voxfab::scene::GridSpec {
+        dims: [16, 16, 16],
+        voxel_um: 1.0,
+    };
+    voxfab::grid::check_fits(&ok, &gpu).unwrap();
 }

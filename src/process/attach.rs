@@ -78,12 +78,22 @@ impl Processor<'_> {
         }
         let n_segs = (segs.len() / 2) as u32;
         let r = radius as f32 + 1.0;
-        let (lo, hi) = segs.iter().fold(([f32::MAX; 3], [f32::MIN; 3]), |(lo, hi), v| {
-            (
-                [lo[0].min(v[0] - r), lo[1].min(v[1] - r), lo[2].min(v[2] - r)],
-                [hi[0].max(v[0] + r), hi[1].max(v[1] + r), hi[2].max(v[2] + r)],
-            )
-        });
+        let (lo, hi) = segs
+            .iter()
+            .fold(([f32::MAX; 3], [f32::MIN; 3]), |(lo, hi), v| {
+                (
+                    [
+                        lo[0].min(v[0] - r),
+                        lo[1].min(v[1] - r),
+                        lo[2].min(v[2] - r),
+                    ],
+                    [
+                        hi[0].max(v[0] + r),
+                        hi[1].max(v[1] + r),
+                        hi[2].max(v[2] + r),
+                    ],
+                )
+            });
         segs.push([lo[0], lo[1], lo[2], 0.0]);
         segs.push([hi[0], hi[1], hi[2], 0.0]);
         self.upload_shapes(&segs);

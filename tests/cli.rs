@@ -1,0 +1,67 @@
+//! The `voxfab` binary: exit codes, error format, nothing written on bad input.
+
+use std::process::Command;
+
+fn voxfab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_voxfab"))
+}
+
+#[test]
+fn check_reports_ok_and_scene_errors_with_positions() {
+    let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/glass_flipchip.toml");
+    let out = voxfab().args(["check", scene]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 14 steps"));
+
+    let out = voxfab()
+        .args(["check", scene, "--set", "step.cu1.material=unobtainium"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!("{scene}:")) && err.contains("unknown material `unobtainium`"),
+        "{err}"
+    );
+    let line_col: Vec<&str> = err.splitn(4, ':').collect();
+    assert!(
+        line_col[1].parse::<usize>().unwrap() > 1 && line_col[2].parse::<usize>().unwrap() >= 1,
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_scene_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("voxfab-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bad = dir.with_extension("toml");
+    std::fs::write(&bad, "[grid]\nsize = [10.0, 10.0, 10.0]\nvoxel = 1.0\n\n[[step]]\nop = \"etch\"\nmode = \"strip\"\nmaterials = []\n").unwrap();
+    let out = voxfab()
+        .args(["run"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":8:") && err.contains("at least one material"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "no output directory for a refused scene");
+    let _ = std::fs::remove_file(&bad);
+}
+
+#[test]
+fn info_names_the_adapter_and_its_limits() {
+    let out = voxfab().arg("info").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("adapter:")
+            && text.contains("max storage binding:")
+            && text.contains("largest grid:"),
+        "{text}"
+    );
+}
