@@ -12,17 +12,7 @@ fn base(@builtin(global_invocation_id) g: vec3<u32>) {
     if g.x >= p.shape_count {
         return;
     }
-    let c = ball_centre(g.x);
-    let x = min(u32(max(c.x, 0.0)), p.dims.x - 1u);
-    let y = min(u32(max(c.y, 0.0)), p.dims.y - 1u);
-    var top = 0u;
-    for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
-        if grid[idx(x, y, u32(z))] != 0u {
-            top = u32(z + 1);
-            break;
-        }
-    }
-    scratch_b[g.x] = top;
+    scratch_b[g.x] = surface_under(shapes[2u * g.x + 1u].xy);
 }
 
 @compute @workgroup_size(8, 8, 4)

@@ -21,13 +21,7 @@ fn drop(@builtin(global_invocation_id) g: vec3<u32>) {
     let bx = i32(g.x) - p.z0;
     let by = i32(g.y) - p.z1;
     let nz = i32(p.dims.z);
-    var za = -1;
-    for (var z = nz - 1; z >= 0; z--) {
-        if grid[idx(g.x, g.y, u32(z))] != 0u {
-            za = z;
-            break;
-        }
-    }
+    let za = column_top(g.x, g.y);
     var zb = -1;
     var zb_top = -1;
     for (var z = 0; z < nz; z++) {

@@ -21,15 +21,6 @@ fn label_at(q: vec3<i32>) -> u32 {
     return scratch_a[idxv(q)];
 }
 
-fn line_pos(u: u32, v: u32, t: u32) -> vec3<i32> {
-    if p.axis == 0u {
-        return vec3<i32>(i32(t), i32(u), i32(v));
-    } else if p.axis == 1u {
-        return vec3<i32>(i32(u), i32(t), i32(v));
-    }
-    return vec3<i32>(i32(u), i32(v), i32(t));
-}
-
 fn visit(q: vec3<i32>, carried: u32) -> vec2<u32> {
     // Returns (label now, 1 if lowered).
     let i = idxv(q);
@@ -50,15 +41,7 @@ fn visit(q: vec3<i32>, carried: u32) -> vec2<u32> {
 
 @compute @workgroup_size(8, 8, 1)
 fn sweep(@builtin(global_invocation_id) g: vec3<u32>) {
-    var nu = p.dims.x;
-    var nv = p.dims.y;
-    if p.axis == 0u {
-        nu = p.dims.y;
-        nv = p.dims.z;
-    } else if p.axis == 1u {
-        nv = p.dims.z;
-    }
-    if g.x >= nu || g.y >= nv {
+    if any(g.xy >= line_count()) {
         return;
     }
     let n = p.dims[p.axis];

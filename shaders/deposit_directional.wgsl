@@ -6,13 +6,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         return;
     }
     let nz = i32(p.dims.z);
-    var top = -1;
-    for (var z = nz - 1; z >= 0; z--) {
-        if grid[idx(g.x, g.y, u32(z))] != 0u {
-            top = z;
-            break;
-        }
-    }
+    let top = column_top(g.x, g.y);
     for (var z = top + 1; z <= top + p.k && z < nz; z++) {
         grid[idx(g.x, g.y, u32(z))] = p.material;
     }

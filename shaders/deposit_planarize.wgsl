@@ -8,11 +8,9 @@ fn top(@builtin(global_invocation_id) g: vec3<u32>) {
     if g.x >= p.dims.x || g.y >= p.dims.y || (p.mode == 0u && !masked(g.x, g.y)) {
         return;
     }
-    for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
-        if grid[idx(g.x, g.y, u32(z))] != 0u {
-            atomicMax(&counters[C_TOP], u32(z + 1));
-            return;
-        }
+    let top = column_top(g.x, g.y);
+    if top >= 0 {
+        atomicMax(&counters[C_TOP], u32(top + 1));
     }
 }
 

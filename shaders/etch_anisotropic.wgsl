@@ -6,13 +6,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     if g.x >= p.dims.x || g.y >= p.dims.y || !masked(g.x, g.y) {
         return;
     }
-    var top = -1;
-    for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
-        if grid[idx(g.x, g.y, u32(z))] != 0u {
-            top = z;
-            break;
-        }
-    }
+    let top = column_top(g.x, g.y);
     let bottom = select(0, max(top - p.k + 1, 0), p.k > 0);
     for (var z = top; z >= bottom; z--) {
         let i = idx(g.x, g.y, u32(z));

@@ -17,15 +17,6 @@ fn reached(q: vec3<i32>) -> bool {
     return in_grid(q) && scratch_a[idxv(q)] == 1u;
 }
 
-fn line_pos(u: u32, v: u32, t: u32) -> vec3<i32> {
-    if p.axis == 0u {
-        return vec3<i32>(i32(t), i32(u), i32(v));
-    } else if p.axis == 1u {
-        return vec3<i32>(i32(u), i32(t), i32(v));
-    }
-    return vec3<i32>(i32(u), i32(v), i32(t));
-}
-
 // With FLAG_LIMIT only voxels below p.z1 inside the mask are passable.
 const FLAG_LIMIT: u32 = 4u;
 
@@ -57,16 +48,7 @@ fn visit(q: vec3<i32>, carried: bool) -> vec2<u32> {
 
 @compute @workgroup_size(8, 8, 1)
 fn sweep(@builtin(global_invocation_id) g: vec3<u32>) {
-    // Line coordinates are the two other axes in x, y, z order.
-    var nu = p.dims.x;
-    var nv = p.dims.y;
-    if p.axis == 0u {
-        nu = p.dims.y;
-        nv = p.dims.z;
-    } else if p.axis == 1u {
-        nv = p.dims.z;
-    }
-    if g.x >= nu || g.y >= nv {
+    if any(g.xy >= line_count()) {
         return;
     }
     let n = p.dims[p.axis];

@@ -59,3 +59,42 @@ fn masked(x: u32, y: u32) -> bool {
 fn in_dims(g: vec3<u32>) -> bool {
     return all(g < p.dims.xyz);
 }
+
+// Highest solid voxel of column (x, y), or -1 when the column is empty.
+fn column_top(x: u32, y: u32) -> i32 {
+    for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
+        if grid[idx(x, y, u32(z))] != 0u {
+            return z;
+        }
+    }
+    return -1;
+}
+
+// Surface height (index of the first empty voxel above the solid) under a point in µm.
+fn surface_under(pt_um: vec2<f32>) -> u32 {
+    let v = pt_um / p.voxel_um;
+    let x = min(u32(max(v.x, 0.0)), p.dims.x - 1u);
+    let y = min(u32(max(v.y, 0.0)), p.dims.y - 1u);
+    return u32(column_top(x, y) + 1);
+}
+
+// Line sweeps along p.axis: one invocation per line, lines indexed by the two other
+// axes (u, v) in x, y, z order; position t along the line.
+fn line_pos(u: u32, v: u32, t: u32) -> vec3<i32> {
+    if p.axis == 0u {
+        return vec3<i32>(i32(t), i32(u), i32(v));
+    } else if p.axis == 1u {
+        return vec3<i32>(i32(u), i32(t), i32(v));
+    }
+    return vec3<i32>(i32(u), i32(v), i32(t));
+}
+
+// Number of lines along (u, v) for sweeps along p.axis.
+fn line_count() -> vec2<u32> {
+    if p.axis == 0u {
+        return p.dims.yz;
+    } else if p.axis == 1u {
+        return p.dims.xz;
+    }
+    return p.dims.xy;
+}

@@ -8,17 +8,7 @@ fn ends(@builtin(global_invocation_id) g: vec3<u32>) {
     if g.x >= p.shape_count {
         return;
     }
-    let v = shapes[g.x].xy / p.voxel_um;
-    let x = min(u32(max(v.x, 0.0)), p.dims.x - 1u);
-    let y = min(u32(max(v.y, 0.0)), p.dims.y - 1u);
-    var top = 0u;
-    for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
-        if grid[idx(x, y, u32(z))] != 0u {
-            top = u32(z + 1);
-            break;
-        }
-    }
-    scratch_b[g.x] = top;
+    scratch_b[g.x] = surface_under(shapes[g.x].xy);
 }
 
 @compute @workgroup_size(8, 8, 4)
