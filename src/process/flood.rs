@@ -5,7 +5,7 @@ use super::Processor;
 use super::params::{C_CHANGED, MaterialSet, StepParams};
 
 /// Line-sweep rounds per submit; convergence is checked between submits.
-const ROUNDS_PER_SUBMIT: usize = 2;
+const ROUNDS_PER_SUBMIT: usize = 1;
 
 impl Processor<'_> {
     /// Fills scratch_a with 1 where a voxel whose material is in `passable` connects
