@@ -1,10 +1,14 @@
-//! The `voxfab` command line: headless runs, scene checks, adapter info, benchmarks.
+//! The `voxfab` command line: headless runs, recordings, the viewer window, scene
+//! checks, adapter info, benchmarks.
+
+mod view;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use voxfab::gpu::GpuContext;
+use voxfab::record::RecordOptions;
 use voxfab::run::{RunOptions, run_scene};
 use voxfab::scene::{Scene, SceneError};
 
@@ -44,6 +48,43 @@ enum Command {
         /// Skip the PNG frames.
         #[arg(long)]
         no_frames: bool,
+    },
+    /// Open the interactive 3D inspection window.
+    View {
+        #[command(flatten)]
+        scene: SceneArgs,
+        /// Window size, WIDTHxHEIGHT pixels.
+        #[arg(long, default_value = "1600x900", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Partial frames per timed etch or deposition on the timeline.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=64))]
+        substeps: u32,
+        /// Draw N frames, then exit (tests and fps measurements).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        frames: Option<u32>,
+        /// Screenshot file: written after the last of --frames, and by the P/F12 key.
+        #[arg(long, value_name = "FILE")]
+        screenshot: Option<PathBuf>,
+    },
+    /// Record the process as a PNG sequence (and optionally an animated GIF).
+    Record {
+        #[command(flatten)]
+        scene: SceneArgs,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Orbit the camera by this many degrees over the sequence.
+        #[arg(long, value_name = "DEGREES", default_value_t = 0.0)]
+        orbit: f32,
+        /// Partial frames per timed etch or deposition.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=64))]
+        substeps: u32,
+        /// Also write process.gif (downscaled to at most 640 pixels wide).
+        #[arg(long)]
+        gif: bool,
+        /// Frame size, WIDTHxHEIGHT pixels.
+        #[arg(long, default_value = "1600x900", value_parser = parse_size)]
+        size: [u32; 2],
     },
     /// Parse and validate a scene without a GPU.
     Check {
@@ -103,6 +144,48 @@ fn main() -> ExitCode {
             };
             run(&s, out, size, !no_frames)
         }
+        Command::View {
+            scene,
+            size,
+            substeps,
+            frames,
+            screenshot,
+        } => {
+            let s = match load(&scene) {
+                Ok(s) => s,
+                Err(e) => return scene_error(&e),
+            };
+            view::run(
+                s,
+                view::ViewOptions {
+                    size,
+                    substeps,
+                    frames,
+                    screenshot,
+                },
+            )
+        }
+        Command::Record {
+            scene,
+            out,
+            orbit,
+            substeps,
+            gif,
+            size,
+        } => {
+            let s = match load(&scene) {
+                Ok(s) => s,
+                Err(e) => return scene_error(&e),
+            };
+            let opts = RecordOptions {
+                size,
+                substeps,
+                orbit_deg: orbit,
+                gif,
+                ..RecordOptions::new(&out)
+            };
+            record(&s, &opts)
+        }
         Command::Info => info(),
         Command::Bench { size } => bench(size),
     };
@@ -141,6 +224,23 @@ fn run(scene: &Scene, out: PathBuf, size: [u32; 2], frames: bool) -> anyhow::Res
         r.frames.len(),
         out.display(),
         r.metrics.total_ms
+    );
+    Ok(())
+}
+
+fn record(scene: &Scene, opts: &RecordOptions) -> anyhow::Result<()> {
+    let gpu = GpuContext::new()?;
+    eprintln!("adapter: {gpu}");
+    let r = voxfab::record::record(&gpu, scene, opts, |i, n| eprint!("\rframe {i}/{n}"))
+        .with_context(|| format!("recording {}", scene.file))?;
+    eprintln!();
+    eprintln!(
+        "wrote {} frames to {}{}",
+        r.frames.len(),
+        opts.out.display(),
+        r.gif
+            .map(|g| format!(" and {}", g.display()))
+            .unwrap_or_default()
     );
     Ok(())
 }

@@ -121,6 +121,7 @@ pub fn run_scene(
                     section_index: scene.view.section_index,
                     cutaway: scene.view.cutaway,
                     hidden: MaterialSet::default(),
+                    ghost: MaterialSet::default(),
                     field: None,
                     title: format!("{:02} {}", i + 1, step.name),
                     subtitle: format!(

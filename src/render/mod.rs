@@ -4,6 +4,7 @@
 
 pub mod camera;
 pub mod gpu_data;
+mod pick;
 pub mod text;
 
 use crate::gpu::{GpuContext, read_texture_rgba8};
@@ -13,6 +14,7 @@ use crate::scene::{Axis, GridSpec};
 use crate::shaders;
 pub use camera::OrbitCamera;
 use gpu_data::{Colouring, Quad, SectionUniform, ViewUniform};
+pub use pick::Pick;
 use text::Overlay;
 use wgpu::util::DeviceExt;
 
@@ -41,6 +43,8 @@ pub struct FrameInputs<'a> {
     /// Cut the 3D view open at the section plane (keeps the far half).
     pub cutaway: bool,
     pub hidden: MaterialSet,
+    /// Drawn semi-transparent over what lies behind (and never picked).
+    pub ghost: MaterialSet,
     pub field: Option<FieldView<'a>>,
     pub title: String,
     pub subtitle: String,
@@ -86,6 +90,7 @@ pub struct Renderer {
     font: wgpu::TextureView,
     /// Stands in for the field when colouring by material.
     no_field: wgpu::Buffer,
+    picker: pick::Picker,
 }
 
 fn srgb_to_linear(c: u8) -> f32 {
@@ -224,6 +229,7 @@ impl Renderer {
             overlay,
             font: font.create_view(&Default::default()),
             no_field,
+            picker: pick::Picker::new(gpu),
         }
     }
 
@@ -288,6 +294,72 @@ impl Renderer {
         })
     }
 
+    fn colouring(f: &FrameInputs) -> Colouring {
+        match &f.field {
+            Some(fv) => Colouring {
+                mode: 1,
+                _pad: 0,
+                range: fv.range,
+            },
+            None => Colouring::default(),
+        }
+    }
+
+    /// The 3D view's uniform; drawing and picking share it.
+    fn view_uniform(layout: &Layout, f: &FrameInputs, colouring: Colouring) -> ViewUniform {
+        let dims = f.spec.dims;
+        let [vx, vy, vw, vh] = layout.view3d;
+        let (vp, eye) = f.camera.matrices(dims, vw / vh);
+        let mut clip_lo = [0.0f32; 4];
+        let mut clip_hi = [dims[0] as f32, dims[1] as f32, dims[2] as f32, 0.0];
+        if f.cutaway {
+            // Keep the half behind the plane as seen from the camera, plus the plane itself.
+            let a = f.section_axis.index();
+            let index = f.section_index.min(dims[a].saturating_sub(1));
+            if eye[a] > clip_hi[a] * 0.5 {
+                clip_hi[a] = (index + 1) as f32;
+            } else {
+                clip_lo[a] = index as f32;
+            }
+        }
+        let light = glam::Vec3::new(0.45, -0.35, 0.82).normalize();
+        ViewUniform {
+            inv_view_proj: vp.inverse().to_cols_array_2d(),
+            eye: [eye.x, eye.y, eye.z, 1.0],
+            dims: [dims[0], dims[1], dims[2], 0],
+            viewport: [vx, vy, vw, vh],
+            clip_lo,
+            clip_hi,
+            light_dir: [light.x, light.y, light.z, 0.0],
+            hidden: f.hidden.0,
+            ghost: f.ghost.0,
+            colouring,
+        }
+    }
+
+    /// The voxel under pixel `pixel` of a frame of `size` drawn from `f`: the first
+    /// visible, non-ghost voxel along the same ray the 3D view marches (on the GPU).
+    /// `None` outside the 3D view or when the ray hits nothing.
+    pub fn pick(
+        &self,
+        gpu: &GpuContext,
+        size: [u32; 2],
+        f: &FrameInputs,
+        pixel: [f32; 2],
+    ) -> Option<Pick> {
+        let layout = Layout::new(size, f.spec, f.section_axis);
+        let [vx, vy, vw, vh] = layout.view3d;
+        let inside = pixel[0] >= vx && pixel[0] < vx + vw && pixel[1] >= vy && pixel[1] < vy + vh;
+        if !inside {
+            return None;
+        }
+        let view = Self::view_uniform(&layout, f, Self::colouring(f));
+        let palette = Self::palette(gpu, f.materials);
+        let field = f.field.as_ref().map_or(&self.no_field, |fv| fv.buffer);
+        self.picker
+            .pick(gpu, &view, f.grid, &palette, field, pixel, f.spec)
+    }
+
     /// Records the frame into `encoder`, drawing into `target` of `size` pixels.
     pub fn draw(
         &self,
@@ -300,46 +372,17 @@ impl Renderer {
         let layout = Layout::new(size, f.spec, f.section_axis);
         let dims = f.spec.dims;
         let palette = Self::palette(gpu, f.materials);
-        let colouring = match &f.field {
-            Some(fv) => Colouring {
-                mode: 1,
-                _pad: 0,
-                range: fv.range,
-            },
-            None => Colouring::default(),
-        };
+        let colouring = Self::colouring(f);
         let field_buf = f.field.as_ref().map_or(&self.no_field, |fv| fv.buffer);
 
-        let [vx, vy, vw, vh] = layout.view3d;
-        let (vp, eye) = f.camera.matrices(dims, vw / vh);
-        let mut clip_lo = [0.0f32; 4];
-        let mut clip_hi = [dims[0] as f32, dims[1] as f32, dims[2] as f32, 0.0];
-        if f.cutaway {
-            // Keep the half behind the plane as seen from the camera, plus the plane itself.
-            let a = f.section_axis.index();
-            if eye[a] > clip_hi[a] * 0.5 {
-                clip_hi[a] = (f.section_index + 1) as f32;
-            } else {
-                clip_lo[a] = f.section_index as f32;
-            }
-        }
-        let light = glam::Vec3::new(0.45, -0.35, 0.82).normalize();
-        let view = ViewUniform {
-            inv_view_proj: vp.inverse().to_cols_array_2d(),
-            eye: [eye.x, eye.y, eye.z, 1.0],
-            dims: [dims[0], dims[1], dims[2], 0],
-            viewport: [vx, vy, vw, vh],
-            clip_lo,
-            clip_hi,
-            light_dir: [light.x, light.y, light.z, 0.0],
-            hidden: f.hidden.0,
-            colouring,
-        };
+        let view = Self::view_uniform(&layout, f, colouring);
         let section = SectionUniform {
             dims: [dims[0], dims[1], dims[2], 0],
             rect: layout.section,
             axis: f.section_axis.index() as u32,
-            index: f.section_index.min(dims[f.section_axis.index()] - 1),
+            index: f
+                .section_index
+                .min(dims[f.section_axis.index()].saturating_sub(1)),
             _pad: [0; 2],
             colouring,
         };
@@ -407,6 +450,7 @@ impl Renderer {
             occlusion_query_set: None,
             multiview_mask: None,
         });
+        let [vx, vy, vw, vh] = layout.view3d;
         pass.set_viewport(vx, vy, vw, vh, 0.0, 1.0);
         pass.set_pipeline(&self.raymarch);
         pass.set_bind_group(0, &view_bind, &[]);

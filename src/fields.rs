@@ -1,0 +1,94 @@
+//! Named per-voxel scalar fields (von Mises, stress components, displacement
+//! magnitude) that views can colour by. The stress solver fills a [`FieldSet`];
+//! without one the viewer shows "no stress computed".
+
+use crate::gpu::{GpuContext, read_buffer};
+use crate::render::FieldView;
+use wgpu::util::DeviceExt;
+
+/// One f32 per voxel, in grid order, on the GPU.
+pub struct ScalarField {
+    /// Short name, e.g. "von Mises" or "sigma_xz".
+    pub name: String,
+    /// Unit of the values, e.g. "MPa" or "µm".
+    pub unit: String,
+    /// Colour-bar caption: "name (unit)".
+    pub label: String,
+    pub buffer: wgpu::Buffer,
+    /// Values at the ends of the colour map (the finite min and max by default).
+    pub range: [f32; 2],
+}
+
+impl ScalarField {
+    /// Uploads `values` (one per voxel) and takes the colour range from their finite extremes.
+    pub fn from_values(gpu: &GpuContext, name: &str, unit: &str, values: &[f32]) -> Self {
+        let (lo, hi) = values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let range = if lo <= hi { [lo, hi] } else { [0.0, 1.0] };
+        // Bindings may not be empty.
+        let contents: &[f32] = if values.is_empty() { &[0.0] } else { values };
+        let buffer = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("ScalarField::buffer"),
+                contents: bytemuck::cast_slice(contents),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            });
+        Self {
+            name: name.to_string(),
+            unit: unit.to_string(),
+            label: format!("{name} ({unit})"),
+            buffer,
+            range,
+        }
+    }
+
+    pub fn view(&self) -> FieldView<'_> {
+        FieldView {
+            buffer: &self.buffer,
+            range: self.range,
+            label: &self.label,
+        }
+    }
+
+    /// The value of voxel `index` (one 4-byte readback), or `None` past the end.
+    pub fn value_at(&self, gpu: &GpuContext, index: u64) -> Option<f32> {
+        let offset = index.checked_mul(4)?;
+        if offset + 4 > self.buffer.size() {
+            return None;
+        }
+        let raw = read_buffer(gpu, &self.buffer, offset, 4);
+        Some(bytemuck::pod_read_unaligned(&raw[..4]))
+    }
+}
+
+/// Displacement per voxel (µm): three f32 (x, y, z) per voxel in grid order.
+///
+/// Hook for the deformed-shape view: a raymarch variant would offset each voxel's
+/// sample position by `-exaggeration * u` (inverse mapping); not drawn yet.
+pub struct Displacement {
+    pub buffer: wgpu::Buffer,
+}
+
+/// The fields one state of the scene has. Empty until the stress solver fills it.
+#[derive(Default)]
+pub struct FieldSet {
+    pub fields: Vec<ScalarField>,
+    pub displacement: Option<Displacement>,
+}
+
+impl FieldSet {
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&ScalarField> {
+        self.fields.get(i)
+    }
+
+    pub fn push(&mut self, field: ScalarField) {
+        self.fields.push(field);
+    }
+}
