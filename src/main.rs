@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use voxfab::gpu::GpuContext;
+use voxfab::process::params::MaterialSet;
 use voxfab::record::RecordOptions;
 use voxfab::run::{RunOptions, run_scene};
 use voxfab::scene::{Scene, SceneError};
@@ -65,6 +66,15 @@ enum Command {
         /// Screenshot file: written after the last of --frames, and by the P/F12 key.
         #[arg(long, value_name = "FILE")]
         screenshot: Option<PathBuf>,
+        /// Start at this step (1-based; default: the last).
+        #[arg(long, value_name = "N")]
+        step: Option<usize>,
+        /// Start with this material ghosted (semi-transparent); repeatable.
+        #[arg(long, value_name = "MATERIAL")]
+        ghost: Vec<String>,
+        /// Start with this material hidden; repeatable.
+        #[arg(long, value_name = "MATERIAL")]
+        hide: Vec<String>,
     },
     /// Record the process as a PNG sequence (and optionally an animated GIF).
     Record {
@@ -150,20 +160,28 @@ fn main() -> ExitCode {
             substeps,
             frames,
             screenshot,
+            step,
+            ghost,
+            hide,
         } => {
             let s = match load(&scene) {
                 Ok(s) => s,
                 Err(e) => return scene_error(&e),
             };
-            view::run(
-                s,
-                view::ViewOptions {
-                    size,
-                    substeps,
-                    frames,
-                    screenshot,
-                },
-            )
+            materials(&s, &ghost).and_then(|ghost| {
+                view::run(
+                    view::ViewOptions {
+                        size,
+                        substeps,
+                        frames,
+                        screenshot,
+                        step,
+                        ghost,
+                        hidden: materials(&s, &hide)?,
+                    },
+                    s,
+                )
+            })
         }
         Command::Record {
             scene,
@@ -226,6 +244,21 @@ fn run(scene: &Scene, out: PathBuf, size: [u32; 2], frames: bool) -> anyhow::Res
         r.metrics.total_ms
     );
     Ok(())
+}
+
+/// Material ids of `names`, or an error naming the known materials.
+fn materials(scene: &Scene, names: &[String]) -> anyhow::Result<MaterialSet> {
+    let mut set = MaterialSet::default();
+    for n in names {
+        let id = scene.materials.id(n).with_context(|| {
+            format!(
+                "unknown material `{n}`; the scene has: {}",
+                scene.materials.names().join(", ")
+            )
+        })?;
+        set.insert(id);
+    }
+    Ok(set)
 }
 
 fn record(scene: &Scene, opts: &RecordOptions) -> anyhow::Result<()> {

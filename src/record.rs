@@ -143,7 +143,12 @@ pub fn record(
                 ghost: MaterialSet::default(),
                 field: None,
                 title,
-                subtitle: format!("{}  |  {}", step.op.label(), scene.title),
+                subtitle: format!(
+                    "{}  |  frame {}/{}",
+                    step.op.label(),
+                    k + 1,
+                    positions.len()
+                ),
             },
         );
         let path = opts.out.join(format!("frame_{:04}.png", k + 1));

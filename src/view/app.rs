@@ -4,7 +4,7 @@
 //! headless runs; this module only presents it.
 
 use super::panel::{self, PanelInfo};
-use super::state::{ColourBy, PickInfo, ViewState};
+use super::state::{ColourBy, FrameKey, PickInfo, ViewState};
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use voxfab::fields::FieldSet;
 use voxfab::gpu::{GpuContext, read_texture_rgba8};
 use voxfab::process::Processor;
+use voxfab::process::params::MaterialSet;
 use voxfab::render::{FRAME_FORMAT, FrameInputs, Renderer};
 use voxfab::scene::Scene;
 use voxfab::timeline::{Position, Timeline};
@@ -29,10 +30,15 @@ pub struct ViewOptions {
     pub frames: Option<u32>,
     /// Where screenshots go; without it, `voxfab_screenshot_N.png` in the working directory.
     pub screenshot: Option<PathBuf>,
+    /// Step to start at (1-based); the last when `None`.
+    pub step: Option<usize>,
+    /// Materials ghosted and hidden at the start.
+    pub ghost: MaterialSet,
+    pub hidden: MaterialSet,
 }
 
 /// Opens the window on `scene` and runs until it is closed (or `--frames` are drawn).
-pub fn run(scene: Scene, opts: ViewOptions) -> anyhow::Result<()> {
+pub fn run(opts: ViewOptions, scene: Scene) -> anyhow::Result<()> {
     let event_loop = EventLoop::new()
         .context("cannot open a window: no display (set DISPLAY or WAYLAND_DISPLAY)")?;
     let mut app = App {
@@ -191,6 +197,8 @@ struct Viewer {
     /// The position the GPU grid holds, and its per-material counts.
     shown: Option<Position>,
     counts: Vec<u64>,
+    /// What the offscreen target holds.
+    drawn: Option<FrameKey>,
     fps: Fps,
     next_redraw: Option<Instant>,
     /// `--frames`: frames still to draw before exiting, and when the first was drawn.
@@ -261,7 +269,12 @@ impl Viewer {
         );
         let egui_renderer =
             egui_wgpu::Renderer::new(&gpu.device, format, egui_wgpu::RendererOptions::default());
-        let st = ViewState::new(&scene, &timeline, opts.substeps);
+        let mut st = ViewState::new(&scene, &timeline, opts.substeps);
+        st.ghost = opts.ghost;
+        st.hidden = opts.hidden;
+        if let Some(step) = opts.step {
+            st.go_to_step(step);
+        }
         Ok(Self {
             window,
             gpu,
@@ -279,6 +292,7 @@ impl Viewer {
             st,
             shown: None,
             counts: Vec::new(),
+            drawn: None,
             fps: Fps {
                 last: None,
                 fps: 0.0,
@@ -417,8 +431,13 @@ impl Viewer {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("Viewer::encoder"),
             });
-        self.renderer
-            .draw(gpu, &mut encoder, &target.view, target.size, &inputs);
+        // `--frames` always redraws, so its fps measure the full frame.
+        let key = self.st.frame_key(target.size);
+        if self.frames_left.is_some() || self.drawn != Some(key) {
+            self.renderer
+                .draw(gpu, &mut encoder, &target.view, target.size, &inputs);
+            self.drawn = Some(key);
+        }
 
         let screen = egui_wgpu::ScreenDescriptor {
             size_in_pixels: [self.config.width, self.config.height],

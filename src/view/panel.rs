@@ -23,7 +23,7 @@ pub fn side_panel(ui: &mut egui::Ui, st: &mut ViewState, info: &PanelInfo) {
         .resizable(false)
         .exact_size(PANEL_WIDTH)
         .show(ui, |ui| {
-            ui.spacing_mut().slider_width = 170.0;
+            ui.spacing_mut().slider_width = 140.0;
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.heading("voxfab");
                 ui.label(egui::RichText::new(&info.scene.title).small());

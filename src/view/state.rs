@@ -22,6 +22,21 @@ pub struct PickInfo {
     pub fields: Vec<(String, f32)>,
 }
 
+/// Everything the rendered frame depends on. The frame is redrawn only when this
+/// changes, so egui repaints (hover highlights, panel animations) do not re-march the grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameKey {
+    camera: OrbitCamera,
+    section_axis: Axis,
+    section_index: u32,
+    cutaway: bool,
+    hidden: MaterialSet,
+    ghost: MaterialSet,
+    colour_by: ColourBy,
+    position: Position,
+    size: [u32; 2],
+}
+
 pub struct ViewState {
     pub camera: OrbitCamera,
     /// The scene's own camera, for "reset view".
@@ -72,6 +87,20 @@ impl ViewState {
         }
     }
 
+    pub fn frame_key(&self, size: [u32; 2]) -> FrameKey {
+        FrameKey {
+            camera: self.camera,
+            section_axis: self.section_axis,
+            section_index: self.section_index,
+            cutaway: self.cutaway,
+            hidden: self.hidden,
+            ghost: self.ghost,
+            colour_by: self.colour_by,
+            position: self.position(),
+            size,
+        }
+    }
+
     /// The process position on screen (step 0 when the scene has no steps).
     pub fn position(&self) -> Position {
         self.positions.get(self.frame).copied().unwrap_or(Position {
@@ -90,6 +119,15 @@ impl ViewState {
             .iter()
             .position(|p| p.step == step && !p.is_partial())
             .unwrap_or(0);
+    }
+
+    /// Shows step `step` (1-based) finished; past the end, the last step.
+    pub fn go_to_step(&mut self, step: usize) {
+        self.frame = self
+            .positions
+            .iter()
+            .position(|p| p.step >= step && !p.is_partial())
+            .unwrap_or(self.positions.len().saturating_sub(1));
     }
 
     /// Moves `by` frames along the timeline, clamped to its ends.
