@@ -1,9 +1,9 @@
 //! The real window: `voxfab view --frames N --screenshot FILE` under X. Uses DISPLAY
 //! when set, else starts its own Xvfb; skips (with a message) when neither exists.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Kills the Xvfb this test started.
 struct Xvfb(Child);
@@ -22,25 +22,28 @@ fn display() -> Option<(String, Option<Xvfb>)> {
     {
         return Some((d, None));
     }
-    // A display number unlikely to clash with other test runs on this machine.
-    let n = 90 + std::process::id() % 9;
-    let name = format!(":{n}");
-    let child = Command::new("Xvfb")
-        .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdout(Stdio::null())
+    // -displayfd: Xvfb picks a free display itself and writes its number once it
+    // accepts connections (or exits, closing the pipe, when it cannot start).
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
+    let mut line = String::new();
+    let stdout = child.stdout.take()?;
     let xvfb = Xvfb(child);
-    // Wait for the server's socket.
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-    let start = Instant::now();
-    while !socket.exists() {
-        if start.elapsed() > Duration::from_secs(20) {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    BufReader::new(stdout).read_line(&mut line).ok()?;
+    let n: u32 = line.trim().parse().ok()?;
+    let name = format!(":{n}");
     Some((name, Some(xvfb)))
 }
 
@@ -54,12 +57,83 @@ fn window_renders_panel_and_scene() {
         println!("skipped: no DISPLAY and no Xvfb on PATH");
         return;
     };
-    let shot = std::env::temp_dir().join(format!("voxfab_window_{}.png", std::process::id()));
+    let img = screenshot(&display, &[]);
+    let count = |xs, ys, f: &dyn Fn(&image::Rgba<u8>) -> bool| count_in(&img, xs, ys, f);
+
+    // The side panel (300 points wide at scale 1) is mostly egui's flat dark grey,
+    // with bright text in it.
+    let grey = count(0..290, 0..600, &|p| {
+        p[0] == p[1] && p[1] == p[2] && (20..=60).contains(&p[0])
+    });
+    assert!(grey > 290 * 600 / 2, "egui panel grey: {grey} px");
+    let text = count(0..290, 0..600, &|p| p[0] > 150 && p[1] > 150);
+    assert!(text > 200, "panel text: {text} bright px");
+
+    // The 3D view (left 60% of the central area) shows the teal protective layer and
+    // the lit solder bump, both unlike the blue-grey background (rows clear of the
+    // overlay's titles).
+    let teal = count(300..720, 60..560, &|p| {
+        i32::from(p[1]) > i32::from(p[0]) + 40 && p[1] >= p[2]
+    });
+    assert!(teal > 500, "BCB in the 3D view: {teal} px");
+    let lit_grey = count(300..720, 60..560, &|p| {
+        p[0] > 120 && p[0].abs_diff(p[1]) < 12 && p[1].abs_diff(p[2]) < 12
+    });
+    assert!(lit_grey > 300, "solder bump in the 3D view: {lit_grey} px");
+
+    // The cross-section (upper right) shows flat palette colours.
+    let mats = voxfab::materials::MaterialTable::builtin();
+    let exact = |name: &str| {
+        let c = mats.get(mats.id(name).unwrap()).color;
+        count(720..1000, 0..300, &move |p| {
+            (0..3).all(|i| p[i].abs_diff(c[i]) <= 2)
+        })
+    };
+    let (si, solder) = (exact("si"), exact("sac305"));
+    assert!(si > 1000, "silicon in the section: {si} px");
+    assert!(solder > 200, "solder in the section: {solder} px");
+    println!(
+        "panel grey {grey}, text {text}; 3D teal {teal}, lit grey {lit_grey}; section si {si}, solder {solder}"
+    );
+
+    // Hiding the solder (and starting a step earlier, before the release etch) takes
+    // the bump out of the 3D view.
+    let img = screenshot(&display, &["--hide", "sac305", "--step", "21"]);
+    let lit_hidden = count_in(&img, 300..720, 60..560, &|p| {
+        p[0] > 120 && p[0].abs_diff(p[1]) < 12 && p[1].abs_diff(p[2]) < 12
+    });
+    assert!(
+        lit_hidden * 2 < lit_grey,
+        "hidden solder: {lit_hidden} lit grey px, was {lit_grey}"
+    );
+}
+
+/// Pixels of `img` in the rectangle `xs` x `ys` for which `f` holds.
+fn count_in(
+    img: &image::RgbaImage,
+    xs: std::ops::Range<u32>,
+    ys: std::ops::Range<u32>,
+    f: &dyn Fn(&image::Rgba<u8>) -> bool,
+) -> u32 {
+    let mut n = 0;
+    for y in ys {
+        for x in xs.clone() {
+            n += u32::from(f(img.get_pixel(x, y)));
+        }
+    }
+    n
+}
+
+/// Runs the window on the suspended-bump scene (4 µm voxels, 1000x600) for 3 frames
+/// with `extra` arguments and returns its screenshot.
+fn screenshot(display: &str, extra: &[&str]) -> image::RgbaImage {
+    let id = format!("{}_{}", std::process::id(), extra.len());
+    let shot = std::env::temp_dir().join(format!("voxfab_window_{id}.png"));
     let _ = std::fs::remove_file(&shot);
     let xdg = std::env::temp_dir().join(format!("voxfab_xdg_{}", std::process::id()));
     std::fs::create_dir_all(&xdg).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_voxfab"))
-        .args(["view"])
+        .arg("view")
         .arg(scene())
         .args([
             "--set",
@@ -69,9 +143,10 @@ fn window_renders_panel_and_scene() {
             "--frames",
             "3",
         ])
+        .args(extra)
         .arg("--screenshot")
         .arg(&shot)
-        .env("DISPLAY", &display)
+        .env("DISPLAY", display)
         .env("XDG_RUNTIME_DIR", &xdg)
         .env_remove("WAYLAND_DISPLAY")
         .output()
@@ -81,49 +156,7 @@ fn window_renders_panel_and_scene() {
     let img = image::open(&shot)
         .unwrap_or_else(|e| panic!("screenshot {}: {e}\n{stderr}", shot.display()))
         .to_rgba8();
-    assert_eq!(img.dimensions(), (1000, 600));
-
-    // The side panel (300 points wide at scale 1) is egui's flat grey, with text in it.
-    let panel = img.get_pixel(150, 590);
-    assert!(
-        panel[0] == panel[1] && panel[1] == panel[2] && (20..90).contains(&panel[0]),
-        "egui panel grey: {panel:?}"
-    );
-    let bright = (0..300)
-        .flat_map(|x| (0..200).map(move |y| (x, y)))
-        .filter(|&(x, y)| img.get_pixel(x, y)[0] > 150)
-        .count();
-    assert!(bright > 100, "panel text: {bright} bright pixels");
-
-    // The 3D view (left 60% of the central area) shows the bump's solder colour and
-    // the silicon's; the far corner is background.
-    let mats = voxfab::materials::MaterialTable::builtin();
-    let near = |c: [u8; 3]| {
-        move |p: &image::Rgba<u8>| {
-            // Shaded faces are darker than the palette, with the same hue order.
-            let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-            let (cr, cg, cb) = (f32::from(c[0]), f32::from(c[1]), f32::from(c[2]));
-            let s = (r + g + b) / (cr + cg + cb).max(1.0);
-            s > 0.2
-                && (r - cr * s).abs() < 30.0
-                && (g - cg * s).abs() < 30.0
-                && (b - cb * s).abs() < 30.0
-        }
-    };
-    let view = |f: &dyn Fn(&image::Rgba<u8>) -> bool| {
-        let mut n = 0;
-        for y in 0..600 {
-            for x in 300..(300 + 420) {
-                if f(img.get_pixel(x, y)) {
-                    n += 1;
-                }
-            }
-        }
-        n
-    };
-    let si = view(&near(mats.get(mats.id("si").unwrap()).color));
-    let solder = view(&near(mats.get(mats.id("sac305").unwrap()).color));
-    assert!(si > 2000, "silicon in the 3D view: {si} px");
-    assert!(solder > 300, "solder bump in the 3D view: {solder} px");
     let _ = std::fs::remove_file(&shot);
+    assert_eq!(img.dimensions(), (1000, 600), "window size");
+    img
 }
