@@ -131,4 +131,45 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn mouse_gestures_stay_in_range() {
+        let mut cam = OrbitCamera::default();
+        cam.orbit(10_000.0, 10_000.0);
+        assert!((0.0..360.0).contains(&cam.azimuth_deg));
+        assert_eq!(cam.elevation_deg, 89.0);
+        cam.zoom_by(1e6);
+        assert_eq!(cam.zoom, 0.05);
+        cam.zoom_by(-1e6);
+        assert_eq!(cam.zoom, 5.0);
+        let dims = [100, 60, 40];
+        cam.pan_by(dims, 500.0, 1e9, -1e9);
+        let size = Vec3::new(100.0, 60.0, 40.0);
+        assert!(cam.pan.abs().cmple(size).all(), "{}", cam.pan);
+    }
+
+    #[test]
+    fn pan_moves_the_look_at_point_across_the_screen() {
+        // Seen from +x (azimuth 0), screen right is +y: dragging right moves the
+        // look-at point to -y so the scene follows the cursor.
+        let mut cam = OrbitCamera {
+            azimuth_deg: 0.0,
+            elevation_deg: 0.0,
+            ..Default::default()
+        };
+        cam.pan_by([100, 100, 100], 400.0, 40.0, 0.0);
+        assert!(
+            cam.pan.y < 0.0 && cam.pan.x.abs() < 1e-4 && cam.pan.z.abs() < 1e-4,
+            "{}",
+            cam.pan
+        );
+        let mut cam = OrbitCamera {
+            azimuth_deg: 0.0,
+            elevation_deg: 0.0,
+            ..Default::default()
+        };
+        // Dragging down moves it up.
+        cam.pan_by([100, 100, 100], 400.0, 0.0, 40.0);
+        assert!(cam.pan.z > 0.0, "{}", cam.pan);
+    }
 }
