@@ -3,7 +3,17 @@
 // Distance: exact squared EDT truncated at k, one separable pass per axis
 // (x: grid -> scratch_b, y: scratch_b -> scratch_a, z: scratch_a -> scratch_b); the flood
 // then fills scratch_a and `apply` reads both.
-// The grid floor (z = -1) counts as solid.
+// The grid floor (z = -1) counts as solid. With FLAG_SOURCE the film grows only from
+// materials in p.materials and the floor does not count (conformal plating on seeds).
+
+const FLAG_SOURCE: u32 = 2u;
+
+fn is_source(m: u32) -> bool {
+    if (p.flags & FLAG_SOURCE) != 0u {
+        return m != 0u && in_set(m);
+    }
+    return m != 0u;
+}
 
 @compute @workgroup_size(8, 8, 4)
 fn edt_x(@builtin(global_invocation_id) g: vec3<u32>) {
@@ -13,7 +23,7 @@ fn edt_x(@builtin(global_invocation_id) g: vec3<u32>) {
     var d = D2_INF;
     for (var dx = -p.k; dx <= p.k; dx++) {
         let x = i32(g.x) + dx;
-        if x >= 0 && x < i32(p.dims.x) && grid[idx(u32(x), g.y, g.z)] != 0u {
+        if x >= 0 && x < i32(p.dims.x) && is_source(grid[idx(u32(x), g.y, g.z)]) {
             d = min(d, u32(dx * dx));
         }
     }
@@ -45,7 +55,7 @@ fn edt_z(@builtin(global_invocation_id) g: vec3<u32>) {
     }
     // The floor plane below z = 0 is solid everywhere.
     let zf = i32(g.z) + 1;
-    var d = select(D2_INF, u32(zf * zf), zf <= p.k);
+    var d = select(D2_INF, u32(zf * zf), zf <= p.k && (p.flags & FLAG_SOURCE) == 0u);
     for (var dz = -p.k; dz <= p.k; dz++) {
         let z = i32(g.z) + dz;
         if z >= 0 && z < i32(p.dims.z) {

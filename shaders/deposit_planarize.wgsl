@@ -1,10 +1,11 @@
 // Spin-on planarising deposition: material fills every empty voxel reachable from the
 // open top (scratch_a, from flood.wgsl) below height z1.
 
-// Highest solid surface inside the mask, stored as z_top + 1 in counters[C_TOP].
+// Highest solid surface inside the mask (anywhere when p.mode = 1), stored as
+// z_top + 1 in counters[C_TOP].
 @compute @workgroup_size(8, 8, 1)
 fn top(@builtin(global_invocation_id) g: vec3<u32>) {
-    if g.x >= p.dims.x || g.y >= p.dims.y || !masked(g.x, g.y) {
+    if g.x >= p.dims.x || g.y >= p.dims.y || (p.mode == 0u && !masked(g.x, g.y)) {
         return;
     }
     for (var z = i32(p.dims.z) - 1; z >= 0; z--) {

@@ -52,3 +52,30 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let invert = (p.flags & 1u) == 1u;
     mask[gid.x + p.dims.x * gid.y] = select(0u, 1u, inside != invert);
 }
+
+// Distance (voxels) from each column inside the mask to the nearest column outside,
+// less half a voxel (the boundary lies between them); -1 outside. Truncated at p.k.
+// Stored as f32 bits in scratch_b[column]; tapers and sidewall angles read it.
+@compute @workgroup_size(8, 8, 1)
+fn distance(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if gid.x >= p.dims.x || gid.y >= p.dims.y {
+        return;
+    }
+    let col = gid.x + p.dims.x * gid.y;
+    if mask[col] == 0u {
+        scratch_b[col] = bitcast<u32>(-1.0);
+        return;
+    }
+    var best = f32(p.k) + 0.5;
+    for (var dy = -p.k; dy <= p.k; dy++) {
+        for (var dx = -p.k; dx <= p.k; dx++) {
+            let x = i32(gid.x) + dx;
+            let y = i32(gid.y) + dy;
+            // Beyond the domain edge counts as inside: a mask may run off the edge.
+            if x >= 0 && y >= 0 && x < i32(p.dims.x) && y < i32(p.dims.y) && mask[u32(x) + p.dims.x * u32(y)] == 0u {
+                best = min(best, sqrt(f32(dx * dx + dy * dy)));
+            }
+        }
+    }
+    scratch_b[col] = bitcast<u32>(best - 0.5);
+}

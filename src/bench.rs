@@ -13,8 +13,13 @@ pub struct BenchRow {
     pub iterations: u32,
 }
 
-/// Times every op on a `n`³ grid with a layered, patterned structure.
-pub fn process_ops(gpu: &GpuContext, n: u32) -> Result<Vec<BenchRow>, GridError> {
+/// Times every op on a `n`³ grid with a layered, patterned structure, reporting each
+/// row to `report` as soon as it is measured.
+pub fn process_ops(
+    gpu: &GpuContext,
+    n: u32,
+    mut report: impl FnMut(&BenchRow),
+) -> Result<Vec<BenchRow>, GridError> {
     let spec = GridSpec {
         dims: [n; 3],
         voxel_um: 1.0,
@@ -71,6 +76,8 @@ pub fn process_ops(gpu: &GpuContext, n: u32) -> Result<Vec<BenchRow>, GridError>
                 material: 18,
                 mask: 0,
                 tone: Tone::Positive,
+                taper: 0.0,
+                ramp: None,
             },
         ),
         (
@@ -110,12 +117,14 @@ pub fn process_ops(gpu: &GpuContext, n: u32) -> Result<Vec<BenchRow>, GridError>
     let mut rows = Vec::new();
     for (name, op) in ops {
         let st = p.run(&op, &masks);
-        rows.push(BenchRow {
+        let row = BenchRow {
             op: name.to_string(),
             ms: st.ms,
             mvox_per_s: voxels / (st.ms * 1e-3) / 1e6,
             iterations: st.iterations,
-        });
+        };
+        report(&row);
+        rows.push(row);
     }
     Ok(rows)
 }

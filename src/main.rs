@@ -313,11 +313,11 @@ fn bench(n: u32) -> anyhow::Result<()> {
         "{:<22} {:>10} {:>14} {:>10}",
         "op", "ms", "Mvoxel/s", "iters"
     );
-    for r in voxfab::bench::process_ops(&gpu, n)? {
+    voxfab::bench::process_ops(&gpu, n, |r| {
         println!(
             "{:<22} {:>10.1} {:>14.1} {:>10}",
             r.op, r.ms, r.mvox_per_s, r.iterations
         );
-    }
+    })?;
     Ok(())
 }

@@ -4,10 +4,10 @@
 use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::output::{self, WriteError, metrics};
-use crate::process::Processor;
 use crate::process::params::MaterialSet;
+use crate::process::{BondError, Processor};
 use crate::render::{FRAME_FORMAT, FrameInputs, OrbitCamera, Renderer};
-use crate::scene::Scene;
+use crate::scene::{Op, Scene};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -17,6 +17,13 @@ pub enum RunError {
     Grid(#[from] GridError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error("{file}:{line}: step `{step}`: {source}")]
+    Bond {
+        file: String,
+        line: usize,
+        step: String,
+        source: BondError,
+    },
     #[error("cannot create {}: {source}", path.display())]
     Dir {
         path: PathBuf,
@@ -75,7 +82,12 @@ pub fn run_scene(
 ) -> Result<RunOutput, RunError> {
     let start = Instant::now();
     // Allocation is checked against the adapter before any file is touched.
-    let mut proc = Processor::new(gpu, &scene.grid)?;
+    // Every part is built on its own grid; parts[0] is the assembly.
+    let mut procs = scene
+        .parts
+        .iter()
+        .map(|_| Processor::new(gpu, &scene.grid))
+        .collect::<Result<Vec<_>, _>>()?;
     mkdir(&opts.out)?;
     let frames_dir = opts.out.join("frames");
     if opts.frames {
@@ -96,7 +108,26 @@ pub fn run_scene(
     let h = scene.grid.voxel_um;
     for (i, step) in scene.steps.iter().enumerate() {
         bar.set_message(step.name.clone());
-        let stats = proc.run(&step.op, &scene.masks);
+        let stats = match &step.op {
+            Op::Bond {
+                part,
+                offset,
+                method,
+                film,
+                gap,
+            } => {
+                let (base, placed) = pair(&mut procs, step.part, *part);
+                base.bond(placed, *offset, *method, *film, *gap)
+                    .map_err(|source| RunError::Bond {
+                        file: scene.file.clone(),
+                        line: step.line,
+                        step: step.name.clone(),
+                        source,
+                    })?
+            }
+            op => procs[step.part].run(op, &scene.masks),
+        };
+        let proc = &procs[step.part];
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
@@ -123,7 +154,16 @@ pub fn run_scene(
                     hidden: MaterialSet::default(),
                     ghost: MaterialSet::default(),
                     field: None,
-                    title: format!("{:02} {}", i + 1, step.name),
+                    title: if step.part == 0 {
+                        format!("{:02} {}", i + 1, step.name)
+                    } else {
+                        format!(
+                            "{:02} {}  [part {}]",
+                            i + 1,
+                            step.name,
+                            scene.parts[step.part]
+                        )
+                    },
                     subtitle: format!(
                         "{}  |  {} voxels changed  |  {:.1} ms  |  {}",
                         step.op.label(),
@@ -145,8 +185,10 @@ pub fn run_scene(
     }
     bar.finish_and_clear();
 
-    let materials = proc.grid().read_materials(gpu);
-    let (_, counts) = proc.stats();
+    let main = &procs[0];
+    let materials = main.grid().read_materials(gpu);
+    let (_, counts) = main.stats();
+    let connectivity = (!scene.probes.is_empty()).then(|| connectivity(main, scene));
     let [nx, ny, nz] = scene.grid.dims;
     output::write_atomic(&opts.out.join("result.vti"), |w| {
         output::vti::write(
@@ -174,8 +216,10 @@ pub fn run_scene(
             size_um: scene.grid.size_um(),
             voxels: scene.grid.voxels(),
         },
+        material_ids: metrics::material_ids(&scene.materials),
         steps,
         materials: metrics::amounts(&counts, &scene.materials, h),
+        connectivity,
         total_ms: start.elapsed().as_secs_f64() * 1e3,
     };
     output::write_atomic(&opts.out.join("metrics.json"), |w| {
@@ -187,4 +231,33 @@ pub fn run_scene(
         materials,
         frames,
     })
+}
+
+/// Mutable access to part `a` and shared access to a different part `b`.
+fn pair<'a, 'g>(
+    procs: &'a mut [Processor<'g>],
+    a: usize,
+    b: usize,
+) -> (&'a mut Processor<'g>, &'a Processor<'g>) {
+    assert_ne!(a, b, "the scene parser refuses self-bonds");
+    if a < b {
+        let (lo, hi) = procs.split_at_mut(b);
+        (&mut lo[a], &hi[0])
+    } else {
+        let (lo, hi) = procs.split_at_mut(a);
+        (&mut hi[0], &lo[b])
+    }
+}
+
+/// Nets of the assembly's conductors and what the probes say about them.
+fn connectivity(main: &Processor, scene: &Scene) -> metrics::Connectivity {
+    let mut conductors = MaterialSet::default();
+    for (id, m) in scene.materials.iter() {
+        if id != 0 && m.conductor {
+            conductors.insert(id);
+        }
+    }
+    let voxels: Vec<[u32; 3]> = scene.probes.iter().map(|p| p.voxel(&scene.grid)).collect();
+    let nets = main.nets(conductors, &voxels);
+    metrics::Connectivity::from_probes(&scene.probes, &nets)
 }

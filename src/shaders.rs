@@ -31,6 +31,14 @@ pub const PROCESS: &[(&str, &str)] = &[
     ),
     ("strip", include_str!("../shaders/strip.wgsl")),
     ("stats", include_str!("../shaders/stats.wgsl")),
+    ("drill", include_str!("../shaders/drill.wgsl")),
+    ("plate", include_str!("../shaders/plate.wgsl")),
+    ("grind", include_str!("../shaders/grind.wgsl")),
+    ("flip", include_str!("../shaders/flip.wgsl")),
+    ("bond", include_str!("../shaders/bond.wgsl")),
+    ("ball", include_str!("../shaders/ball.wgsl")),
+    ("wire", include_str!("../shaders/wire.wgsl")),
+    ("connect", include_str!("../shaders/connect.wgsl")),
 ];
 
 pub const RENDER_COMMON: &str = include_str!("../shaders/render_common.wgsl");

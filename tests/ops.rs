@@ -228,6 +228,8 @@ fn pattern_matches_cpu() {
                 material: NIT,
                 mask,
                 tone,
+                taper: 0.0,
+                ramp: None,
             };
             let (got, want, changed) = both(&start, &op, &masks());
             assert_same(&got, &want, &format!("pattern {tone:?} mask {mask}"));

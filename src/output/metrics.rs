@@ -10,10 +10,75 @@ pub struct Metrics {
     pub title: String,
     pub adapter: Adapter,
     pub grid: Grid,
+    /// Material id (as stored in result.vti) → name and properties.
+    pub material_ids: Vec<MaterialInfo>,
     pub steps: Vec<StepMetrics>,
     /// Material volumes after the last step.
     pub materials: BTreeMap<String, MaterialAmount>,
+    /// Present when the scene names probes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connectivity: Option<Connectivity>,
     pub total_ms: f64,
+}
+
+/// Nets of conductor voxels in the final assembly, seen from the scene's probes.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Connectivity {
+    /// Connected components of conductor voxels (6-neighbour).
+    pub nets: u32,
+    pub probes: Vec<ProbeNet>,
+    /// Pairs of probes on the same net.
+    pub joined: Vec<[String; 2]>,
+    /// Pairs of probes declared on different nets that are connected.
+    pub shorts: Vec<[String; 2]>,
+    /// Pairs of probes declared on the same net that are not connected.
+    pub opens: Vec<[String; 2]>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProbeNet {
+    pub name: String,
+    pub at_um: [f64; 3],
+    /// Net label (smallest voxel index of the net); null when not in a conductor.
+    pub net: Option<u32>,
+    pub expected: Option<String>,
+}
+
+impl Connectivity {
+    pub fn from_probes(probes: &[crate::scene::Probe], nets: &crate::process::Nets) -> Self {
+        let list: Vec<ProbeNet> = probes
+            .iter()
+            .zip(&nets.probe_nets)
+            .map(|(p, n)| ProbeNet {
+                name: p.name.clone(),
+                at_um: p.at,
+                net: *n,
+                expected: p.net.clone(),
+            })
+            .collect();
+        let (mut joined, mut shorts, mut opens) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, a) in list.iter().enumerate() {
+            for b in &list[i + 1..] {
+                let same = a.net.is_some() && a.net == b.net;
+                let pair = [a.name.clone(), b.name.clone()];
+                if same {
+                    joined.push(pair.clone());
+                }
+                match (&a.expected, &b.expected) {
+                    (Some(x), Some(y)) if x != y && same => shorts.push(pair),
+                    (Some(x), Some(y)) if x == y && !same => opens.push(pair),
+                    _ => {}
+                }
+            }
+        }
+        Self {
+            nets: nets.count,
+            probes: list,
+            joined,
+            shorts,
+            opens,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +94,30 @@ pub struct Grid {
     pub voxel_um: f64,
     pub size_um: [f64; 3],
     pub voxels: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MaterialInfo {
+    pub id: u8,
+    pub name: String,
+    #[serde(rename = "E_GPa")]
+    pub e_gpa: f64,
+    pub nu: f64,
+    pub cte_ppm_per_k: f64,
+}
+
+/// The scene's material table as listed in metrics.json.
+pub fn material_ids(materials: &MaterialTable) -> Vec<MaterialInfo> {
+    materials
+        .iter()
+        .map(|(id, m)| MaterialInfo {
+            id,
+            name: m.name.clone(),
+            e_gpa: m.e_gpa,
+            nu: m.nu,
+            cte_ppm_per_k: m.cte_ppm,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]

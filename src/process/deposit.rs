@@ -2,8 +2,8 @@
 //! surface) and planarising spin-on fill.
 
 use super::Processor;
-use super::params::{C_TOP, MaterialSet, StepParams};
-use crate::scene::{DepositMode, PlanarTop};
+use super::params::{C_TOP, FLAG_SOURCE, MaterialSet, StepParams};
+use crate::scene::{DepositMode, PlanarTop, PlateMode};
 
 impl Processor<'_> {
     pub(super) fn deposit(&self, material: u8, mode: &DepositMode) -> u32 {
@@ -57,6 +57,64 @@ impl Processor<'_> {
                     ..base
                 };
                 b.dispatch(&self.pipes.planar_apply, p, self.vol_groups());
+                b.submit();
+                rounds
+            }
+        }
+    }
+}
+
+impl Processor<'_> {
+    /// Electroplating from the seed conductors in `seeds`.
+    pub(super) fn plate(&self, material: u8, mode: &PlateMode, seeds: MaterialSet) -> u32 {
+        let base = StepParams {
+            material: u32::from(material),
+            set: seeds,
+            ..self.base()
+        };
+        match *mode {
+            PlateMode::Fill { top } => {
+                let z1 = match top {
+                    Some(h) => h,
+                    None => {
+                        // "Until full": up to the highest surface anywhere.
+                        let mut b = self.batch();
+                        b.clear_counters();
+                        let all = StepParams {
+                            mode: 1,
+                            ..self.base()
+                        };
+                        b.dispatch(&self.pipes.planar_top, all, self.col_groups());
+                        b.submit();
+                        self.counters()[C_TOP]
+                    }
+                };
+                let mut b = self.batch();
+                b.dispatch(
+                    &self.pipes.plate_fill,
+                    StepParams {
+                        z1: z1 as i32,
+                        ..base
+                    },
+                    self.col_groups(),
+                );
+                b.submit();
+                0
+            }
+            PlateMode::Conformal { thickness } => {
+                let p = StepParams {
+                    k: thickness as i32,
+                    flags: FLAG_SOURCE,
+                    ..base
+                };
+                let mut b = self.batch();
+                for pipe in [&self.pipes.edt_x, &self.pipes.edt_y, &self.pipes.edt_z] {
+                    b.dispatch(pipe, p, self.vol_groups());
+                }
+                b.submit();
+                let rounds = self.flood(MaterialSet::of(&[0]));
+                let mut b = self.batch();
+                b.dispatch(&self.pipes.conformal, p, self.vol_groups());
                 b.submit();
                 rounds
             }

@@ -3,7 +3,7 @@
 
 use super::Processor;
 use super::params::{C_CHANGED, MaterialSet, StepParams};
-use crate::scene::EtchMode;
+use crate::scene::{EtchMode, Side};
 
 /// Relaxation sweeps per submit of the isotropic distance field.
 const RELAX_PER_SUBMIT: usize = 4;
@@ -61,5 +61,28 @@ impl Processor<'_> {
                 rounds
             }
         }
+    }
+}
+
+impl Processor<'_> {
+    /// Drills the rasterised mask's columns (see shaders/drill.wgsl).
+    pub(super) fn drill(&self, materials: &[u8], from: Side, depth: Option<u32>, taper: f64) {
+        if taper > 0.0 {
+            self.mask_distance(taper);
+        }
+        let p = StepParams {
+            set: if materials.is_empty() {
+                MaterialSet::all()
+            } else {
+                MaterialSet::of(materials)
+            },
+            mode: u32::from(from == Side::Bottom),
+            k: depth.map_or(0, |d| d as i32),
+            dist: taper as f32,
+            ..self.base()
+        };
+        let mut b = self.batch();
+        b.dispatch(&self.pipes.drill, p, self.col_groups());
+        b.submit();
     }
 }

@@ -73,6 +73,26 @@ impl Processor<'_> {
         b.submit();
     }
 
+    /// Writes shape records (or any vec4 list a pass reads from `shapes`), growing
+    /// the buffer when needed.
+    pub(crate) fn upload_shapes(&mut self, data: &[[f32; 4]]) {
+        if data.len() as u64 * 16 > self.shapes.size() {
+            self.shapes = Self::shapes_buffer(self.gpu, (data.len() as u64).next_power_of_two());
+            self.bind = Self::bind_group(
+                self.gpu,
+                &self.layout,
+                &self.grid,
+                &self.params,
+                &self.shapes,
+            );
+        }
+        if !data.is_empty() {
+            self.gpu
+                .queue
+                .write_buffer(&self.shapes, 0, bytemuck::cast_slice(data));
+        }
+    }
+
     /// The rasterised mask plane (one u32 per column), for tests.
     pub fn read_mask(&self) -> Vec<u32> {
         let [nx, ny, _] = self.grid.spec.dims;

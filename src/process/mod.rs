@@ -3,15 +3,22 @@
 //! Pipelines and the bind group are made once; a step only writes uniforms and
 //! dispatches. Each op lives in its own module next to its shader.
 
+mod attach;
+mod bond;
+mod connect;
 mod deposit;
 mod etch;
 mod flood;
+mod litho;
 mod mask;
 pub mod params;
 
+pub use bond::BondError;
+pub use connect::Nets;
+
 use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::{GpuGrid, GridError};
-use crate::scene::{GridSpec, Mask, Op, Tone};
+use crate::scene::{DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, Tone};
 use crate::shaders;
 use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams};
 use std::time::Instant;
@@ -50,6 +57,20 @@ struct Pipelines {
     iso_apply: wgpu::ComputePipeline,
     strip: wgpu::ComputePipeline,
     stats: wgpu::ComputePipeline,
+    mask_distance: wgpu::ComputePipeline,
+    drill: wgpu::ComputePipeline,
+    plate_fill: wgpu::ComputePipeline,
+    grind: wgpu::ComputePipeline,
+    flip: wgpu::ComputePipeline,
+    bond_drop: wgpu::ComputePipeline,
+    bond_place: wgpu::ComputePipeline,
+    ball_base: wgpu::ComputePipeline,
+    ball_fill: wgpu::ComputePipeline,
+    wire_ends: wgpu::ComputePipeline,
+    wire_fill: wgpu::ComputePipeline,
+    connect_init: wgpu::ComputePipeline,
+    connect_sweep: wgpu::ComputePipeline,
+    connect_count: wgpu::ComputePipeline,
 }
 
 /// Runs process steps on one grid.
@@ -169,8 +190,27 @@ impl<'g> Processor<'g> {
         let planar = module("deposit_planarize");
         let flood = module("flood");
         let iso = module("etch_isotropic");
+        let mask = module("mask");
+        let bond = module("bond");
+        let ball = module("ball");
+        let wire = module("wire");
+        let connect = module("connect");
         let pipes = Pipelines {
-            mask: pipe(&module("mask"), "main"),
+            mask: pipe(&mask, "main"),
+            mask_distance: pipe(&mask, "distance"),
+            drill: pipe(&module("drill"), "main"),
+            plate_fill: pipe(&module("plate"), "fill"),
+            grind: pipe(&module("grind"), "main"),
+            flip: pipe(&module("flip"), "main"),
+            bond_drop: pipe(&bond, "drop"),
+            bond_place: pipe(&bond, "place"),
+            ball_base: pipe(&ball, "base"),
+            ball_fill: pipe(&ball, "fill"),
+            wire_ends: pipe(&wire, "ends"),
+            wire_fill: pipe(&wire, "fill"),
+            connect_init: pipe(&connect, "init"),
+            connect_sweep: pipe(&connect, "sweep"),
+            connect_count: pipe(&connect, "count"),
             substrate: pipe(&module("substrate"), "main"),
             directional: pipe(&module("deposit_directional"), "main"),
             edt_x: pipe(&conformal, "edt_x"),
@@ -306,21 +346,11 @@ impl<'g> Processor<'g> {
         ))
     }
 
-    /// Runs one process op and measures what it changed.
+    /// Runs one process op and measures what it changed. `Op::Bond` goes through
+    /// [`Processor::bond`], which needs the placed part.
     pub fn run(&mut self, op: &Op, masks: &[Mask]) -> StepStats {
         let start = Instant::now();
-        {
-            let mut b = self.batch();
-            let voxel_bytes = self.grid.spec.voxels() * 4;
-            b.encoder().copy_buffer_to_buffer(
-                &self.grid.material,
-                0,
-                &self.grid.prev,
-                0,
-                voxel_bytes,
-            );
-            b.submit();
-        }
+        self.snapshot();
         let mask_of = |m: Option<usize>| m.map(|i| &masks[i]);
         let iterations = match op {
             Op::Substrate {
@@ -353,15 +383,93 @@ impl<'g> Processor<'g> {
                 material,
                 mask,
                 tone,
+                taper,
+                ramp,
             } => {
                 self.rasterize(Some(&masks[*mask]), *tone == Tone::Negative);
+                self.pattern(*material, *taper, ramp.as_ref());
+                0
+            }
+            Op::Drill {
+                materials,
+                mask,
+                from,
+                depth,
+                taper,
+            } => {
+                self.rasterize(Some(&masks[*mask]), false);
+                self.drill(materials, *from, *depth, *taper);
+                0
+            }
+            Op::Plate {
+                material,
+                mode,
+                seeds,
+                mask,
+            } => {
+                self.rasterize(mask_of(*mask), false);
+                self.plate(*material, mode, MaterialSet::of(seeds))
+            }
+            Op::Grind { keep } => {
+                let (mode, z) = match *keep {
+                    GrindKeep::Below(z) => (0, z),
+                    GrindKeep::Above(z) => (1, z),
+                };
                 let mut b = self.batch();
                 let p = StepParams {
-                    material: u32::from(*material),
+                    mode,
+                    z0: z as i32,
                     ..self.base()
                 };
-                b.dispatch(&self.pipes.pattern, p, self.vol_groups());
+                b.dispatch(&self.pipes.grind, p, self.vol_groups());
                 b.submit();
+                0
+            }
+            Op::Flip => {
+                let mut b = self.batch();
+                b.dispatch(&self.pipes.flip, self.base(), self.vol_groups());
+                b.submit();
+                0
+            }
+            Op::Bond { .. } => {
+                panic!("bond needs the placed part: call Processor::bond")
+            }
+            Op::Dispense {
+                material,
+                mask,
+                top,
+            } => {
+                self.rasterize(Some(&masks[*mask]), false);
+                self.deposit(*material, &DepositMode::Planarize { top: *top })
+            }
+            Op::Dice {
+                materials,
+                mask,
+                depth,
+            } => {
+                self.rasterize(Some(&masks[*mask]), false);
+                let set = if materials.is_empty() {
+                    MaterialSet::all()
+                } else {
+                    MaterialSet::of(materials)
+                };
+                self.etch(set, &EtchMode::Anisotropic { depth: *depth })
+            }
+            Op::Ball {
+                material,
+                mask,
+                radius,
+                height,
+            } => {
+                self.balls(*material, &masks[*mask], *radius, *height);
+                0
+            }
+            Op::Wirebond {
+                material,
+                wires,
+                radius,
+            } => {
+                self.wires(*material, wires, *radius);
                 0
             }
             Op::Etch {
@@ -373,6 +481,19 @@ impl<'g> Processor<'g> {
                 self.etch(MaterialSet::of(materials), mode)
             }
         };
+        self.finish(start, iterations)
+    }
+
+    /// Copies the grid to `prev`: the step's snapshot for "voxels changed" (and flip).
+    fn snapshot(&self) {
+        let mut b = self.batch();
+        let voxel_bytes = self.grid.spec.voxels() * 4;
+        b.encoder()
+            .copy_buffer_to_buffer(&self.grid.material, 0, &self.grid.prev, 0, voxel_bytes);
+        b.submit();
+    }
+
+    fn finish(&self, start: Instant, iterations: u32) -> StepStats {
         let (voxels_changed, counts) = self.stats();
         StepStats {
             ms: start.elapsed().as_secs_f64() * 1e3,

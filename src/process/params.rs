@@ -33,6 +33,8 @@ pub const COUNTERS: usize = 260;
 
 /// `flags` bit of the mask pass: invert the shapes' union.
 pub const FLAG_INVERT: u32 = 1;
+/// `flags` bit of conformal growth: grow from the materials in `set` only.
+pub const FLAG_SOURCE: u32 = 2;
 
 /// A set of material ids as 256 bits.
 #[repr(C)]
@@ -49,6 +51,10 @@ impl MaterialSet {
     }
     pub fn insert(&mut self, id: u8) {
         self.0[usize::from(id) / 32] |= 1 << (id % 32);
+    }
+    /// Every material id.
+    pub fn all() -> Self {
+        Self([u32::MAX; 8])
     }
     pub fn contains(&self, id: u8) -> bool {
         self.0[usize::from(id) / 32] >> (id % 32) & 1 == 1

@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn grid_centre_projects_to_screen_centre_and_corners_inside() {
-        let cam = OrbitCamera::default();
+        let cam = OrbitCamera {
+            zoom: 1.0,
+            ..Default::default()
+        };
         let dims = [100, 60, 40];
         let (vp, _) = cam.matrices(dims, 1.5);
         let c = vp.project_point3(Vec3::new(50.0, 30.0, 20.0));

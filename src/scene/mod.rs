@@ -6,6 +6,7 @@ mod overrides;
 mod parse;
 
 pub use error::{SceneError, line_col};
+pub use parse::ball_cap;
 
 use crate::materials::MaterialTable;
 use std::path::Path;
@@ -134,6 +135,60 @@ pub enum EtchMode {
     Strip,
 }
 
+/// Which face of the part a tool enters from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Top,
+    Bottom,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlateMode {
+    /// Bottom-up fill of open holes whose floor is a seed conductor, up to the voxel
+    /// height `top` (exclusive), or to the highest solid surface when `None` ("until full").
+    Fill { top: Option<u32> },
+    /// Film of `thickness` voxels grown on exposed seed-conductor surfaces only.
+    Conformal { thickness: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrindKeep {
+    /// Keep z < h (backgrinding / CMP from the top).
+    Below(u32),
+    /// Keep z >= h (grinding from the bottom).
+    Above(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BondMethod {
+    /// Bumps land on pads and fuse; no film.
+    Eutectic,
+    /// Anisotropic conductive film fills the gap in the part's footprint.
+    Acf,
+    /// Thermally cured adhesive of a given thickness fills the gap.
+    Adhesive,
+}
+
+/// Grey-tone exposure: the resist top is cut to a plane rising linearly from `h0` at
+/// `p0` to `h1` at `p1` (µm above `base`, the resist's bottom), inside the mask.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ramp {
+    pub p0: [f64; 2],
+    pub p1: [f64; 2],
+    /// Heights in voxels above the grid floor.
+    pub z0: f64,
+    pub z1: f64,
+}
+
+/// A bond wire: from a die pad to a substrate pad, looping `loop_height` voxels above
+/// the higher end. Ends in µm (plan view); heights come from the surfaces there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wire {
+    pub from: [f64; 2],
+    pub to: [f64; 2],
+    pub loop_height: f64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     Substrate {
@@ -151,11 +206,72 @@ pub enum Op {
         material: u8,
         mask: usize,
         tone: Tone,
+        /// tan of the sidewall angle from vertical: openings narrow with depth.
+        taper: f64,
+        ramp: Option<Ramp>,
     },
     Etch {
         materials: Vec<u8>,
         mode: EtchMode,
         mask: Option<usize>,
+    },
+    /// Laser drilling: removes `materials` (all if empty) in the mask's columns from the
+    /// entry surface, `depth` voxels or through; the hole narrows by `taper` per voxel.
+    Drill {
+        materials: Vec<u8>,
+        mask: usize,
+        from: Side,
+        depth: Option<u32>,
+        taper: f64,
+    },
+    Plate {
+        material: u8,
+        mode: PlateMode,
+        /// Conductors that carry the plating current (seeds).
+        seeds: Vec<u8>,
+        mask: Option<usize>,
+    },
+    Grind {
+        keep: GrindKeep,
+    },
+    /// Turns the part upside down (rotation by 180° about the x axis).
+    Flip,
+    /// Drops part `part` (offset by `offset` voxels in x, y) onto this step's part until
+    /// it rests on it, with a film of `film` material filling the gap for ACF/adhesive.
+    Bond {
+        part: usize,
+        offset: [i32; 2],
+        method: BondMethod,
+        film: u8,
+        /// Extra gap in voxels (adhesive thickness; ACF particle gap).
+        gap: u32,
+    },
+    /// Underfill or encapsulant: fills the reachable empty space inside the mask up to a top.
+    Dispense {
+        material: u8,
+        mask: usize,
+        top: PlanarTop,
+    },
+    /// Kerfs through `materials` (all if empty) along the scribe-line mask.
+    Dice {
+        materials: Vec<u8>,
+        mask: usize,
+        depth: Option<u32>,
+    },
+    /// Solder balls: spherical caps of sphere radius `radius` and height `height`
+    /// (voxels) standing on the surface at each of the mask's circle centres, wetting a
+    /// pad of the circle's radius.
+    Ball {
+        material: u8,
+        mask: usize,
+        radius: f64,
+        height: f64,
+    },
+    Wirebond {
+        material: u8,
+        wires: Vec<Wire>,
+        /// Wire radius in voxels.
+        radius: f64,
     },
 }
 
@@ -167,6 +283,15 @@ impl Op {
             Op::Deposit { .. } => "deposit",
             Op::Pattern { .. } => "pattern",
             Op::Etch { .. } => "etch",
+            Op::Drill { .. } => "drill",
+            Op::Plate { .. } => "plate",
+            Op::Grind { .. } => "grind",
+            Op::Flip => "flip",
+            Op::Bond { .. } => "bond",
+            Op::Dispense { .. } => "dispense",
+            Op::Dice { .. } => "dice",
+            Op::Ball { .. } => "ball",
+            Op::Wirebond { .. } => "wirebond",
         }
     }
 
@@ -231,6 +356,21 @@ impl Op {
                     EtchMode::Strip => "strip",
                 }
             ),
+            Op::Plate { mode, .. } => format!(
+                "plate:{}",
+                match mode {
+                    PlateMode::Fill { .. } => "fill",
+                    PlateMode::Conformal { .. } => "conformal",
+                }
+            ),
+            Op::Bond { method, .. } => format!(
+                "bond:{}",
+                match method {
+                    BondMethod::Eutectic => "eutectic",
+                    BondMethod::Acf => "acf",
+                    BondMethod::Adhesive => "adhesive",
+                }
+            ),
             other => other.kind().to_string(),
         }
     }
@@ -240,6 +380,8 @@ impl Op {
 pub struct Step {
     pub name: String,
     pub op: Op,
+    /// Index into `Scene::parts` of the part this step builds.
+    pub part: usize,
     /// 1-based line of the step in its file.
     pub line: usize,
 }
@@ -287,6 +429,28 @@ pub struct Scene {
     pub masks: Vec<Mask>,
     pub steps: Vec<Step>,
     pub view: ViewSpec,
+    /// Parts built separately (each on its own grid); `parts[0]` is "main", the
+    /// assembly the results describe.
+    pub parts: Vec<String>,
+    pub probes: Vec<Probe>,
+}
+
+/// A named point for connectivity checks (a ball, a pad), optionally with the net it
+/// should belong to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub name: String,
+    /// Position in µm.
+    pub at: [f64; 3],
+    pub net: Option<String>,
+}
+
+impl Probe {
+    pub fn voxel(&self, grid: &GridSpec) -> [u32; 3] {
+        std::array::from_fn(|a| {
+            ((self.at[a] / grid.voxel_um).floor().max(0.0) as u32).min(grid.dims[a] - 1)
+        })
+    }
 }
 
 impl Scene {

@@ -15,7 +15,21 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 /// Largest grid index space: shaders index voxels with u32.
 const MAX_VOXELS: u64 = 1 << 31;
 
-const OPS: &[&str] = &["substrate", "deposit", "pattern", "etch"];
+const OPS: &[&str] = &[
+    "substrate",
+    "deposit",
+    "pattern",
+    "etch",
+    "drill",
+    "plate",
+    "grind",
+    "flip",
+    "bond",
+    "dispense",
+    "dice",
+    "ball",
+    "wirebond",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +41,15 @@ struct RawScene {
     #[serde(default)]
     masks: BTreeMap<String, Spanned<RawMask>>,
     view: Option<Spanned<RawView>>,
+    #[serde(default)]
+    probes: BTreeMap<String, Spanned<RawProbe>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbe {
+    at: Spanned<[f64; 3]>,
+    net: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -145,7 +168,143 @@ enum ToneName {
 struct RawPattern {
     material: Spanned<String>,
     mask: Spanned<String>,
-    tone: Option<ToneName>,
+    tone: Option<Spanned<ToneName>>,
+    /// Sidewall angle from vertical, degrees.
+    angle: Option<Spanned<f64>>,
+    ramp: Option<Spanned<RawRamp>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRamp {
+    from: [f64; 2],
+    to: [f64; 2],
+    /// Resist top height (µm) at `from` and at `to`.
+    z_from: f64,
+    z_to: f64,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum SideName {
+    Top,
+    Bottom,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDrill {
+    mask: Spanned<String>,
+    materials: Option<Spanned<Vec<Spanned<String>>>>,
+    from: Option<SideName>,
+    depth: Option<Spanned<f64>>,
+    /// Taper angle from vertical, degrees.
+    taper: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum PlateModeName {
+    Fill,
+    Conformal,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlate {
+    material: Spanned<String>,
+    mode: Spanned<PlateModeName>,
+    seeds: Option<Spanned<Vec<Spanned<String>>>>,
+    height: Option<Spanned<f64>>,
+    thickness: Option<Spanned<f64>>,
+    mask: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrind {
+    /// Height in µm of the new surface.
+    height: Spanned<f64>,
+    /// Which side is ground away (default top).
+    from: Option<SideName>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlip {}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum BondMethodName {
+    Eutectic,
+    Acf,
+    Adhesive,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBond {
+    /// The part placed onto this step's part.
+    place: Spanned<String>,
+    method: Spanned<BondMethodName>,
+    offset: Option<[f64; 2]>,
+    /// Film material (default `acf` / `adhesive`).
+    material: Option<Spanned<String>>,
+    /// Adhesive thickness, or the ACF particle gap, in µm.
+    thickness: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDispense {
+    material: Spanned<String>,
+    mask: Spanned<String>,
+    height: Option<Spanned<f64>>,
+    thickness: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDice {
+    /// x positions (µm) of scribe lines running along y.
+    #[serde(default)]
+    lines_x: Vec<f64>,
+    /// y positions (µm) of scribe lines running along x.
+    #[serde(default)]
+    lines_y: Vec<f64>,
+    width: Spanned<f64>,
+    materials: Option<Spanned<Vec<Spanned<String>>>>,
+    depth: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBall {
+    material: Option<Spanned<String>>,
+    /// Pads: a mask of circles (centre, pad radius).
+    mask: Spanned<String>,
+    /// Solder volume per ball, µm³ ...
+    volume: Option<Spanned<f64>>,
+    /// ... or the diameter of the free sphere of that volume, µm.
+    diameter: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWire {
+    from: [f64; 2],
+    to: [f64; 2],
+    /// Loop height above the higher end, µm.
+    #[serde(rename = "loop")]
+    loop_height: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWirebond {
+    material: Option<Spanned<String>>,
+    diameter: Spanned<f64>,
+    wires: Spanned<Vec<RawWire>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
@@ -218,6 +377,8 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
     let masks = masks(&cx, &raw.masks, &grid)?;
     let view = view(&cx, raw.view.as_ref(), &grid)?;
 
+    let mut masks = masks;
+    let mut parts = vec!["main".to_string()];
     let mut steps = Vec::new();
     match steps_raw {
         None => {
@@ -232,7 +393,7 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
                 return Err(cx.err(span, "`step` must be an array of tables: write [[step]]"));
             };
             for (i, item) in items.into_iter().enumerate() {
-                let s = step(&cx, i, item, &grid, &materials, &masks)?;
+                let s = step(&cx, i, item, &grid, &materials, &mut masks, &mut parts)?;
                 if let Some(prev) = steps.iter().find(|p: &&Step| p.name == s.name) {
                     return Err(cx.loc.at(
                         Some(line_start(src, s.line)),
@@ -247,6 +408,23 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         }
     }
 
+    let mut probes = Vec::new();
+    for (name, p) in &raw.probes {
+        let at = *p.get_ref().at.get_ref();
+        let size = grid.size_um();
+        if (0..3).any(|a| !(0.0..size[a]).contains(&at[a])) {
+            return Err(cx.err(
+                p.get_ref().at.span(),
+                format!("probe `{name}` at {at:?} µm is outside the domain"),
+            ));
+        }
+        probes.push(Probe {
+            name: name.clone(),
+            at,
+            net: p.get_ref().net.clone(),
+        });
+    }
+
     Ok(Scene {
         file: file.to_string(),
         title: raw.title.unwrap_or_else(|| file.to_string()),
@@ -255,6 +433,8 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         masks,
         steps,
         view,
+        parts,
+        probes,
     })
 }
 
@@ -657,7 +837,8 @@ fn step(
     item: Spanned<DeValue<'_>>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
+    parts: &mut Vec<String>,
 ) -> Result<Step, SceneError> {
     let span = item.span();
     let line = line_col(cx.loc.src, span.start).0;
@@ -697,6 +878,10 @@ fn step(
     if name.is_empty() || name.len() > 64 {
         return Err(cx.err(span, "step name must be 1..64 characters"));
     }
+    let part = match take_str(&mut t, "part")? {
+        Some((p, _)) => part_index(parts, &p),
+        None => 0,
+    };
     let body = Spanned::new(span.clone(), DeValue::Table(t));
     let op = match op.as_str() {
         "substrate" => {
@@ -749,13 +934,288 @@ fn step(
         }
         "pattern" => {
             let r: RawPattern = cx.typed(body)?;
+            let tone = match r.tone.as_ref().map_or(ToneName::Positive, |t| *t.get_ref()) {
+                ToneName::Positive => Tone::Positive,
+                ToneName::Negative => Tone::Negative,
+            };
+            let ramp = match &r.ramp {
+                Some(rp) => {
+                    if tone == Tone::Negative {
+                        return Err(cx.err(rp.span(), "a grey-tone `ramp` exposes a positive resist: drop tone = \"negative\""));
+                    }
+                    let q = rp.get_ref();
+                    if q.from == q.to {
+                        return Err(cx.err(rp.span(), "ramp `from` and `to` must differ"));
+                    }
+                    Some(Ramp {
+                        p0: q.from,
+                        p1: q.to,
+                        z0: q.z_from / grid.voxel_um,
+                        z1: q.z_to / grid.voxel_um,
+                    })
+                }
+                None => None,
+            };
             Op::Pattern {
                 material: material(cx, &r.material, table)?,
                 mask: mask_ref(cx, &Some(r.mask), masks)?.expect("mask given"),
-                tone: match r.tone.unwrap_or(ToneName::Positive) {
-                    ToneName::Positive => Tone::Positive,
-                    ToneName::Negative => Tone::Negative,
+                tone,
+                taper: angle_tan(cx, r.angle.as_ref(), "angle")?,
+                ramp,
+            }
+        }
+        "drill" => {
+            let r: RawDrill = cx.typed(body)?;
+            Op::Drill {
+                materials: materials_list(cx, r.materials.as_ref(), table)?,
+                mask: mask_ref(cx, &Some(r.mask), masks)?.expect("mask given"),
+                from: match r.from.unwrap_or(SideName::Top) {
+                    SideName::Top => Side::Top,
+                    SideName::Bottom => Side::Bottom,
                 },
+                depth: r
+                    .depth
+                    .as_ref()
+                    .map(|d| voxels(cx, d, "depth", grid))
+                    .transpose()?,
+                taper: angle_tan(cx, r.taper.as_ref(), "taper")?,
+            }
+        }
+        "plate" => {
+            let r: RawPlate = cx.typed(body)?;
+            let mode = match *r.mode.get_ref() {
+                PlateModeName::Fill => {
+                    if let Some(t) = &r.thickness {
+                        return Err(cx.err(t.span(), "`thickness` is for mode = \"conformal\"; a fill takes `height` or fills until full"));
+                    }
+                    PlateMode::Fill {
+                        top: r
+                            .height
+                            .as_ref()
+                            .map(|h| voxels(cx, h, "height", grid))
+                            .transpose()?,
+                    }
+                }
+                PlateModeName::Conformal => {
+                    if let Some(h) = &r.height {
+                        return Err(cx.err(h.span(), "`height` is for mode = \"fill\""));
+                    }
+                    let t = r.thickness.as_ref().ok_or_else(|| {
+                        cx.err(r.mode.span(), "conformal plating needs `thickness` (µm)")
+                    })?;
+                    PlateMode::Conformal {
+                        thickness: voxels(cx, t, "thickness", grid)?,
+                    }
+                }
+            };
+            let mut seeds = materials_list(cx, r.seeds.as_ref(), table)?;
+            if seeds.is_empty() {
+                seeds = table
+                    .iter()
+                    .filter(|(id, m)| *id != 0 && m.conductor)
+                    .map(|(id, _)| id)
+                    .collect();
+            }
+            Op::Plate {
+                material: material(cx, &r.material, table)?,
+                mode,
+                seeds,
+                mask: mask_ref(cx, &r.mask, masks)?,
+            }
+        }
+        "grind" => {
+            let r: RawGrind = cx.typed(body)?;
+            let h = *r.height.get_ref();
+            let size = grid.size_um()[2];
+            if !(h > 0.0 && h < size) {
+                return Err(cx.err(
+                    r.height.span(),
+                    format!("grind height must be inside 0..{size} µm, got {h}"),
+                ));
+            }
+            let z = (h / grid.voxel_um).round() as u32;
+            Op::Grind {
+                keep: match r.from.unwrap_or(SideName::Top) {
+                    SideName::Top => GrindKeep::Below(z),
+                    SideName::Bottom => GrindKeep::Above(z),
+                },
+            }
+        }
+        "flip" => {
+            let _: RawFlip = cx.typed(body)?;
+            Op::Flip
+        }
+        "bond" => {
+            let r: RawBond = cx.typed(body)?;
+            let placed = part_index(parts, r.place.get_ref());
+            if placed == part {
+                return Err(cx.err(r.place.span(), "a part cannot be bonded onto itself"));
+            }
+            let method = match *r.method.get_ref() {
+                BondMethodName::Eutectic => BondMethod::Eutectic,
+                BondMethodName::Acf => BondMethod::Acf,
+                BondMethodName::Adhesive => BondMethod::Adhesive,
+            };
+            let film = match (&r.material, method) {
+                (Some(m), BondMethod::Eutectic) => {
+                    return Err(cx.err(m.span(), "a eutectic bond has no film material"));
+                }
+                (Some(m), _) => material(cx, m, table)?,
+                (None, BondMethod::Acf) => table.id("acf").expect("built-in"),
+                (None, _) => table.id("adhesive").expect("built-in"),
+            };
+            let gap = match (&r.thickness, method) {
+                (Some(t), BondMethod::Eutectic) => {
+                    return Err(cx.err(t.span(), "a eutectic bond takes no thickness"));
+                }
+                (Some(t), _) => voxels(cx, t, "thickness", grid)?,
+                (None, BondMethod::Adhesive) => {
+                    return Err(cx.err(r.method.span(), "an adhesive bond needs `thickness` (µm)"));
+                }
+                (None, _) => 0,
+            };
+            let off = r.offset.unwrap_or([0.0, 0.0]);
+            Op::Bond {
+                part: placed,
+                offset: [
+                    (off[0] / grid.voxel_um).round() as i32,
+                    (off[1] / grid.voxel_um).round() as i32,
+                ],
+                method,
+                film,
+                gap,
+            }
+        }
+        "dispense" => {
+            let r: RawDispense = cx.typed(body)?;
+            let top = match (&r.thickness, &r.height) {
+                (Some(t), None) => PlanarTop::AboveHighest(voxels(cx, t, "thickness", grid)?),
+                (None, Some(h)) => PlanarTop::Height(voxels(cx, h, "height", grid)?),
+                _ => return Err(cx.err(span.clone(), "dispense needs exactly one of `height` (absolute, µm) or `thickness` (above the highest surface)")),
+            };
+            Op::Dispense {
+                material: material(cx, &r.material, table)?,
+                mask: mask_ref(cx, &Some(r.mask), masks)?.expect("mask given"),
+                top,
+            }
+        }
+        "dice" => {
+            let r: RawDice = cx.typed(body)?;
+            let w = *r.width.get_ref();
+            voxels(cx, &r.width, "width", grid)?;
+            if r.lines_x.is_empty() && r.lines_y.is_empty() {
+                return Err(cx.err(
+                    span.clone(),
+                    "dice needs scribe lines: `lines_x` and/or `lines_y` (µm)",
+                ));
+            }
+            let size = grid.size_um();
+            let mut shapes = Vec::new();
+            for &x in &r.lines_x {
+                shapes.push(Shape::Rect {
+                    min: [x - w / 2.0, -1.0],
+                    max: [x + w / 2.0, size[1] + 1.0],
+                });
+            }
+            for &y in &r.lines_y {
+                shapes.push(Shape::Rect {
+                    min: [-1.0, y - w / 2.0],
+                    max: [size[0] + 1.0, y + w / 2.0],
+                });
+            }
+            masks.push(Mask {
+                name: format!("dice:{name}"),
+                shapes,
+                invert: false,
+            });
+            Op::Dice {
+                materials: materials_list(cx, r.materials.as_ref(), table)?,
+                mask: masks.len() - 1,
+                depth: r
+                    .depth
+                    .as_ref()
+                    .map(|d| voxels(cx, d, "depth", grid))
+                    .transpose()?,
+            }
+        }
+        "ball" => {
+            let r: RawBall = cx.typed(body)?;
+            let mask = mask_ref(cx, &Some(r.mask.clone()), masks)?.expect("mask given");
+            let pad = match masks[mask].shapes.first() {
+                Some(Shape::Circle { radius, .. })
+                    if !masks[mask].invert
+                        && masks[mask].shapes.iter().all(
+                            |s| matches!(s, Shape::Circle { radius: q, .. } if q == radius),
+                        ) =>
+                {
+                    *radius
+                }
+                _ => {
+                    return Err(cx.err(
+                        r.mask.span(),
+                        "ball pads must be a mask of equal circles (centre, pad radius)",
+                    ));
+                }
+            };
+            let volume = match (&r.volume, &r.diameter) {
+                (Some(v), None) => *v.get_ref(),
+                (None, Some(d)) => std::f64::consts::PI * d.get_ref().powi(3) / 6.0,
+                _ => return Err(cx.err(span.clone(), "ball needs exactly one of `volume` (µm³) or `diameter` (µm, of the free sphere)")),
+            };
+            if !(volume > 0.0 && volume.is_finite()) {
+                return Err(cx.err(span.clone(), "ball volume must be > 0"));
+            }
+            let (radius, height) = ball_cap(volume, pad);
+            voxels(
+                cx,
+                &Spanned::new(r.mask.span(), height),
+                "ball height",
+                grid,
+            )?;
+            Op::Ball {
+                material: match &r.material {
+                    Some(m) => material(cx, m, table)?,
+                    None => table.id("sac305").expect("built-in"),
+                },
+                mask,
+                radius: radius / grid.voxel_um,
+                height: height / grid.voxel_um,
+            }
+        }
+        "wirebond" => {
+            let r: RawWirebond = cx.typed(body)?;
+            let d = voxels(cx, &r.diameter, "diameter", grid)?;
+            let _ = d;
+            if r.wires.get_ref().is_empty() {
+                return Err(cx.err(r.wires.span(), "wirebond needs at least one wire"));
+            }
+            let size = grid.size_um();
+            let mut wires = Vec::new();
+            for w in r.wires.get_ref() {
+                for p in [w.from, w.to] {
+                    if !(0.0..size[0]).contains(&p[0]) || !(0.0..size[1]).contains(&p[1]) {
+                        return Err(cx.err(
+                            r.wires.span(),
+                            format!("wire end {p:?} µm is outside the domain"),
+                        ));
+                    }
+                }
+                if w.loop_height < 0.0 {
+                    return Err(cx.err(r.wires.span(), "wire `loop` must be >= 0 µm"));
+                }
+                wires.push(Wire {
+                    from: w.from,
+                    to: w.to,
+                    loop_height: w.loop_height / grid.voxel_um,
+                });
+            }
+            Op::Wirebond {
+                material: match &r.material {
+                    Some(m) => material(cx, m, table)?,
+                    None => table.id("gold").expect("built-in"),
+                },
+                wires,
+                radius: r.diameter.get_ref() / grid.voxel_um / 2.0,
             }
         }
         "etch" => {
@@ -841,5 +1301,71 @@ fn step(
             ));
         }
     };
-    Ok(Step { name, op, line })
+    Ok(Step {
+        name,
+        op,
+        part,
+        line,
+    })
+}
+
+fn part_index(parts: &mut Vec<String>, name: &str) -> usize {
+    parts.iter().position(|p| p == name).unwrap_or_else(|| {
+        parts.push(name.to_string());
+        parts.len() - 1
+    })
+}
+
+/// tan of an angle in degrees from vertical, refusing what cannot be a sidewall.
+fn angle_tan(cx: &Ctx, a: Option<&Spanned<f64>>, what: &str) -> Result<f64, SceneError> {
+    let Some(a) = a else { return Ok(0.0) };
+    let deg = *a.get_ref();
+    if !(0.0..=75.0).contains(&deg) {
+        return Err(cx.err(
+            a.span(),
+            format!("{what} must be 0..75 degrees from vertical, got {deg}"),
+        ));
+    }
+    Ok(deg.to_radians().tan())
+}
+
+fn materials_list(
+    cx: &Ctx,
+    list: Option<&Spanned<Vec<Spanned<String>>>>,
+    table: &MaterialTable,
+) -> Result<Vec<u8>, SceneError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    if list.get_ref().is_empty() {
+        return Err(cx.err(
+            list.span(),
+            "the list is empty: leave the key out to mean every material",
+        ));
+    }
+    list.get_ref()
+        .iter()
+        .map(|m| material(cx, m, table))
+        .collect()
+}
+
+/// A reflowed ball wets its pad and is otherwise spherical: the solder above the pad
+/// plane is a spherical cap of base radius `pad`. Returns (sphere radius, cap height).
+pub fn ball_cap(volume: f64, pad: f64) -> (f64, f64) {
+    // Cap volume pi h (3 a^2 + h^2) / 6 grows monotonically with h.
+    let vol = |h: f64| std::f64::consts::PI * h * (3.0 * pad * pad + h * h) / 6.0;
+    let (mut lo, mut hi) = (0.0, pad.max(1e-9));
+    while vol(hi) < volume {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if vol(mid) < volume {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let h = 0.5 * (lo + hi);
+    ((pad * pad + h * h) / (2.0 * h), h)
 }

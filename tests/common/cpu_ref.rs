@@ -4,7 +4,9 @@
 //! (breadth-first search, brute-force distance, Dijkstra) so agreement means something.
 
 use std::collections::{BinaryHeap, VecDeque};
-use voxfab::scene::{DepositMode, EtchMode, Mask, Op, PlanarTop, Tone};
+use voxfab::scene::{
+    BondMethod, DepositMode, EtchMode, GrindKeep, Mask, Op, PlanarTop, PlateMode, Shape, Side, Tone,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grid {
@@ -187,14 +189,214 @@ impl Grid {
                 material,
                 mask,
                 tone,
+                taper,
+                ramp,
             } => {
+                assert_eq!(
+                    *taper, 0.0,
+                    "tapers are checked geometrically, not voxel-exactly"
+                );
                 let mk = self.mask(Some(&masks[*mask]), *tone == Tone::Negative);
+                let h = self.voxel_um;
                 for (x, y, z) in self.coords() {
-                    if self.at(x, y, z) == *material && mk[col(x, y)] {
+                    if self.at(x, y, z) != *material || !mk[col(x, y)] {
+                        continue;
+                    }
+                    let remove = match ramp {
+                        None => true,
+                        Some(r) => {
+                            let pt = [(x as f64 + 0.5) * h, (y as f64 + 0.5) * h];
+                            let d = [r.p1[0] - r.p0[0], r.p1[1] - r.p0[1]];
+                            let t = (((pt[0] - r.p0[0]) * d[0] + (pt[1] - r.p0[1]) * d[1])
+                                / (d[0] * d[0] + d[1] * d[1]))
+                                .clamp(0.0, 1.0);
+                            z as f64 + 0.5 > r.z0 + (r.z1 - r.z0) * t
+                        }
+                    };
+                    if remove {
                         self.set(x, y, z, 0);
                     }
                 }
             }
+            Op::Drill {
+                materials,
+                mask,
+                from,
+                depth,
+                taper,
+            } => {
+                assert_eq!(*taper, 0.0, "tapers are checked geometrically");
+                let mk = self.mask(Some(&masks[*mask]), false);
+                let listed = |m: u8| materials.is_empty() || materials.contains(&m);
+                for y in 0..ny {
+                    for x in 0..nx {
+                        if !mk[col(x, y)] {
+                            continue;
+                        }
+                        let (mut z, step) = if *from == Side::Top {
+                            (nz - 1, -1)
+                        } else {
+                            (0, 1)
+                        };
+                        while (0..nz).contains(&z) && self.at(x, y, z) == 0 {
+                            z += step;
+                        }
+                        let mut s = 0;
+                        while (0..nz).contains(&z) && depth.is_none_or(|d| s < i64::from(d)) {
+                            let m = self.at(x, y, z);
+                            if m != 0 {
+                                if !listed(m) {
+                                    break;
+                                }
+                                self.set(x, y, z, 0);
+                            }
+                            z += step;
+                            s += 1;
+                        }
+                    }
+                }
+            }
+            Op::Plate {
+                material,
+                mode,
+                seeds,
+                mask,
+            } => {
+                let mk = self.mask(mask.map(|i| &masks[i]), false);
+                match mode {
+                    PlateMode::Fill { top } => {
+                        let z1 = match top {
+                            Some(t) => i64::from(*t),
+                            None => (0..ny)
+                                .flat_map(|y| (0..nx).map(move |x| (x, y)))
+                                .map(|(x, y)| self.top(x, y) + 1)
+                                .max()
+                                .unwrap_or(0),
+                        };
+                        for y in 0..ny {
+                            for x in 0..nx {
+                                let top = self.top(x, y);
+                                if !mk[col(x, y)] || top < 0 || !seeds.contains(&self.at(x, y, top))
+                                {
+                                    continue;
+                                }
+                                for z in top + 1..z1.min(nz) {
+                                    self.set(x, y, z, *material);
+                                }
+                            }
+                        }
+                    }
+                    PlateMode::Conformal { thickness } => {
+                        let k = i64::from(*thickness);
+                        let reach = self.reach(&|m| m == 0);
+                        let before = self.clone();
+                        for (x, y, z) in self.coords() {
+                            let i = self.idx(x, y, z).unwrap();
+                            if !reach[i] || before.m[i] != 0 || !mk[col(x, y)] {
+                                continue;
+                            }
+                            let mut best = i64::MAX;
+                            for dz in -k..=k {
+                                for dy in -k..=k {
+                                    for dx in -k..=k {
+                                        let m = before.at(x + dx, y + dy, z + dz);
+                                        if m != 0 && seeds.contains(&m) {
+                                            best = best.min(dx * dx + dy * dy + dz * dz);
+                                        }
+                                    }
+                                }
+                            }
+                            if best <= k * k {
+                                self.m[i] = *material;
+                            }
+                        }
+                    }
+                }
+            }
+            Op::Grind { keep } => {
+                for (x, y, z) in self.coords() {
+                    let gone = match keep {
+                        GrindKeep::Below(h) => z >= i64::from(*h),
+                        GrindKeep::Above(h) => z < i64::from(*h),
+                    };
+                    if gone {
+                        self.set(x, y, z, 0);
+                    }
+                }
+            }
+            Op::Flip => {
+                let before = self.clone();
+                for (x, y, z) in self.coords() {
+                    self.set(x, y, z, before.at(x, ny - 1 - y, nz - 1 - z));
+                }
+            }
+            Op::Dispense {
+                material,
+                mask,
+                top,
+            } => {
+                let op = Op::Deposit {
+                    material: *material,
+                    mode: DepositMode::Planarize { top: *top },
+                    mask: Some(*mask),
+                };
+                self.run(&op, masks);
+            }
+            Op::Dice {
+                materials,
+                mask,
+                depth,
+            } => {
+                let list = if materials.is_empty() {
+                    (1..=255).collect()
+                } else {
+                    materials.clone()
+                };
+                let op = Op::Etch {
+                    materials: list,
+                    mode: EtchMode::Anisotropic { depth: *depth },
+                    mask: Some(*mask),
+                };
+                self.run(&op, masks);
+            }
+            Op::Ball {
+                material,
+                mask,
+                radius,
+                height,
+            } => {
+                let h = self.voxel_um;
+                let balls: Vec<(f64, f64, i64)> = masks[*mask]
+                    .shapes
+                    .iter()
+                    .map(|s| {
+                        let Shape::Circle { center, .. } = s else {
+                            panic!("ball pads are circles")
+                        };
+                        let (cx, cy) = (center[0] / h, center[1] / h);
+                        let (ix, iy) = ((cx as i64).clamp(0, nx - 1), (cy as i64).clamp(0, ny - 1));
+                        (cx, cy, self.top(ix, iy) + 1)
+                    })
+                    .collect();
+                for (x, y, z) in self.coords() {
+                    if self.at(x, y, z) != 0 {
+                        continue;
+                    }
+                    let q = [x as f64 + 0.5, y as f64 + 0.5, z as f64 + 0.5];
+                    for &(cx, cy, base) in &balls {
+                        let fz = base as f64;
+                        let c = [cx, cy, fz + height - radius];
+                        let d2 =
+                            (q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) + (q[2] - c[2]).powi(2);
+                        if q[2] >= fz && q[2] <= fz + height && d2 <= radius * radius {
+                            self.set(x, y, z, *material);
+                            break;
+                        }
+                    }
+                }
+            }
+            Op::Bond { .. } => panic!("use Grid::bond"),
+            Op::Wirebond { .. } => panic!("wires are checked geometrically"),
             Op::Etch {
                 materials,
                 mode,
@@ -247,6 +449,43 @@ impl Grid {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Drops `part` (offset in voxels) onto this grid with a gap, filling the gap in its
+    /// footprint with `film` unless eutectic; the mirror of shaders/bond.wgsl.
+    pub fn bond(&mut self, part: &Grid, offset: [i64; 2], method: BondMethod, film: u8, gap: i64) {
+        let [nx, ny, nz] = self.dims.map(i64::from);
+        let mut cols = Vec::new();
+        let mut shift = i64::MIN;
+        for y in 0..ny {
+            for x in 0..nx {
+                let za = self.top(x, y);
+                let (bx, by) = (x - offset[0], y - offset[1]);
+                let zs: Vec<i64> = (0..nz)
+                    .filter(|&z| part.idx(bx, by, z).is_some() && part.at(bx, by, z) != 0)
+                    .collect();
+                let zb = zs.first().copied();
+                if let Some(zb) = zb {
+                    shift = shift.max(za + 1 + gap - zb);
+                }
+                cols.push((za, zb));
+            }
+        }
+        let before = self.clone();
+        for (x, y, z) in before.coords() {
+            if before.at(x, y, z) != 0 {
+                continue;
+            }
+            let (bx, by, bz) = (x - offset[0], y - offset[1], z - shift);
+            if part.idx(bx, by, bz).is_some() && part.at(bx, by, bz) != 0 {
+                self.set(x, y, z, part.at(bx, by, bz));
+                continue;
+            }
+            let (za, zb) = cols[(x + nx * y) as usize];
+            if method != BondMethod::Eutectic && zb.is_some_and(|zb| z > za && z < zb + shift) {
+                self.set(x, y, z, film);
             }
         }
     }

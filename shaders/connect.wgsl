@@ -1,0 +1,93 @@
+// Connectivity: conductor voxels (material in p.materials) labelled into nets. Each
+// starts with its own index; the smallest index spreads along lines of conductor
+// (x, y and z sweeps, like flood.wgsl) until stable, so each net ends up labelled by
+// its smallest voxel index. scratch_a holds labels (NONE for non-conductors).
+
+const NONE: u32 = 0xffffffffu;
+
+@compute @workgroup_size(8, 8, 4)
+fn init(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
+        return;
+    }
+    let i = idx(g.x, g.y, g.z);
+    scratch_a[i] = select(NONE, i, in_set(grid[i]));
+}
+
+fn label_at(q: vec3<i32>) -> u32 {
+    if !in_grid(q) {
+        return NONE;
+    }
+    return scratch_a[idxv(q)];
+}
+
+fn line_pos(u: u32, v: u32, t: u32) -> vec3<i32> {
+    if p.axis == 0u {
+        return vec3<i32>(i32(t), i32(u), i32(v));
+    } else if p.axis == 1u {
+        return vec3<i32>(i32(u), i32(t), i32(v));
+    }
+    return vec3<i32>(i32(u), i32(v), i32(t));
+}
+
+fn visit(q: vec3<i32>, carried: u32) -> vec2<u32> {
+    // Returns (label now, 1 if lowered).
+    let i = idxv(q);
+    let here = scratch_a[i];
+    if here == NONE {
+        return vec2<u32>(NONE, 0u);
+    }
+    var best = min(here, carried);
+    best = min(best, min(label_at(q + vec3<i32>(1, 0, 0)), label_at(q - vec3<i32>(1, 0, 0))));
+    best = min(best, min(label_at(q + vec3<i32>(0, 1, 0)), label_at(q - vec3<i32>(0, 1, 0))));
+    best = min(best, min(label_at(q + vec3<i32>(0, 0, 1)), label_at(q - vec3<i32>(0, 0, 1))));
+    if best < here {
+        scratch_a[i] = best;
+        return vec2<u32>(best, 1u);
+    }
+    return vec2<u32>(here, 0u);
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn sweep(@builtin(global_invocation_id) g: vec3<u32>) {
+    var nu = p.dims.x;
+    var nv = p.dims.y;
+    if p.axis == 0u {
+        nu = p.dims.y;
+        nv = p.dims.z;
+    } else if p.axis == 1u {
+        nv = p.dims.z;
+    }
+    if g.x >= nu || g.y >= nv {
+        return;
+    }
+    let n = p.dims[p.axis];
+    var carried = NONE;
+    var changed = 0u;
+    for (var t = 0u; t < n; t++) {
+        let r = visit(line_pos(g.x, g.y, t), carried);
+        carried = r.x;
+        changed += r.y;
+    }
+    carried = NONE;
+    for (var t = n; t > 0u; t--) {
+        let r = visit(line_pos(g.x, g.y, t - 1u), carried);
+        carried = r.x;
+        changed += r.y;
+    }
+    if changed > 0u {
+        atomicAdd(&counters[C_CHANGED], changed);
+    }
+}
+
+// Nets = labels that are their own voxel index.
+@compute @workgroup_size(8, 8, 4)
+fn count(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
+        return;
+    }
+    let i = idx(g.x, g.y, g.z);
+    if scratch_a[i] == i {
+        atomicAdd(&counters[C_TOP], 1u);
+    }
+}
