@@ -295,8 +295,9 @@ impl Op {
         }
     }
 
-    /// Whether the op has an extent that grows with process time (a deposited
-    /// thickness, a timed etch distance or depth), so that [`Op::scaled`] shows it part-way.
+    /// Whether the op has an extent that grows with process time (a deposited or plated
+    /// thickness, a timed etch distance, an etch, drill or dicing depth), so that
+    /// [`Op::scaled`] shows it part-way.
     pub fn is_timed(&self) -> bool {
         matches!(
             self,
@@ -306,7 +307,11 @@ impl Op {
             } | Op::Etch {
                 mode: EtchMode::Isotropic { .. } | EtchMode::Anisotropic { depth: Some(_) },
                 ..
-            }
+            } | Op::Plate {
+                mode: PlateMode::Conformal { .. },
+                ..
+            } | Op::Drill { depth: Some(_), .. }
+                | Op::Dice { depth: Some(_), .. }
         )
     }
 
@@ -326,12 +331,21 @@ impl Op {
             Op::Deposit {
                 mode: DepositMode::Conformal { thickness } | DepositMode::Directional { thickness },
                 ..
+            }
+            | Op::Plate {
+                mode: PlateMode::Conformal { thickness },
+                ..
             } => *thickness = voxels(*thickness),
-            Op::Etch { mode, .. } => match mode {
-                EtchMode::Isotropic { distance } => *distance *= f,
-                EtchMode::Anisotropic { depth: Some(d) } => *d = voxels(*d),
-                EtchMode::Anisotropic { depth: None } | EtchMode::Strip => {}
-            },
+            Op::Etch {
+                mode: EtchMode::Isotropic { distance },
+                ..
+            } => *distance *= f,
+            Op::Etch {
+                mode: EtchMode::Anisotropic { depth: Some(d) },
+                ..
+            }
+            | Op::Drill { depth: Some(d), .. }
+            | Op::Dice { depth: Some(d), .. } => *d = voxels(*d),
             _ => {}
         }
         op
@@ -533,5 +547,20 @@ mod tests {
         };
         assert!(!sub.is_timed());
         assert_eq!(sub.scaled(0.5), sub);
+        let dice = Op::Dice {
+            materials: vec![],
+            mask: 0,
+            depth: Some(10),
+        };
+        assert!(dice.is_timed());
+        assert_eq!(
+            dice.scaled(0.3),
+            Op::Dice {
+                materials: vec![],
+                mask: 0,
+                depth: Some(3),
+            }
+        );
+        assert!(!Op::Flip.is_timed());
     }
 }
