@@ -12,7 +12,7 @@ struct PickResult {
     _pad1: u32,
 }
 
-@group(0) @binding(4) var<storage, read_write> result: PickResult;
+@group(0) @binding(7) var<storage, read_write> result: PickResult;
 
 @compute @workgroup_size(1)
 fn main() {

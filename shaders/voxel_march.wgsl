@@ -13,12 +13,18 @@ struct View {
     hidden: array<vec4<u32>, 2>, // 256-bit set of hidden materials
     ghost: array<vec4<u32>, 2>,  // 256-bit set of materials drawn semi-transparent
     colouring: Colouring,
+    deform: vec4<f32>,           // x: voxels per µm of displacement (with exaggeration), y: 1 = on
 }
 
 @group(0) @binding(0) var<uniform> view: View;
 @group(0) @binding(1) var<storage, read> grid: array<u32>;
 @group(0) @binding(2) var<storage, read> palette: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> field: array<f32>;
+// Nodal displacement in µm, one buffer per axis, (nx+1)(ny+1)(nz+1) nodes x fastest
+// (the stress solver's layout). Bound to a dummy unless the deformed view is on.
+@group(0) @binding(4) var<storage, read> disp_x: array<f32>;
+@group(0) @binding(5) var<storage, read> disp_y: array<f32>;
+@group(0) @binding(6) var<storage, read> disp_z: array<f32>;
 
 // Opacity each ghosted layer adds where the ray enters it (per layer, not per voxel,
 // so thick and thin ghost layers look alike).
@@ -49,6 +55,26 @@ fn shade(base: vec3<f32>, axis: u32, step_sign: vec3<i32>) -> vec3<f32> {
     // Faces of different orientation get distinct brightness for depth cues.
     let face = array<f32, 3>(0.86, 0.74, 1.0)[axis];
     return base * face * (0.38 + 0.62 * diffuse);
+}
+
+// Deformed view by inverse mapping: the voxel drawn at `cell` is the one whose centre,
+// displaced by the mean of its 8 corner displacements (times the scale), lands there.
+// Exact for uniform displacement, a good approximation where it varies slowly.
+// Returns the source voxel's index, or 0xffffffff when that lies outside the grid.
+fn deformed_source(cell: vec3<i32>) -> u32 {
+    let d = vec3<i32>(view.dims.xyz);
+    let nn = vec2<u32>(view.dims.x + 1u, (view.dims.x + 1u) * (view.dims.y + 1u));
+    var u = vec3<f32>(0.0);
+    for (var k = 0u; k < 8u; k++) {
+        let c = vec3<u32>(cell) + vec3<u32>(k & 1u, (k >> 1u) & 1u, k >> 2u);
+        let n = c.x + nn.x * c.y + nn.y * c.z;
+        u += vec3<f32>(disp_x[n], disp_y[n], disp_z[n]);
+    }
+    let src = vec3<i32>(floor(vec3<f32>(cell) + 0.5 - u * (0.125 * view.deform.x)));
+    if any(src < vec3<i32>(0)) || any(src >= d) {
+        return 0xffffffffu;
+    }
+    return u32(src.x) + view.dims.x * (u32(src.y) + view.dims.y * u32(src.z));
 }
 
 // Walks the ray through pixel `frag` (target pixels) to the first visible, non-ghost voxel.
@@ -90,8 +116,14 @@ fn march(frag: vec2<f32>) -> Hit {
     let max_steps = i32(view.dims.x + view.dims.y + view.dims.z) * 2;
     var prev = 0u;
     for (var s = 0; s < max_steps; s++) {
-        let i = u32(cell.x) + view.dims.x * (u32(cell.y) + view.dims.y * u32(cell.z));
-        let m = grid[i];
+        var i = u32(cell.x) + view.dims.x * (u32(cell.y) + view.dims.y * u32(cell.z));
+        if view.deform.y > 0.5 {
+            i = deformed_source(cell);
+        }
+        var m = 0u;
+        if i != 0xffffffffu {
+            m = grid[i];
+        }
         if m != 0u && !in_set(view.hidden, m) {
             if !in_set(view.ghost, m) {
                 hit.index = i;

@@ -3,7 +3,7 @@
 //! without one the viewer shows "no stress computed".
 
 use crate::gpu::{GpuContext, read_buffer};
-use crate::render::FieldView;
+use crate::render::{Deformation, FieldView};
 use wgpu::util::DeviceExt;
 
 /// One f32 per voxel, in grid order, on the GPU.
@@ -45,6 +45,18 @@ impl ScalarField {
         }
     }
 
+    /// Wraps a buffer that already holds one f32 per voxel (e.g. a solver's result),
+    /// with the colour range given.
+    pub fn from_buffer(name: &str, unit: &str, buffer: wgpu::Buffer, range: [f32; 2]) -> Self {
+        Self {
+            name: name.to_string(),
+            unit: unit.to_string(),
+            label: format!("{name} ({unit})"),
+            buffer,
+            range,
+        }
+    }
+
     pub fn view(&self) -> FieldView<'_> {
         FieldView {
             buffer: &self.buffer,
@@ -64,12 +76,38 @@ impl ScalarField {
     }
 }
 
-/// Displacement per voxel (µm): three f32 (x, y, z) per voxel in grid order.
-///
-/// Hook for the deformed-shape view: a raymarch variant would offset each voxel's
-/// sample position by `-exaggeration * u` (inverse mapping); not drawn yet.
+/// Nodal displacement in µm for the deformed-shape view: one f32 buffer per axis over
+/// the (nx+1)(ny+1)(nz+1) voxel corners, x fastest (the stress solver's layout).
 pub struct Displacement {
-    pub buffer: wgpu::Buffer,
+    pub components: [wgpu::Buffer; 3],
+}
+
+impl Displacement {
+    /// Uploads per-node displacements (x, y, z in µm).
+    pub fn from_nodes(gpu: &GpuContext, nodes: &[[f32; 3]]) -> Self {
+        let components = [0, 1, 2].map(|axis| {
+            let mut v: Vec<f32> = nodes.iter().map(|n| n[axis]).collect();
+            if v.is_empty() {
+                v.push(0.0);
+            }
+            gpu.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("Displacement::component"),
+                    contents: bytemuck::cast_slice(&v),
+                    usage: wgpu::BufferUsages::STORAGE,
+                })
+        });
+        Self { components }
+    }
+
+    /// The view of this displacement at `exaggeration`.
+    pub fn deformation(&self, exaggeration: f32) -> Deformation<'_> {
+        let [x, y, z] = &self.components;
+        Deformation {
+            displacement: [x, y, z],
+            scale: exaggeration,
+        }
+    }
 }
 
 /// The fields one state of the scene has. Empty until the stress solver fills it.

@@ -142,6 +142,7 @@ pub fn record(
                 hidden: MaterialSet::default(),
                 ghost: MaterialSet::default(),
                 field: None,
+                deformation: None,
                 title,
                 subtitle: format!(
                     "{}  |  frame {}/{}",

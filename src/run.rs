@@ -154,6 +154,7 @@ pub fn run_scene(
                     hidden: MaterialSet::default(),
                     ghost: MaterialSet::default(),
                     field: None,
+                    deformation: None,
                     title: if step.part == 0 {
                         format!("{:02} {}", i + 1, step.name)
                     } else {

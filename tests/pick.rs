@@ -4,7 +4,7 @@
 mod common;
 
 use common::{gpu, spec};
-use voxfab::fields::ScalarField;
+use voxfab::fields::{Displacement, ScalarField};
 use voxfab::materials::MaterialTable;
 use voxfab::process::Processor;
 use voxfab::process::params::MaterialSet;
@@ -47,6 +47,7 @@ fn pick_finds_the_drawn_voxel_through_ghosts_and_reads_fields() {
         hidden: MaterialSet::default(),
         ghost: MaterialSet::default(),
         field: None,
+        deformation: None,
         title: String::new(),
         subtitle: String::new(),
     };
@@ -136,7 +137,90 @@ fn inputs_clone<'a>(f: &FrameInputs<'a>) -> FrameInputs<'a> {
         hidden: f.hidden,
         ghost: f.ghost,
         field: None,
+        deformation: None,
         title: f.title.clone(),
         subtitle: f.subtitle.clone(),
     }
+}
+
+#[test]
+fn deformed_view_draws_and_picks_voxels_at_their_displaced_place() {
+    let gpu = gpu();
+    let s = spec(40, 30, 20, 1.0);
+    let p = Processor::new(gpu, &s).unwrap();
+    let mats = MaterialTable::builtin();
+    let cu = mats.id("cu").unwrap();
+    let [nx, ny, nz] = s.dims;
+    // A copper block at x 16..24, y 11..19, z 0..6 in an empty grid.
+    let ids: Vec<u8> = (0..nx * ny * nz)
+        .map(|i| {
+            let (x, y, z) = (i % nx, (i / nx) % ny, i / (nx * ny));
+            if (16..24).contains(&x) && (11..19).contains(&y) && z < 6 {
+                cu
+            } else {
+                0
+            }
+        })
+        .collect();
+    p.grid().write_materials(gpu, &ids);
+    // Every node moves 4 µm in +x; at exaggeration 2 the block shows at x 24..32.
+    let nodes = vec![[4.0f32, 0.0, 0.0]; ((nx + 1) * (ny + 1) * (nz + 1)) as usize];
+    let disp = Displacement::from_nodes(gpu, &nodes);
+    let counts = vec![0u64; 256];
+    let r = Renderer::new(gpu, FRAME_FORMAT);
+    let size = [480, 270];
+    let camera = OrbitCamera {
+        elevation_deg: 89.0,
+        ..Default::default()
+    };
+    let inputs = |deformation| FrameInputs {
+        grid: &p.grid().material,
+        spec: &s,
+        materials: &mats,
+        counts: &counts,
+        camera,
+        section_axis: Axis::Y,
+        section_index: 15,
+        cutaway: false,
+        hidden: MaterialSet::default(),
+        ghost: MaterialSet::default(),
+        field: None,
+        deformation,
+        title: String::new(),
+        subtitle: String::new(),
+    };
+    let [vx, vy, vw, vh] = Layout::new(size, &s, Axis::Y).view3d;
+    let (vp, _) = camera.matrices(s.dims, vw / vh);
+    let pixel = |x: f32, y: f32, z: f32| {
+        let ndc = vp.project_point3(glam::Vec3::new(x, y, z));
+        [vx + (ndc.x + 1.0) * 0.5 * vw, vy + (1.0 - ndc.y) * 0.5 * vh]
+    };
+    let (home, moved) = (pixel(20.0, 15.0, 6.0), pixel(28.0, 15.0, 6.0));
+
+    let plain = r
+        .pick(gpu, size, &inputs(None), home)
+        .expect("block at home");
+    assert_eq!(plain.material, cu);
+    assert!(r.pick(gpu, size, &inputs(None), moved).is_none());
+
+    let deformed = || Some(disp.deformation(2.0));
+    assert!(
+        r.pick(gpu, size, &inputs(deformed()), home).is_none(),
+        "the block has moved away"
+    );
+    let hit = r
+        .pick(gpu, size, &inputs(deformed()), moved)
+        .expect("block at its displaced place");
+    assert_eq!(hit.material, cu);
+    assert!(
+        (16..24).contains(&hit.cell[0]),
+        "the pick names the undeformed voxel: {hit:?}"
+    );
+    // The drawn image agrees: copper-red at the displaced place only.
+    let img = r.render_image(gpu, size, &inputs(deformed()));
+    let red = |p: [f32; 2]| {
+        let c = img.get_pixel(p[0] as u32, p[1] as u32);
+        c[0] > c[2] + 40
+    };
+    assert!(red(moved) && !red(home));
 }

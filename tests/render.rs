@@ -55,6 +55,7 @@ fn frame_shows_materials_in_3d_section_and_legend() {
         hidden: MaterialSet::default(),
         ghost: MaterialSet::default(),
         field: None,
+        deformation: None,
         title: "t".into(),
         subtitle: String::new(),
     };

@@ -30,8 +30,11 @@ pub struct ViewUniform {
     /// Materials drawn semi-transparent (and never picked).
     pub ghost: [u32; 8],
     pub colouring: Colouring,
+    /// Deformed view: x = displacement scale in voxels per µm (exaggeration / voxel
+    /// edge), y = 1 when on.
+    pub deform: [f32; 4],
 }
-const _: () = assert!(size_of::<ViewUniform>() == 240);
+const _: () = assert!(size_of::<ViewUniform>() == 256);
 
 /// `SectionUniform` in section.wgsl.
 #[repr(C)]

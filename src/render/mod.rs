@@ -30,6 +30,15 @@ pub struct FieldView<'a> {
     pub label: &'a str,
 }
 
+/// The deformed-shape view: voxels drawn moved by `scale` times their displacement.
+pub struct Deformation<'a> {
+    /// Nodal displacement in µm, one f32 buffer per axis, (nx+1)(ny+1)(nz+1) nodes
+    /// in grid order (see [`crate::fields::Displacement`]).
+    pub displacement: [&'a wgpu::Buffer; 3],
+    /// Exaggeration factor.
+    pub scale: f32,
+}
+
 /// Everything one frame shows.
 pub struct FrameInputs<'a> {
     pub grid: &'a wgpu::Buffer,
@@ -46,6 +55,8 @@ pub struct FrameInputs<'a> {
     /// Drawn semi-transparent over what lies behind (and never picked).
     pub ghost: MaterialSet,
     pub field: Option<FieldView<'a>>,
+    /// Draw the 3D view deformed (the section stays undeformed).
+    pub deformation: Option<Deformation<'a>>,
     pub title: String,
     pub subtitle: String,
 }
@@ -129,6 +140,9 @@ impl Renderer {
                 buffer_entry(1, ro, frag),
                 buffer_entry(2, ro, frag),
                 buffer_entry(3, ro, frag),
+                buffer_entry(4, ro, frag),
+                buffer_entry(5, ro, frag),
+                buffer_entry(6, ro, frag),
             ],
         });
         let vf = wgpu::ShaderStages::VERTEX_FRAGMENT;
@@ -262,6 +276,7 @@ impl Renderer {
         grid: &wgpu::Buffer,
         palette: &wgpu::Buffer,
         field: &wgpu::Buffer,
+        displacement: [&wgpu::Buffer; 3],
     ) -> wgpu::BindGroup {
         let ubuf = gpu
             .device
@@ -289,6 +304,18 @@ impl Renderer {
                 wgpu::BindGroupEntry {
                     binding: 3,
                     resource: field.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: displacement[0].as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: displacement[1].as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 6,
+                    resource: displacement[2].as_entire_binding(),
                 },
             ],
         })
@@ -334,7 +361,18 @@ impl Renderer {
             hidden: f.hidden.0,
             ghost: f.ghost.0,
             colouring,
+            deform: match &f.deformation {
+                Some(d) => [d.scale / f.spec.voxel_um as f32, 1.0, 0.0, 0.0],
+                None => [0.0; 4],
+            },
         }
+    }
+
+    /// The displacement buffers to bind: the frame's, or dummies when not deformed.
+    fn displacement<'a>(&'a self, f: &FrameInputs<'a>) -> [&'a wgpu::Buffer; 3] {
+        f.deformation
+            .as_ref()
+            .map_or([&self.no_field; 3], |d| d.displacement)
     }
 
     /// The voxel under pixel `pixel` of a frame of `size` drawn from `f`: the first
@@ -356,8 +394,16 @@ impl Renderer {
         let view = Self::view_uniform(&layout, f, Self::colouring(f));
         let palette = Self::palette(gpu, f.materials);
         let field = f.field.as_ref().map_or(&self.no_field, |fv| fv.buffer);
-        self.picker
-            .pick(gpu, &view, f.grid, &palette, field, pixel, f.spec)
+        self.picker.pick(
+            gpu,
+            &view,
+            f.grid,
+            &palette,
+            field,
+            self.displacement(f),
+            pixel,
+            f.spec,
+        )
     }
 
     /// Records the frame into `encoder`, drawing into `target` of `size` pixels.
@@ -386,14 +432,21 @@ impl Renderer {
             _pad: [0; 2],
             colouring,
         };
-        let view_bind =
-            self.voxel_bind(gpu, bytemuck::bytes_of(&view), f.grid, &palette, field_buf);
+        let view_bind = self.voxel_bind(
+            gpu,
+            bytemuck::bytes_of(&view),
+            f.grid,
+            &palette,
+            field_buf,
+            self.displacement(f),
+        );
         let sec_bind = self.voxel_bind(
             gpu,
             bytemuck::bytes_of(&section),
             f.grid,
             &palette,
             field_buf,
+            [&self.no_field; 3],
         );
         let quads = self.overlay_quads(size, &layout, f);
         let screen = gpu

@@ -46,7 +46,10 @@ impl Picker {
                 entry(1, ro),
                 entry(2, ro),
                 entry(3, ro),
-                entry(4, wgpu::BufferBindingType::Storage { read_only: false }),
+                entry(4, ro),
+                entry(5, ro),
+                entry(6, ro),
+                entry(7, wgpu::BufferBindingType::Storage { read_only: false }),
             ],
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -80,6 +83,7 @@ impl Picker {
         grid: &wgpu::Buffer,
         palette: &wgpu::Buffer,
         field: &wgpu::Buffer,
+        displacement: [&wgpu::Buffer; 3],
         pixel: [f32; 2],
         spec: &GridSpec,
     ) -> Option<Pick> {
@@ -112,7 +116,10 @@ impl Picker {
                 whole(1, grid),
                 whole(2, palette),
                 whole(3, field),
-                whole(4, &result),
+                whole(4, displacement[0]),
+                whole(5, displacement[1]),
+                whole(6, displacement[2]),
+                whole(7, &result),
             ],
         });
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {

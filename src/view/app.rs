@@ -384,6 +384,12 @@ impl Viewer {
             hidden: self.st.hidden,
             ghost: self.st.ghost,
             field,
+            deformation: self
+                .fields
+                .displacement
+                .as_ref()
+                .filter(|_| self.st.deformed)
+                .map(|d| d.deformation(self.st.exaggeration)),
             title: step.map_or_else(
                 || "no steps".to_string(),
                 |s| {

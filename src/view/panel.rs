@@ -205,6 +205,8 @@ fn camera(ui: &mut egui::Ui, st: &mut ViewState, fields: &FieldSet) {
     });
     // Deformed shape needs the displacement field of the stress solver.
     ui.add_enabled_ui(fields.displacement.is_some(), |ui| {
+        ui.checkbox(&mut st.deformed, "deformed shape")
+            .on_disabled_hover_text("needs a displacement field (no stress computed)");
         ui.add(
             egui::Slider::new(&mut st.exaggeration, 1.0..=1000.0)
                 .logarithmic(true)

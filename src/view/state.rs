@@ -35,6 +35,8 @@ pub struct FrameKey {
     colour_by: ColourBy,
     position: Position,
     size: [u32; 2],
+    deformed: bool,
+    exaggeration: f32,
 }
 
 pub struct ViewState {
@@ -57,7 +59,8 @@ pub struct ViewState {
     pub play_rate: f32,
     last_advance: Instant,
     pub picked: Option<PickInfo>,
-    /// Deformed-shape exaggeration; used once a displacement field exists.
+    /// Deformed-shape view (needs a displacement field) and its exaggeration.
+    pub deformed: bool,
     pub exaggeration: f32,
     pub screenshot_requested: bool,
 }
@@ -82,7 +85,8 @@ impl ViewState {
             play_rate: 4.0,
             last_advance: Instant::now(),
             picked: None,
-            exaggeration: 1.0,
+            deformed: false,
+            exaggeration: 100.0,
             screenshot_requested: false,
         }
     }
@@ -98,6 +102,8 @@ impl ViewState {
             colour_by: self.colour_by,
             position: self.position(),
             size,
+            deformed: self.deformed,
+            exaggeration: self.exaggeration,
         }
     }
 
