@@ -1,10 +1,11 @@
 // Click picking: one thread marches the ray through the clicked pixel with the same
-// march() as the 3D view and writes what it hit. Keep PickResult in sync with
+// march() as the 3D view and writes what it hit; a click on the cross-section comes
+// with its voxel already known and only reads it. Keep PickResult in sync with
 // src/render/pick.rs.
 
 struct PickResult {
     pixel: vec2<f32>,   // in: target pixel (set by the CPU before the dispatch)
-    index: u32,         // out: voxel index, 0xffffffff for none
+    index: u32,         // in: voxel to read, or 0xffffffff to march; out: voxel index or 0xffffffff
     material: u32,      // out: material id
     value: f32,         // out: field value when colouring by a field
     axis: u32,          // out: axis of the face hit
@@ -16,15 +17,19 @@ struct PickResult {
 
 @compute @workgroup_size(1)
 fn main() {
-    let hit = march(result.pixel);
-    result.index = hit.index;
-    result.axis = hit.axis;
+    var index = result.index;
+    if index == 0xffffffffu {
+        let hit = march(result.pixel);
+        index = hit.index;
+        result.index = index;
+        result.axis = hit.axis;
+    }
     result.material = 0u;
     result.value = 0.0;
-    if hit.index != 0xffffffffu {
-        result.material = grid[hit.index];
+    if index != 0xffffffffu {
+        result.material = grid[index];
         if view.colouring.mode == 1u {
-            result.value = field[hit.index];
+            result.value = field[index];
         }
     }
 }

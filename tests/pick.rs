@@ -62,9 +62,28 @@ fn pick_finds_the_drawn_voxel_through_ghosts_and_reads_fields() {
     assert!((hit.position_um[2] - 23.0).abs() < 1e-9, "{hit:?}");
     assert!(hit.value.is_none());
 
-    // Background and the section panel pick nothing.
+    // Background and the legend pick nothing.
     assert!(r.pick(gpu, size, &inputs, [vx + 2.0, vy + 2.0]).is_none());
-    assert!(r.pick(gpu, size, &inputs, [vw + 10.0, vh / 2.0]).is_none());
+    assert!(r.pick(gpu, size, &inputs, [vw + 10.0, vh - 4.0]).is_none());
+
+    // The cross-section (plane y = 15, x right, z up) picks the voxel shown there:
+    // copper at z = 9, silicon at z = 2, void above z = 12.
+    let [sx, sy, sw, sh] = Layout::new(size, &s, Axis::Y).section;
+    let at = |x: f32, z: f32| {
+        [
+            sx + (x + 0.5) / 40.0 * sw,
+            sy + (1.0 - (z + 0.5) / 20.0) * sh,
+        ]
+    };
+    let sec = r
+        .pick(gpu, size, &inputs, at(5.0, 9.0))
+        .expect("copper in the section");
+    assert_eq!((sec.material, sec.cell), (cu, [5, 15, 9]));
+    let sec = r
+        .pick(gpu, size, &inputs, at(30.0, 2.0))
+        .expect("silicon in the section");
+    assert_eq!((sec.material, sec.cell), (si, [30, 15, 2]));
+    assert!(r.pick(gpu, size, &inputs, at(5.0, 15.0)).is_none(), "void");
 
     // Ghosted copper is seen through (and tints the view); the pick lands on silicon.
     let ghost = MaterialSet::of(&[cu]);

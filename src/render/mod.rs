@@ -375,9 +375,10 @@ impl Renderer {
             .map_or([&self.no_field; 3], |d| d.displacement)
     }
 
-    /// The voxel under pixel `pixel` of a frame of `size` drawn from `f`: the first
-    /// visible, non-ghost voxel along the same ray the 3D view marches (on the GPU).
-    /// `None` outside the 3D view or when the ray hits nothing.
+    /// The voxel under pixel `pixel` of a frame of `size` drawn from `f`: in the 3D view
+    /// the first visible, non-ghost voxel along the same ray the view marches, in the
+    /// cross-section the voxel shown there; read on the GPU either way. `None` elsewhere,
+    /// or when the ray hits nothing or the section shows void.
     pub fn pick(
         &self,
         gpu: &GpuContext,
@@ -387,10 +388,15 @@ impl Renderer {
     ) -> Option<Pick> {
         let layout = Layout::new(size, f.spec, f.section_axis);
         let [vx, vy, vw, vh] = layout.view3d;
-        let inside = pixel[0] >= vx && pixel[0] < vx + vw && pixel[1] >= vy && pixel[1] < vy + vh;
-        if !inside {
-            return None;
-        }
+        let in_view = pixel[0] >= vx && pixel[0] < vx + vw && pixel[1] >= vy && pixel[1] < vy + vh;
+        let target = if in_view {
+            pick::Target::Ray(pixel)
+        } else {
+            let axis = f.section_axis.index();
+            let cell =
+                pick::section_cell(layout.section, f.spec.dims, axis, f.section_index, pixel)?;
+            pick::Target::Voxel(cell)
+        };
         let view = Self::view_uniform(&layout, f, Self::colouring(f));
         let palette = Self::palette(gpu, f.materials);
         let field = f.field.as_ref().map_or(&self.no_field, |fv| fv.buffer);
@@ -401,7 +407,7 @@ impl Renderer {
             &palette,
             field,
             self.displacement(f),
-            pixel,
+            target,
             f.spec,
         )
     }

@@ -20,6 +20,39 @@ pub struct Pick {
     pub value: Option<f32>,
 }
 
+/// What to pick: the first voxel along the 3D view's ray through a target pixel, or a
+/// known voxel (a click on the cross-section).
+pub(super) enum Target {
+    Ray([f32; 2]),
+    Voxel([u32; 3]),
+}
+
+/// The voxel under `pixel` in the cross-section drawn in `rect` (CPU mirror of the
+/// mapping in shaders/section.wgsl: keep in sync).
+pub(super) fn section_cell(
+    rect: [f32; 4],
+    dims: [u32; 3],
+    axis: usize,
+    index: u32,
+    pixel: [f32; 2],
+) -> Option<[u32; 3]> {
+    let [rx, ry, rw, rh] = rect;
+    let (u, v) = ((pixel[0] - rx) / rw, (pixel[1] - ry) / rh);
+    if !(0.0..1.0).contains(&u) || !(0.0..1.0).contains(&v) {
+        return None;
+    }
+    let (ua, va) = match axis {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    };
+    let mut c = [0u32; 3];
+    c[ua] = ((u * dims[ua] as f32) as u32).min(dims[ua] - 1);
+    c[va] = (((1.0 - v) * dims[va] as f32) as u32).min(dims[va] - 1);
+    c[axis] = index.min(dims[axis].saturating_sub(1));
+    Some(c)
+}
+
 pub(super) struct Picker {
     layout: wgpu::BindGroupLayout,
     pipeline: wgpu::ComputePipeline,
@@ -84,9 +117,16 @@ impl Picker {
         palette: &wgpu::Buffer,
         field: &wgpu::Buffer,
         displacement: [&wgpu::Buffer; 3],
-        pixel: [f32; 2],
+        target: Target,
         spec: &GridSpec,
     ) -> Option<Pick> {
+        let (pixel, index) = match target {
+            Target::Ray(pixel) => (pixel, NO_VOXEL),
+            Target::Voxel(cell) => {
+                let [nx, ny, _] = spec.dims;
+                ([0.0; 2], cell[0] + nx * (cell[1] + ny * cell[2]))
+            }
+        };
         let device = &gpu.device;
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("Picker::view"),
@@ -97,7 +137,7 @@ impl Picker {
             label: Some("Picker::result"),
             contents: bytemuck::bytes_of(&PickResult {
                 pixel,
-                index: NO_VOXEL,
+                index,
                 ..Default::default()
             }),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
@@ -137,7 +177,8 @@ impl Picker {
         gpu.queue.submit([encoder.finish()]);
         let raw = read_buffer(gpu, &result, 0, size_of::<PickResult>() as u64);
         let r: PickResult = bytemuck::pod_read_unaligned(&raw);
-        if r.index == NO_VOXEL || u64::from(r.index) >= spec.voxels() {
+        // Void is nothing to report (only section clicks can land on it).
+        if r.index == NO_VOXEL || u64::from(r.index) >= spec.voxels() || r.material == 0 {
             return None;
         }
         let [nx, ny, _] = spec.dims;

@@ -52,7 +52,7 @@ pub fn side_panel(ui: &mut egui::Ui, st: &mut ViewState, info: &PanelInfo) {
                 ui.label(
                     egui::RichText::new(
                         "left drag: orbit  |  right/middle drag: pan  |  wheel: zoom\n\
-                         click: pick a voxel  |  space: play  |  left/right: step  |  P/F12: screenshot",
+                         click (3D or section): pick a voxel  |  space: play  |  left/right: step  |  P/F12: screenshot",
                     )
                     .small()
                     .weak(),
@@ -219,7 +219,7 @@ fn camera(ui: &mut egui::Ui, st: &mut ViewState, fields: &FieldSet) {
 fn picked(ui: &mut egui::Ui, st: &mut ViewState, scene: &Scene) {
     ui.strong("Picked voxel");
     let Some(p) = &st.picked else {
-        ui.label(egui::RichText::new("click the 3D view").weak());
+        ui.label(egui::RichText::new("click the 3D view or the section").weak());
         return;
     };
     let [x, y, z] = p.pick.position_um;
