@@ -402,7 +402,8 @@ impl Viewer {
             ),
             subtitle: step.map_or_else(String::new, |s| s.op.label()),
         };
-        if let Some(px) = click {
+        if let Some([u, v]) = click {
+            let px = [u * target.size[0] as f32, v * target.size[1] as f32];
             self.st.picked = self
                 .renderer
                 .pick(self.gpu, target.size, &inputs, px)
@@ -634,7 +635,8 @@ fn keys(ui: &egui::Ui, st: &mut ViewState) {
 }
 
 /// The frame image: left drag orbits, right or middle drag pans, the wheel zooms, a
-/// click picks. Reports the pixel size the image wants and a click's target pixel.
+/// click picks. Reports the pixel size the image wants and where a click landed
+/// (fractions of the image's width and height).
 fn central(
     ui: &mut egui::Ui,
     st: &mut ViewState,
@@ -662,16 +664,23 @@ fn central(
     {
         st.camera.pan_by(dims, want[1] as f32, d.x, d.y);
     }
+    let mut scrolled = false;
     if response.hovered() {
         let scroll = ui.input(|i| i.smooth_scroll_delta.y);
         if scroll != 0.0 {
             st.camera.zoom_by(scroll / 40.0);
+            scrolled = true;
         }
     }
     if response.clicked()
         && let Some(p) = response.interact_pointer_pos()
     {
-        let local = (p - rect.min) * ppp;
+        let local = (p - rect.min) / rect.size();
         *click = Some([local.x, local.y]);
+    }
+    // While the camera moves, draw at half resolution (a quarter of the rays): keeps a
+    // CPU adapter responsive; the full-size frame follows as soon as the motion stops.
+    if response.dragged() || scrolled {
+        *want = want.map(|w| (w / 2).max(1));
     }
 }
