@@ -3,14 +3,17 @@
 //! zooms, a click picks a voxel. The frame comes from the same [`Renderer::draw`] as
 //! headless runs; this module only presents it.
 
+use super::input::{frame_image, keys};
 use super::panel::{self, PanelInfo};
+use super::screenshot;
 use super::state::{ColourBy, FrameKey, PickInfo, ViewState};
+use super::target::FrameTarget;
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use voxfab::fields::FieldSet;
-use voxfab::gpu::{GpuContext, read_texture_rgba8};
+use voxfab::gpu::GpuContext;
 use voxfab::process::Processor;
 use voxfab::process::params::MaterialSet;
 use voxfab::render::{FRAME_FORMAT, FrameInputs, Renderer};
@@ -111,49 +114,6 @@ impl ApplicationHandler for App {
             }
             Some(at) => event_loop.set_control_flow(ControlFlow::WaitUntil(at)),
             None => event_loop.set_control_flow(ControlFlow::Wait),
-        }
-    }
-}
-
-/// The offscreen texture the renderer draws into, shown by egui as an image.
-struct FrameTarget {
-    /// sRGB view the renderer draws through (its shaders work in linear light).
-    view: wgpu::TextureView,
-    /// The same bytes viewed as plain Rgba8Unorm, as egui expects of user textures.
-    egui_view: wgpu::TextureView,
-    size: [u32; 2],
-}
-
-impl FrameTarget {
-    fn new(gpu: &GpuContext, size: [u32; 2]) -> Self {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("Viewer::frame"),
-            size: wgpu::Extent3d {
-                width: size[0],
-                height: size[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: FRAME_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
-            view_formats: &[wgpu::TextureFormat::Rgba8Unorm],
-        });
-        let view = texture.create_view(&wgpu::TextureViewDescriptor {
-            label: Some("Viewer::frame_view"),
-            ..Default::default()
-        });
-        let egui_view = texture.create_view(&wgpu::TextureViewDescriptor {
-            label: Some("Viewer::frame_egui_view"),
-            format: Some(wgpu::TextureFormat::Rgba8Unorm),
-            ..Default::default()
-        });
-        // The views keep the texture alive.
-        Self {
-            view,
-            egui_view,
-            size,
         }
     }
 }
@@ -347,11 +307,11 @@ impl Viewer {
             status: &self.status,
         };
         let st = &mut self.st;
-        let full = self.egui_ctx.run_ui(raw, |ui| {
+        let mut full = self.egui_ctx.run_ui(raw, |ui| {
             keys(ui, st);
             panel::side_panel(ui, st, &info);
             egui::CentralPanel::no_frame().show(ui, |ui| {
-                central(ui, st, tex, dims, &mut want, &mut click);
+                frame_image(ui, st, tex, dims, &mut want, &mut click);
             });
         });
         self.egui_state
@@ -446,55 +406,14 @@ impl Viewer {
             self.drawn = Some(key);
         }
 
-        let screen = egui_wgpu::ScreenDescriptor {
-            size_in_pixels: [self.config.width, self.config.height],
-            pixels_per_point: full.pixels_per_point,
-        };
-        let jobs = self.egui_ctx.tessellate(full.shapes, full.pixels_per_point);
-        for (id, deltas) in &full.textures_delta.set {
-            for delta in deltas {
-                self.egui_renderer
-                    .update_texture(&gpu.device, &gpu.queue, *id, delta);
-            }
-        }
-        let extra = self.egui_renderer.update_buffers(
-            &gpu.device,
-            &gpu.queue,
-            &mut encoder,
-            &jobs,
-            &screen,
+        let shapes = std::mem::take(&mut full.shapes);
+        self.paint_ui(
+            encoder,
+            &surface_texture.texture,
+            shapes,
+            &full.textures_delta,
+            full.pixels_per_point,
         );
-        let surface_view = surface_texture
-            .texture
-            .create_view(&wgpu::TextureViewDescriptor {
-                label: Some("Viewer::surface_view"),
-                ..Default::default()
-            });
-        {
-            let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("Viewer::egui_pass"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &surface_view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            self.egui_renderer
-                .render(&mut pass.forget_lifetime(), &jobs, &screen);
-        }
-        gpu.queue
-            .submit(extra.into_iter().chain([encoder.finish()]));
-        for id in &full.textures_delta.free {
-            self.egui_renderer.free_texture(id);
-        }
 
         self.frames_drawn += 1;
         let first = *self.first_frame.get_or_insert(now);
@@ -542,6 +461,66 @@ impl Viewer {
         Ok(Flow::Continue)
     }
 
+    /// Paints egui's output over the surface texture and submits it after the frame's
+    /// commands already in `encoder`.
+    fn paint_ui(
+        &mut self,
+        mut encoder: wgpu::CommandEncoder,
+        surface: &wgpu::Texture,
+        shapes: Vec<egui::epaint::ClippedShape>,
+        textures: &egui::TexturesDelta,
+        ppp: f32,
+    ) {
+        let gpu = self.gpu;
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: [self.config.width, self.config.height],
+            pixels_per_point: ppp,
+        };
+        let jobs = self.egui_ctx.tessellate(shapes, ppp);
+        for (id, deltas) in &textures.set {
+            for delta in deltas {
+                self.egui_renderer
+                    .update_texture(&gpu.device, &gpu.queue, *id, delta);
+            }
+        }
+        let extra = self.egui_renderer.update_buffers(
+            &gpu.device,
+            &gpu.queue,
+            &mut encoder,
+            &jobs,
+            &screen,
+        );
+        let surface_view = surface.create_view(&wgpu::TextureViewDescriptor {
+            label: Some("Viewer::surface_view"),
+            ..Default::default()
+        });
+        {
+            let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("Viewer::egui_pass"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &surface_view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            self.egui_renderer
+                .render(&mut pass.forget_lifetime(), &jobs, &screen);
+        }
+        gpu.queue
+            .submit(extra.into_iter().chain([encoder.finish()]));
+        for id in &textures.free {
+            self.egui_renderer.free_texture(id);
+        }
+    }
+
     /// (Re)creates the offscreen target at `size`, keeping its egui texture id.
     fn ensure_target(&mut self, size: [u32; 2]) {
         let max = self.gpu.limits.max_texture_dimension_2d;
@@ -571,116 +550,13 @@ impl Viewer {
         self.frame = Some((target, id));
     }
 
-    /// Writes the window's composed image (panel included) as a PNG.
+    /// Writes the window's composed image (panel included) as a PNG: the
+    /// `--screenshot` path first, numbered variants of it (or of
+    /// `voxfab_screenshot_N.png`) after.
     fn save_screenshot(&mut self, texture: &wgpu::Texture) -> anyhow::Result<PathBuf> {
-        anyhow::ensure!(
-            self.config.usage.contains(wgpu::TextureUsages::COPY_SRC),
-            "this surface cannot be read back"
-        );
-        let path = match &self.screenshot {
-            Some(p) if self.screenshots_taken == 0 => p.clone(),
-            Some(p) => p.with_file_name(format!(
-                "{}_{}.png",
-                p.file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("screenshot"),
-                self.screenshots_taken
-            )),
-            None => PathBuf::from(format!(
-                "voxfab_screenshot_{}.png",
-                self.screenshots_taken + 1
-            )),
-        };
-        let (w, h, mut px) = read_texture_rgba8(self.gpu, texture);
-        if matches!(
-            self.config.format,
-            wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
-        ) {
-            for p in px.chunks_exact_mut(4) {
-                p.swap(0, 2);
-            }
-        }
-        let img = image::RgbaImage::from_raw(w, h, px).context("readback size mismatch")?;
-        voxfab::output::write_png(&path, &img)?;
+        let path = screenshot::path(self.screenshot.as_deref(), self.screenshots_taken);
+        screenshot::save(self.gpu, texture, &self.config, &path)?;
         self.screenshots_taken += 1;
         Ok(path)
-    }
-}
-
-/// Keyboard shortcuts (egui sees the keys first; there are no text fields to steal them).
-fn keys(ui: &egui::Ui, st: &mut ViewState) {
-    use egui::Key;
-    let (play, back, fwd, shot, home) = ui.input(|i| {
-        (
-            i.key_pressed(Key::Space),
-            i.key_pressed(Key::ArrowLeft),
-            i.key_pressed(Key::ArrowRight),
-            i.key_pressed(Key::P) || i.key_pressed(Key::F12),
-            i.key_pressed(Key::Home),
-        )
-    });
-    if play {
-        st.toggle_play();
-    }
-    if back {
-        st.seek(-1);
-    }
-    if fwd {
-        st.seek(1);
-    }
-    if home {
-        st.camera = st.home;
-    }
-    st.screenshot_requested |= shot;
-}
-
-/// The frame image: left drag orbits, right or middle drag pans, the wheel zooms, a
-/// click picks. Reports the pixel size the image wants and where a click landed
-/// (fractions of the image's width and height).
-fn central(
-    ui: &mut egui::Ui,
-    st: &mut ViewState,
-    tex: Option<egui::TextureId>,
-    dims: [u32; 3],
-    want: &mut [u32; 2],
-    click: &mut Option<[f32; 2]>,
-) {
-    let rect = ui.available_rect_before_wrap();
-    let ppp = ui.ctx().pixels_per_point();
-    *want = [
-        (rect.width() * ppp).round().max(1.0) as u32,
-        (rect.height() * ppp).round().max(1.0) as u32,
-    ];
-    let sense = egui::Sense::click_and_drag();
-    let response = match tex {
-        Some(id) => ui.put(rect, egui::Image::new((id, rect.size())).sense(sense)),
-        None => ui.allocate_rect(rect, sense),
-    };
-    let d = response.drag_delta() * ppp;
-    if response.dragged_by(egui::PointerButton::Primary) {
-        st.camera.orbit(d.x, d.y);
-    } else if response.dragged_by(egui::PointerButton::Secondary)
-        || response.dragged_by(egui::PointerButton::Middle)
-    {
-        st.camera.pan_by(dims, want[1] as f32, d.x, d.y);
-    }
-    let mut scrolled = false;
-    if response.hovered() {
-        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
-        if scroll != 0.0 {
-            st.camera.zoom_by(scroll / 40.0);
-            scrolled = true;
-        }
-    }
-    if response.clicked()
-        && let Some(p) = response.interact_pointer_pos()
-    {
-        let local = (p - rect.min) / rect.size();
-        *click = Some([local.x, local.y]);
-    }
-    // While the camera moves, draw at half resolution (a quarter of the rays): keeps a
-    // CPU adapter responsive; the full-size frame follows as soon as the motion stops.
-    if response.dragged() || scrolled {
-        *want = want.map(|w| (w / 2).max(1));
     }
 }

@@ -3,7 +3,10 @@
 //! [`voxfab::render::Renderer::draw`] drew.
 
 mod app;
+mod input;
 mod panel;
+mod screenshot;
 mod state;
+mod target;
 
 pub use app::{ViewOptions, run};
