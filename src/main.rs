@@ -84,7 +84,7 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Orbit the camera by this many degrees over the sequence.
-        #[arg(long, value_name = "DEGREES", default_value_t = 0.0)]
+        #[arg(long, value_name = "DEGREES", default_value_t = 0.0, value_parser = parse_degrees)]
         orbit: f32,
         /// Partial frames per timed etch or deposition.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=64))]
@@ -119,6 +119,14 @@ fn parse_size(s: &str) -> Result<[u32; 2], String> {
         return Err("width and height must be 64..8192".into());
     }
     Ok([w, h])
+}
+
+fn parse_degrees(s: &str) -> Result<f32, String> {
+    let d: f32 = s.parse().map_err(|_| "expected a number of degrees")?;
+    if !d.is_finite() || d.abs() > 36_000.0 {
+        return Err("degrees must be a finite number within ±36000".into());
+    }
+    Ok(d)
 }
 
 fn load(args: &SceneArgs) -> Result<Scene, SceneError> {
