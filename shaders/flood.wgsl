@@ -26,10 +26,20 @@ fn line_pos(u: u32, v: u32, t: u32) -> vec3<i32> {
     return vec3<i32>(i32(u), i32(v), i32(t));
 }
 
+// With FLAG_LIMIT only voxels below p.z1 inside the mask are passable.
+const FLAG_LIMIT: u32 = 4u;
+
+fn passable(q: vec3<i32>, i: u32) -> bool {
+    if (p.flags & FLAG_LIMIT) != 0u && (q.z >= p.z1 || !masked(u32(q.x), u32(q.y))) {
+        return false;
+    }
+    return in_set(grid[i]);
+}
+
 fn visit(q: vec3<i32>, carried: bool) -> vec2<u32> {
     // Returns (reached now, newly reached).
     let i = idxv(q);
-    if !in_set(grid[i]) {
+    if !passable(q, i) {
         return vec2<u32>(0u, 0u);
     }
     if scratch_a[i] == 1u {

@@ -1,22 +1,27 @@
-// Bottom-up fill plating: in each masked column whose first solid from the top is a
-// seed conductor (p.materials), the empty voxels above it fill with p.material up to
-// height p.z1 (exclusive): plugs grow from the hole floor to the brim.
-@compute @workgroup_size(8, 8, 1)
-fn fill(@builtin(global_invocation_id) g: vec3<u32>) {
-    if g.x >= p.dims.x || g.y >= p.dims.y || !masked(g.x, g.y) {
+// Bottom-up fill plating. The electrolyte-filled hole is the empty space below height
+// p.z1 inside the mask; every connected part of it that touches the top of a seed
+// conductor (p.materials) fills with p.material, so a plug grows from the hole's floor
+// to the brim, tapered walls included. `seed` marks the empty voxels resting on a seed;
+// flood.wgsl (FLAG_LIMIT) spreads them through the hole; `apply` fills what was reached.
+
+@compute @workgroup_size(8, 8, 4)
+fn seed(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
         return;
     }
-    var top = -1;
-    for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
-        if grid[idx(g.x, g.y, u32(z))] != 0u {
-            top = z;
-            break;
-        }
-    }
-    if top < 0 || !in_set(grid[idx(g.x, g.y, u32(top))]) {
+    let i = idx(g.x, g.y, g.z);
+    let open = grid[i] == 0u && i32(g.z) < p.z1 && masked(g.x, g.y);
+    let on_seed = g.z > 0u && in_set(grid[idx(g.x, g.y, g.z - 1u)]) && grid[idx(g.x, g.y, g.z - 1u)] != 0u;
+    scratch_a[i] = select(0u, 1u, open && on_seed);
+}
+
+@compute @workgroup_size(8, 8, 4)
+fn apply(@builtin(global_invocation_id) g: vec3<u32>) {
+    if !in_dims(g) {
         return;
     }
-    for (var z = top + 1; z < min(p.z1, i32(p.dims.z)); z++) {
-        grid[idx(g.x, g.y, u32(z))] = p.material;
+    let i = idx(g.x, g.y, g.z);
+    if scratch_a[i] == 1u && grid[i] == 0u {
+        grid[i] = p.material;
     }
 }

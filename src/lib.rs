@@ -2,7 +2,8 @@
 //!
 //! Data flow: [`scene`] (TOML) → [`process`] (one GPU compute pass per step) →
 //! [`grid`] (material id per voxel) → [`render`] (raymarched view + section) →
-//! [`output`] (PNG frames, metrics.json, result.vti). [`timeline`] keeps a snapshot per
+//! [`output`] (PNG frames, metrics.json, result.vti); [`stress`] solves the
+//! thermal-mismatch stress of a grid. [`timeline`] keeps a snapshot per
 //! step for scrubbing and [`record`]ing; [`fields`] holds per-voxel scalars to colour by.
 //! The window (`voxfab view`) lives in the binary: the library never touches winit.
 
@@ -18,4 +19,5 @@ pub mod render;
 pub mod run;
 pub mod scene;
 pub mod shaders;
+pub mod stress;
 pub mod timeline;

@@ -13,7 +13,9 @@ pub struct Material {
     pub cte_ppm: f64,
     /// sRGB colour used by every view.
     pub color: [u8; 3],
-    /// Conducts electricity (used by connectivity checks).
+    /// Conducts electricity (used by connectivity checks). ACF counts as an insulator:
+    /// it conducts only across its thickness, where a bump presses it onto a pad, and
+    /// the voxel model joins bump and pad directly there.
     pub conductor: bool,
 }
 
@@ -177,7 +179,7 @@ const BUILTIN: &[(&str, &str, f64, f64, f64, u32, bool)] = &[
         0.35,
         60.0,
         0xb5a06b,
-        true,
+        false,
     ),
     (
         "adhesive",

@@ -1,5 +1,6 @@
 //! Every WGSL source, embedded at build time. Process shaders get the shared
-//! prelude `process_common.wgsl` prepended.
+//! prelude `process_common.wgsl` prepended; stress shaders get `stress_common.wgsl`
+//! (and the CG node bindings where they use them).
 
 pub const PROCESS_COMMON: &str = include_str!("../shaders/process_common.wgsl");
 
@@ -41,6 +42,24 @@ pub const PROCESS: &[(&str, &str)] = &[
     ("connect", include_str!("../shaders/connect.wgsl")),
 ];
 
+pub const STRESS_COMMON: &str = include_str!("../shaders/stress_common.wgsl");
+pub const STRESS_CG_BINDINGS: &str = include_str!("../shaders/stress_cg_bindings.wgsl");
+
+/// Stress passes: (name, uses the CG node bindings, source without preludes).
+pub const STRESS: &[(&str, bool, &str)] = &[
+    (
+        "stress_apply",
+        true,
+        include_str!("../shaders/stress_apply.wgsl"),
+    ),
+    ("stress_cg", true, include_str!("../shaders/stress_cg.wgsl")),
+    (
+        "stress_results",
+        false,
+        include_str!("../shaders/stress_results.wgsl"),
+    ),
+];
+
 pub const RENDER_COMMON: &str = include_str!("../shaders/render_common.wgsl");
 
 /// The view uniform and the voxel DDA, shared by the 3D view and picking so a click
@@ -66,6 +85,16 @@ pub fn process(name: &str) -> String {
     format!("{PROCESS_COMMON}\n{body}")
 }
 
+/// Full source of a stress shader (preludes + body).
+pub fn stress(name: &str) -> String {
+    let &(_, cg, body) = STRESS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no stress shader named {name}"));
+    let bindings = if cg { STRESS_CG_BINDINGS } else { "" };
+    format!("{STRESS_COMMON}\n{bindings}\n{body}")
+}
+
 /// Full source of a render shader (prelude, voxel march where used, body).
 pub fn render(name: &str) -> String {
     let &(_, marches, body) = RENDER
@@ -81,6 +110,7 @@ pub fn all() -> Vec<(&'static str, String)> {
     PROCESS
         .iter()
         .map(|(n, _)| (*n, process(n)))
+        .chain(STRESS.iter().map(|(n, _, _)| (*n, stress(n))))
         .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))
         .collect()
 }

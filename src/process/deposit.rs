@@ -2,7 +2,7 @@
 //! surface) and planarising spin-on fill.
 
 use super::Processor;
-use super::params::{C_TOP, FLAG_SOURCE, MaterialSet, StepParams};
+use super::params::{C_TOP, FLAG_LIMIT, FLAG_SOURCE, MaterialSet, StepParams};
 use crate::scene::{DepositMode, PlanarTop, PlateMode};
 
 impl Processor<'_> {
@@ -89,17 +89,23 @@ impl Processor<'_> {
                         self.counters()[C_TOP]
                     }
                 };
+                let seed = StepParams {
+                    z1: z1 as i32,
+                    ..base
+                };
                 let mut b = self.batch();
-                b.dispatch(
-                    &self.pipes.plate_fill,
-                    StepParams {
-                        z1: z1 as i32,
-                        ..base
-                    },
-                    self.col_groups(),
-                );
+                b.dispatch(&self.pipes.plate_seed, seed, self.vol_groups());
                 b.submit();
-                0
+                let hole = StepParams {
+                    set: MaterialSet::of(&[0]),
+                    flags: FLAG_LIMIT,
+                    ..seed
+                };
+                let rounds = self.spread(hole);
+                let mut b = self.batch();
+                b.dispatch(&self.pipes.plate_apply, seed, self.vol_groups());
+                b.submit();
+                rounds
             }
             PlateMode::Conformal { thickness } => {
                 let p = StepParams {

@@ -18,6 +18,12 @@ impl Processor<'_> {
         let mut b = self.batch();
         b.dispatch(&self.pipes.flood_init, p, self.vol_groups());
         b.submit();
+        self.spread(p)
+    }
+
+    /// Spreads the reached marks in scratch_a through passable voxels until stable
+    /// (`p` selects what is passable). Returns sweep rounds.
+    pub(super) fn spread(&self, p: StepParams) -> u32 {
         let [nx, ny, nz] = self.grid.spec.dims;
         // (axis, line grid) for sweeps along x, y and z.
         let lines = [

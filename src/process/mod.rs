@@ -59,7 +59,8 @@ struct Pipelines {
     stats: wgpu::ComputePipeline,
     mask_distance: wgpu::ComputePipeline,
     drill: wgpu::ComputePipeline,
-    plate_fill: wgpu::ComputePipeline,
+    plate_seed: wgpu::ComputePipeline,
+    plate_apply: wgpu::ComputePipeline,
     grind: wgpu::ComputePipeline,
     flip: wgpu::ComputePipeline,
     bond_drop: wgpu::ComputePipeline,
@@ -191,6 +192,7 @@ impl<'g> Processor<'g> {
         let flood = module("flood");
         let iso = module("etch_isotropic");
         let mask = module("mask");
+        let plate = module("plate");
         let bond = module("bond");
         let ball = module("ball");
         let wire = module("wire");
@@ -199,7 +201,8 @@ impl<'g> Processor<'g> {
             mask: pipe(&mask, "main"),
             mask_distance: pipe(&mask, "distance"),
             drill: pipe(&module("drill"), "main"),
-            plate_fill: pipe(&module("plate"), "fill"),
+            plate_seed: pipe(&plate, "seed"),
+            plate_apply: pipe(&plate, "apply"),
             grind: pipe(&module("grind"), "main"),
             flip: pipe(&module("flip"), "main"),
             bond_drop: pipe(&bond, "drop"),

@@ -35,6 +35,8 @@ pub const COUNTERS: usize = 260;
 pub const FLAG_INVERT: u32 = 1;
 /// `flags` bit of conformal growth: grow from the materials in `set` only.
 pub const FLAG_SOURCE: u32 = 2;
+/// `flags` bit of the flood: only voxels below `z1` inside the mask pass.
+pub const FLAG_LIMIT: u32 = 4;
 
 /// A set of material ids as 256 bits.
 #[repr(C)]

@@ -533,7 +533,10 @@ impl Renderer {
         let h = f.spec.voxel_um;
         let [sx, sy, sw, sh] = layout.section;
         o.text(16.0, 14.0, 2.0, TEXT, &f.title);
-        o.text(16.0, 38.0, 1.0, DIM_TEXT, &f.subtitle);
+        // Keep the subtitle inside the 3D panel.
+        let fit = ((layout.view3d[2] - 32.0) / text::CELL as f32) as usize;
+        let subtitle: String = f.subtitle.chars().take(fit).collect();
+        o.text(16.0, 38.0, 1.0, DIM_TEXT, &subtitle);
         let size_um = f.spec.size_um();
         o.text(
             16.0,

@@ -273,16 +273,43 @@ impl Grid {
                                 .max()
                                 .unwrap_or(0),
                         };
-                        for y in 0..ny {
-                            for x in 0..nx {
-                                let top = self.top(x, y);
-                                if !mk[col(x, y)] || top < 0 || !seeds.contains(&self.at(x, y, top))
-                                {
-                                    continue;
+                        // The hole: empty, below z1, inside the mask; regions touching a
+                        // seed's top fill (BFS from the voxels resting on seeds).
+                        let open = |g: &Grid, x: i64, y: i64, z: i64| {
+                            g.idx(x, y, z).is_some()
+                                && g.at(x, y, z) == 0
+                                && z < z1
+                                && mk[col(x, y)]
+                        };
+                        let mut seen = vec![false; self.m.len()];
+                        let mut q = VecDeque::new();
+                        for (x, y, z) in self.coords() {
+                            let below = self.at(x, y, z - 1);
+                            if open(self, x, y, z) && z > 0 && below != 0 && seeds.contains(&below)
+                            {
+                                seen[self.idx(x, y, z).unwrap()] = true;
+                                q.push_back((x, y, z));
+                            }
+                        }
+                        while let Some((x, y, z)) = q.pop_front() {
+                            for (dx, dy, dz) in [
+                                (1, 0, 0),
+                                (-1, 0, 0),
+                                (0, 1, 0),
+                                (0, -1, 0),
+                                (0, 0, 1),
+                                (0, 0, -1),
+                            ] {
+                                let (a, b, c) = (x + dx, y + dy, z + dz);
+                                if open(self, a, b, c) && !seen[self.idx(a, b, c).unwrap()] {
+                                    seen[self.idx(a, b, c).unwrap()] = true;
+                                    q.push_back((a, b, c));
                                 }
-                                for z in top + 1..z1.min(nz) {
-                                    self.set(x, y, z, *material);
-                                }
+                            }
+                        }
+                        for (m, s) in self.m.iter_mut().zip(&seen) {
+                            if *s {
+                                *m = *material;
                             }
                         }
                     }

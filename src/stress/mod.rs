@@ -1,0 +1,152 @@
+//! Thermoelastic stress of the voxel grid: linear, isotropic, small strain.
+//!
+//! Every solid voxel (material ≠ 0) is one trilinear 8-node hexahedron; displacements
+//! live at voxel corners. A uniform temperature change ΔT = T_final − T_stress_free
+//! loads each material with the eigenstrain α·ΔT. The solver ([`StressSolver`]) is
+//! matrix-free Jacobi-preconditioned CG on the GPU; [`StressResult`] holds the per-voxel
+//! stress in MPa and the nodal displacement in µm. See docs/STRESS.md.
+//!
+//! ```no_run
+//! use voxfab::{gpu::GpuContext, grid::GpuGrid, materials::MaterialTable, scene::GridSpec};
+//! use voxfab::stress::{BoundaryConditions, SolveOptions, StressSolver, Support, ThermalLoad};
+//!
+//! let gpu = GpuContext::new()?;
+//! let grid = GpuGrid::new(&gpu, &GridSpec { dims: [64, 64, 32], voxel_um: 1.0 })?;
+//! // ... run the process steps, or grid.write_materials(&gpu, &ids) ...
+//! let table = MaterialTable::builtin();
+//! let mut solver = StressSolver::new(&gpu, &grid, &table)?;
+//! let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true);
+//! let r = solver.solve(&ThermalLoad::cooling(217.0, 25.0), &bc, &SolveOptions::default())?;
+//! println!("{} iterations, residual {:.1e}", r.iterations, r.residual);
+//! for m in r.material_stats() {
+//!     println!("{}: max von Mises {:.1} MPa", table.get(m.id).name, m.max_von_mises);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Units: lengths in µm, E in GPa, CTE in ppm/K, temperatures in °C (or K; only the
+//! difference matters). With µm and GPa the stiffness comes out in GPa·µm, forces in
+//! GPa·µm² (= mN) and stress in GPa, which the results kernel scales by 1e3 to MPa.
+
+pub mod element;
+pub mod params;
+mod results;
+mod solver;
+
+pub use results::{MaterialStats, StressResult, VoxelField};
+pub use solver::StressSolver;
+
+/// A uniform temperature change from the stress-free state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThermalLoad {
+    /// T_final − T_stress_free in K (e.g. −192 for cooling from SAC305 solidification
+    /// at 217 °C to 25 °C).
+    pub delta_t: f64,
+}
+
+impl ThermalLoad {
+    /// From the stress-free and final temperatures in °C.
+    pub fn cooling(stress_free_c: f64, final_c: f64) -> Self {
+        Self {
+            delta_t: final_c - stress_free_c,
+        }
+    }
+}
+
+/// How the bottom (z = 0) or the outside of the grid is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Support {
+    /// Nothing held; rigid-body motion is removed by a statically determinate 3-2-1
+    /// constraint on nodes of the solid, which adds no stress under a self-equilibrated
+    /// (thermal) load.
+    #[default]
+    Free,
+    /// Every node at z = 0 fixed in x, y and z.
+    BottomFixed,
+    /// uz = 0 at z = 0, plus the fewest in-plane point constraints that remove in-plane
+    /// rigid motion (none where both symmetry planes already do).
+    BottomRoller,
+    /// Every node on the grid's six outer faces fixed (a fully clamped block).
+    Clamped,
+}
+
+/// Support plus symmetry planes (combinable: a quarter model uses both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BoundaryConditions {
+    pub support: Support,
+    /// ux = 0 on the x = 0 plane.
+    pub symmetry_x: bool,
+    /// uy = 0 on the y = 0 plane.
+    pub symmetry_y: bool,
+}
+
+impl BoundaryConditions {
+    pub fn new(support: Support) -> Self {
+        Self {
+            support,
+            ..Self::default()
+        }
+    }
+
+    pub fn with_symmetry(mut self, x: bool, y: bool) -> Self {
+        self.symmetry_x = x;
+        self.symmetry_y = y;
+        self
+    }
+}
+
+/// Stopping rule of the CG iteration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolveOptions {
+    /// Target relative residual ‖f − K u‖ / ‖f‖ (f: the thermal load over all DOFs,
+    /// constrained ones included, so a load that the supports take entirely still
+    /// sets the scale).
+    pub tol: f64,
+    pub max_iterations: u32,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        Self {
+            tol: 1e-6,
+            max_iterations: 20_000,
+        }
+    }
+}
+
+/// Why a stress solve could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum StressError {
+    #[error(
+        "stress of grid {nx}x{ny}x{nz} needs {need} MiB per node field, but {adapter} binds at \
+         most {limit} MiB per storage buffer: coarsen the voxel or shrink the domain"
+    )]
+    TooLarge {
+        nx: u32,
+        ny: u32,
+        nz: u32,
+        need: u64,
+        limit: u64,
+        adapter: String,
+    },
+    #[error(
+        "the stress solver binds {need} storage buffers per shader stage but {adapter} allows {limit}"
+    )]
+    TooManyBindings {
+        need: u32,
+        limit: u32,
+        adapter: String,
+    },
+    #[error("material {name:?} (id {id}) cannot be used for stress: {why}")]
+    BadMaterial { id: u8, name: String, why: String },
+    #[error("the stress solver's node buffers ({need} MiB) do not fit the device: {reason}")]
+    OutOfMemory { need: u64, reason: String },
+    #[error("the grid {0:?} has no voxels")]
+    EmptyGrid([u32; 3]),
+    #[error("voxel material id {0} is not in the material table")]
+    UnknownMaterial(u32),
+    #[error("invalid solve options: {0}")]
+    BadOptions(String),
+    #[error("boundary conditions hold nothing: {0}")]
+    Unsupported(String),
+}
