@@ -1,9 +1,10 @@
 //! Named per-voxel scalar fields (von Mises, stress components, displacement
-//! magnitude) that views can colour by. The stress solver fills a [`FieldSet`];
-//! without one the viewer shows "no stress computed".
+//! magnitude) that views can colour by. [`FieldSet::from_stress`] makes them from a
+//! stress solve; without one the viewer shows "no stress computed".
 
 use crate::gpu::{GpuContext, read_buffer};
 use crate::render::{Deformation, FieldView};
+use crate::stress::StressResult;
 use wgpu::util::DeviceExt;
 
 /// One f32 per voxel, in grid order, on the GPU.
@@ -110,6 +111,11 @@ impl Displacement {
     }
 }
 
+/// Names of the six stress components, in [`StressResult::stress`] order.
+const COMPONENTS: [&str; 6] = [
+    "sigma_xx", "sigma_yy", "sigma_zz", "sigma_yz", "sigma_xz", "sigma_xy",
+];
+
 /// The fields one state of the scene has. Empty until the stress solver fills it.
 #[derive(Default)]
 pub struct FieldSet {
@@ -128,5 +134,49 @@ impl FieldSet {
 
     pub fn push(&mut self, field: ScalarField) {
         self.fields.push(field);
+    }
+
+    /// Every field of a stress solve: von Mises, largest principal stress, the six
+    /// components (MPa), the displacement magnitude at voxel centres (µm), and the nodal
+    /// displacement for the deformed view.
+    pub fn from_stress(gpu: &GpuContext, r: &StressResult) -> Self {
+        let mut set = Self::default();
+        set.push(ScalarField::from_values(
+            gpu,
+            "von Mises",
+            "MPa",
+            &r.von_mises,
+        ));
+        set.push(ScalarField::from_values(
+            gpu,
+            "max principal",
+            "MPa",
+            &r.max_principal,
+        ));
+        for (k, name) in COMPONENTS.iter().enumerate() {
+            let v: Vec<f32> = r.stress.iter().map(|s| s[k]).collect();
+            set.push(ScalarField::from_values(gpu, name, "MPa", &v));
+        }
+        // |u| at a voxel centre: the mean of its 8 corners' displacements.
+        let [nx, ny, nz] = r.dims;
+        let mut mag = Vec::with_capacity(r.material.len());
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let mut u = [0.0f32; 3];
+                    for k in 0..8u32 {
+                        let n = r.node_index(x + (k & 1), y + ((k >> 1) & 1), z + (k >> 2));
+                        let d = r.displacement.get(n).copied().unwrap_or_default();
+                        for a in 0..3 {
+                            u[a] += d[a] * 0.125;
+                        }
+                    }
+                    mag.push((u[0] * u[0] + u[1] * u[1] + u[2] * u[2]).sqrt());
+                }
+            }
+        }
+        set.push(ScalarField::from_values(gpu, "|u|", "µm", &mag));
+        set.displacement = Some(Displacement::from_nodes(gpu, &r.displacement));
+        set
     }
 }
