@@ -75,6 +75,10 @@ enum Command {
         /// Start with this material hidden; repeatable.
         #[arg(long, value_name = "MATERIAL")]
         hide: Vec<String>,
+        /// Solve the thermal-mismatch stress (217 to 25 °C) of the starting state and
+        /// colour by von Mises.
+        #[arg(long)]
+        stress: bool,
     },
     /// Record the process as a PNG sequence (and optionally an animated GIF).
     Record {
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
             step,
             ghost,
             hide,
+            stress,
         } => {
             let s = match load(&scene) {
                 Ok(s) => s,
@@ -184,6 +189,7 @@ fn main() -> ExitCode {
                         frames,
                         screenshot,
                         step,
+                        stress,
                         ghost,
                         hidden: materials(&s, &hide)?,
                     },

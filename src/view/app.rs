@@ -18,6 +18,7 @@ use voxfab::process::Processor;
 use voxfab::process::params::MaterialSet;
 use voxfab::render::{FRAME_FORMAT, FrameInputs, Renderer};
 use voxfab::scene::Scene;
+use voxfab::stress::{BoundaryConditions, SolveOptions, StressSolver, Support, ThermalLoad};
 use voxfab::timeline::{Position, Timeline};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
@@ -35,6 +36,8 @@ pub struct ViewOptions {
     pub screenshot: Option<PathBuf>,
     /// Step to start at (1-based); the last when `None`.
     pub step: Option<usize>,
+    /// Solve the stress of the starting state right away.
+    pub stress: bool,
     /// Materials ghosted and hidden at the start.
     pub ghost: MaterialSet,
     pub hidden: MaterialSet,
@@ -157,6 +160,9 @@ struct Viewer {
     /// The position the GPU grid holds, and its per-material counts.
     shown: Option<Position>,
     counts: Vec<u64>,
+    /// The position `fields` were solved for, and a solve waiting for the next frame.
+    fields_at: Option<Position>,
+    solve_pending: bool,
     /// What the offscreen target holds.
     drawn: Option<FrameKey>,
     fps: Fps,
@@ -231,6 +237,7 @@ impl Viewer {
             egui_wgpu::Renderer::new(&gpu.device, format, egui_wgpu::RendererOptions::default());
         let mut st = ViewState::new(&scene, &timeline, opts.substeps);
         st.ghost = opts.ghost;
+        st.solve_requested = opts.stress;
         st.hidden = opts.hidden;
         if let Some(step) = opts.step {
             st.go_to_step(step);
@@ -253,6 +260,8 @@ impl Viewer {
             shown: None,
             counts: Vec::new(),
             drawn: None,
+            fields_at: None,
+            solve_pending: false,
             fps: Fps {
                 last: None,
                 fps: 0.0,
@@ -298,10 +307,17 @@ impl Viewer {
         let adapter = self.gpu.info.name.clone();
         let mut want = [64u32, 64u32];
         let mut click = None;
+        // Fields belong to the state they were solved for.
+        let no_fields = FieldSet::default();
+        let fields = if self.fields_at == Some(self.st.position()) {
+            &self.fields
+        } else {
+            &no_fields
+        };
         let info = PanelInfo {
             scene: &self.scene,
             timeline: &self.timeline,
-            fields: &self.fields,
+            fields,
             adapter: &adapter,
             fps: self.fps.fps,
             status: &self.status,
@@ -323,12 +339,26 @@ impl Viewer {
             self.counts = self.timeline.show(&mut self.proc, &self.scene, at);
             self.shown = Some(at);
         }
+        // A solve blocks: first draw a frame that says so, then solve on the next.
+        if self.solve_pending {
+            self.solve_pending = false;
+            self.solve_stress(at);
+        } else if std::mem::take(&mut self.st.solve_requested) {
+            self.solve_pending = true;
+            self.status = format!("solving stress at step {} ...", at.step);
+            self.window.request_redraw();
+        }
         self.ensure_target(want);
         let Some((target, _)) = self.frame.as_ref() else {
             return Ok(Flow::Continue);
         };
+        let fields = if self.fields_at == Some(at) {
+            Some(&self.fields)
+        } else {
+            None
+        };
         let field = match self.st.colour_by {
-            ColourBy::Field(i) => self.fields.get(i).map(|f| f.view()),
+            ColourBy::Field(i) => fields.and_then(|f| f.get(i)).map(|f| f.view()),
             ColourBy::Material => None,
         };
         let step = self.scene.steps.get(at.step.wrapping_sub(1));
@@ -344,10 +374,8 @@ impl Viewer {
             hidden: self.st.hidden,
             ghost: self.st.ghost,
             field,
-            deformation: self
-                .fields
-                .displacement
-                .as_ref()
+            deformation: fields
+                .and_then(|f| f.displacement.as_ref())
                 .filter(|_| self.st.deformed)
                 .map(|d| d.deformation(self.st.exaggeration)),
             title: step.map_or_else(
@@ -519,6 +547,44 @@ impl Viewer {
         for id in &textures.free {
             self.egui_renderer.free_texture(id);
         }
+    }
+
+    /// Solves the thermal-mismatch stress of the grid on screen (state `at`) and makes
+    /// its fields the ones to colour by.
+    fn solve_stress(&mut self, at: Position) {
+        let load = ThermalLoad::cooling(self.st.stress_free_c, self.st.final_c);
+        // Interactive accuracy: a relative residual of 1e-4 shows the stress pattern.
+        let opts = SolveOptions {
+            tol: 1e-4,
+            max_iterations: 5000,
+        };
+        let result = StressSolver::new(self.gpu, self.proc.grid(), &self.scene.materials).and_then(
+            |mut s| {
+                s.solve(
+                    &load,
+                    &BoundaryConditions::new(Support::BottomRoller),
+                    &opts,
+                )
+            },
+        );
+        self.status = match result {
+            Ok(r) => {
+                let max = r.von_mises.iter().copied().fold(0.0f32, f32::max);
+                self.fields = FieldSet::from_stress(self.gpu, &r);
+                self.fields_at = Some(at);
+                self.st.colour_by = ColourBy::Field(0);
+                format!(
+                    "stress at step {}: max von Mises {max:.0} MPa; {} CG iterations, residual {:.1e}{} ({:.1} s)",
+                    at.step,
+                    r.iterations,
+                    r.residual,
+                    if r.converged { "" } else { " (not converged)" },
+                    r.ms / 1e3
+                )
+            }
+            Err(e) => format!("stress solve failed: {e}"),
+        };
+        eprintln!("{}", self.status);
     }
 
     /// (Re)creates the offscreen target at `size`, keeping its egui texture id.

@@ -126,6 +126,28 @@ fn colouring(ui: &mut egui::Ui, st: &mut ViewState, fields: &FieldSet) {
     for (i, f) in fields.fields.iter().enumerate() {
         ui.radio_value(&mut st.colour_by, ColourBy::Field(i), &f.label);
     }
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::DragValue::new(&mut st.stress_free_c)
+                .range(-273.0..=1000.0)
+                .suffix(" °C"),
+        )
+        .on_hover_text("stress-free temperature");
+        ui.label("to");
+        ui.add(
+            egui::DragValue::new(&mut st.final_c)
+                .range(-273.0..=1000.0)
+                .suffix(" °C"),
+        )
+        .on_hover_text("final temperature");
+    });
+    if ui
+        .button("solve stress at this step")
+        .on_hover_text("thermal-mismatch stress of the grid on screen (blocks while solving)")
+        .clicked()
+    {
+        st.solve_requested = true;
+    }
 }
 
 fn materials(ui: &mut egui::Ui, st: &mut ViewState, info: &PanelInfo) {

@@ -63,6 +63,11 @@ pub struct ViewState {
     pub deformed: bool,
     pub exaggeration: f32,
     pub screenshot_requested: bool,
+    /// Thermal load of a stress solve: stress-free and final temperature, °C.
+    pub stress_free_c: f64,
+    pub final_c: f64,
+    /// Solve the stress of the state on screen (set by the panel or `--stress`).
+    pub solve_requested: bool,
 }
 
 impl ViewState {
@@ -88,6 +93,10 @@ impl ViewState {
             deformed: false,
             exaggeration: 100.0,
             screenshot_requested: false,
+            // SAC305 solidification to room temperature.
+            stress_free_c: 217.0,
+            final_c: 25.0,
+            solve_requested: false,
         }
     }
 
