@@ -108,6 +108,53 @@ fn window_renders_panel_and_scene() {
     );
 }
 
+/// A tiny film-on-substrate scene whose stress solves in about a second on lavapipe.
+const FILM: &str = r#"
+title = "film"
+[grid]
+size = [24.0, 20.0, 12.0]
+voxel = 2.0
+[[step]]
+name = "base"
+op = "substrate"
+material = "si"
+thickness = 6.0
+[[step]]
+name = "film"
+op = "deposit"
+mode = "directional"
+material = "cu"
+thickness = 4.0
+"#;
+
+#[test]
+fn window_solves_stress_and_colours_by_von_mises() {
+    let Some((display, _xvfb)) = display() else {
+        println!("skipped: no DISPLAY and no Xvfb on PATH");
+        return;
+    };
+    let scene = std::env::temp_dir().join(format!("voxfab_film_{}.toml", std::process::id()));
+    std::fs::write(&scene, FILM).unwrap();
+    // The colour bar's top (turbo's dark red) shows in the legend under the section,
+    // and only once the stress is solved.
+    let dark_red = |img: &image::RgbaImage| {
+        count_in(img, 720..1000, 0..600, &|p| {
+            p[0] > 100 && p[1] < 40 && p[2] < 40
+        })
+    };
+    let solved = dark_red(&screenshot_of(
+        &display,
+        &scene,
+        &["--stress", "--frames", "4"],
+    ));
+    let plain = dark_red(&screenshot_of(&display, &scene, &["--frames", "2"]));
+    let _ = std::fs::remove_file(&scene);
+    assert!(
+        solved > 30 && plain < 5,
+        "von Mises colour bar: {solved} dark-red px (material colours: {plain})"
+    );
+}
+
 /// Pixels of `img` in the rectangle `xs` x `ys` for which `f` holds.
 fn count_in(
     img: &image::RgbaImage,
@@ -127,22 +174,28 @@ fn count_in(
 /// Runs the window on the suspended-bump scene (4 µm voxels, 1000x600) for 3 frames
 /// with `extra` arguments and returns its screenshot.
 fn screenshot(display: &str, extra: &[&str]) -> image::RgbaImage {
-    let id = format!("{}_{}", std::process::id(), extra.len());
+    let mut args = vec!["--set", "grid.voxel=4.0", "--frames", "3"];
+    args.extend_from_slice(extra);
+    screenshot_of(display, &scene(), &args)
+}
+
+/// Runs `voxfab view SCENE --size 1000x600 ARGS --screenshot ...` and returns the image.
+fn screenshot_of(display: &str, scene: &Path, extra: &[&str]) -> image::RgbaImage {
+    let id = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
     let shot = std::env::temp_dir().join(format!("voxfab_window_{id}.png"));
     let _ = std::fs::remove_file(&shot);
     let xdg = std::env::temp_dir().join(format!("voxfab_xdg_{}", std::process::id()));
     std::fs::create_dir_all(&xdg).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_voxfab"))
         .arg("view")
-        .arg(scene())
-        .args([
-            "--set",
-            "grid.voxel=4.0",
-            "--size",
-            "1000x600",
-            "--frames",
-            "3",
-        ])
+        .arg(scene)
+        .args(["--size", "1000x600"])
         .args(extra)
         .arg("--screenshot")
         .arg(&shot)
