@@ -1,7 +1,7 @@
 // Click picking: one thread marches the ray through the clicked pixel with the same
 // march() as the 3D view and writes what it hit; a click on the cross-section comes
 // with its voxel already known and only reads it. Keep PickResult in sync with
-// src/render/pick.rs.
+// src/render/gpu_data.rs.
 
 struct PickResult {
     pixel: vec2<f32>,   // in: target pixel (set by the CPU before the dispatch)

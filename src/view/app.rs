@@ -131,6 +131,11 @@ impl Fps {
     fn tick(&mut self, now: Instant) {
         if let Some(last) = self.last {
             let dt = now.duration_since(last).as_secs_f32().max(1e-6);
+            // An idle window redraws only on input: long gaps are not frame times.
+            if dt > 2.0 {
+                self.last = Some(now);
+                return;
+            }
             self.fps = if self.fps == 0.0 {
                 1.0 / dt
             } else {
