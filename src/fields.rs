@@ -66,8 +66,12 @@ impl ScalarField {
         }
     }
 
-    /// The value of voxel `index` (one 4-byte readback), or `None` past the end.
+    /// The value of voxel `index` (one 4-byte readback), or `None` past the end or
+    /// when the buffer cannot be copied from (a [`Self::from_buffer`] without COPY_SRC).
     pub fn value_at(&self, gpu: &GpuContext, index: u64) -> Option<f32> {
+        if !self.buffer.usage().contains(wgpu::BufferUsages::COPY_SRC) {
+            return None;
+        }
         let offset = index.checked_mul(4)?;
         if offset + 4 > self.buffer.size() {
             return None;

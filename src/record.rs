@@ -117,16 +117,6 @@ pub fn record(
         let step = &scene.steps[at.step - 1];
         let mut cam = camera(scene);
         cam.azimuth_deg += opts.orbit_deg * k as f32 / last;
-        let title = if at.is_partial() {
-            format!(
-                "{:02} {}  ({:.0}%)",
-                at.step,
-                step.name,
-                at.fraction * 100.0
-            )
-        } else {
-            format!("{:02} {}", at.step, step.name)
-        };
         let img = renderer.render_image(
             gpu,
             opts.size,
@@ -143,7 +133,7 @@ pub fn record(
                 ghost: MaterialSet::default(),
                 field: None,
                 deformation: None,
-                title,
+                title: at.title(scene),
                 subtitle: format!(
                     "{}  |  frame {}/{}",
                     step.op.label(),

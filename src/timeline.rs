@@ -17,6 +17,23 @@ impl Position {
     pub fn is_partial(&self) -> bool {
         self.fraction < 1.0
     }
+
+    /// Frame title: step number and name, with the percentage of a partial step.
+    pub fn title(&self, scene: &Scene) -> String {
+        let Some(step) = scene.steps.get(self.step.wrapping_sub(1)) else {
+            return "start".to_string();
+        };
+        if self.is_partial() {
+            format!(
+                "{:02} {}  ({:.0}%)",
+                self.step,
+                step.name,
+                self.fraction * 100.0
+            )
+        } else {
+            format!("{:02} {}", self.step, step.name)
+        }
+    }
 }
 
 /// Material ids after each step, one byte per voxel (a quarter of the GPU's u32 grid).

@@ -383,16 +383,7 @@ impl Viewer {
                 .and_then(|f| f.displacement.as_ref())
                 .filter(|_| self.st.deformed)
                 .map(|d| d.deformation(self.st.exaggeration)),
-            title: step.map_or_else(
-                || "no steps".to_string(),
-                |s| {
-                    if at.is_partial() {
-                        format!("{:02} {}  ({:.0}%)", at.step, s.name, at.fraction * 100.0)
-                    } else {
-                        format!("{:02} {}", at.step, s.name)
-                    }
-                },
-            ),
+            title: at.title(&self.scene),
             subtitle: step.map_or_else(String::new, |s| s.op.label()),
         };
         if let Some([u, v]) = click {
@@ -402,12 +393,14 @@ impl Viewer {
                 .pick(self.gpu, target.size, &inputs, px)
                 .map(|pick| PickInfo {
                     pick,
-                    fields: self
-                        .fields
-                        .fields
-                        .iter()
-                        .filter_map(|f| Some((f.label.clone(), f.value_at(self.gpu, pick.index)?)))
-                        .collect(),
+                    fields: fields.map_or_else(Vec::new, |fs| {
+                        fs.fields
+                            .iter()
+                            .filter_map(|f| {
+                                Some((f.label.clone(), f.value_at(self.gpu, pick.index)?))
+                            })
+                            .collect()
+                    }),
                 });
         }
 
