@@ -79,6 +79,9 @@ enum Command {
         /// colour by von Mises.
         #[arg(long)]
         stress: bool,
+        /// Show the deformed shape at this exaggeration once the stress is solved.
+        #[arg(long, value_name = "FACTOR", value_parser = parse_exaggeration)]
+        deform: Option<f32>,
     },
     /// Record the process as a PNG sequence (and optionally an animated GIF).
     Record {
@@ -133,6 +136,14 @@ fn parse_degrees(s: &str) -> Result<f32, String> {
     Ok(d)
 }
 
+fn parse_exaggeration(s: &str) -> Result<f32, String> {
+    let f: f32 = s.parse().map_err(|_| "expected a number")?;
+    if !(1.0..=1e6).contains(&f) {
+        return Err("exaggeration must be within 1..1e6".into());
+    }
+    Ok(f)
+}
+
 fn load(args: &SceneArgs) -> Result<Scene, SceneError> {
     Scene::load(&args.scene, &args.set)
 }
@@ -176,6 +187,7 @@ fn main() -> ExitCode {
             ghost,
             hide,
             stress,
+            deform,
         } => {
             let s = match load(&scene) {
                 Ok(s) => s,
@@ -190,6 +202,7 @@ fn main() -> ExitCode {
                         screenshot,
                         step,
                         stress,
+                        deform,
                         ghost,
                         hidden: materials(&s, &hide)?,
                     },

@@ -38,6 +38,8 @@ pub struct ViewOptions {
     pub step: Option<usize>,
     /// Solve the stress of the starting state right away.
     pub stress: bool,
+    /// Deformed-shape exaggeration to start with (drawn once a solve exists).
+    pub deform: Option<f32>,
     /// Materials ghosted and hidden at the start.
     pub ghost: MaterialSet,
     pub hidden: MaterialSet,
@@ -243,6 +245,10 @@ impl Viewer {
         let mut st = ViewState::new(&scene, &timeline, opts.substeps);
         st.ghost = opts.ghost;
         st.solve_requested = opts.stress;
+        if let Some(x) = opts.deform {
+            st.deformed = true;
+            st.exaggeration = x;
+        }
         st.hidden = opts.hidden;
         if let Some(step) = opts.step {
             st.go_to_step(step);

@@ -230,7 +230,7 @@ fn camera(ui: &mut egui::Ui, st: &mut ViewState, fields: &FieldSet) {
         ui.checkbox(&mut st.deformed, "deformed shape")
             .on_disabled_hover_text("needs a displacement field (no stress computed)");
         ui.add(
-            egui::Slider::new(&mut st.exaggeration, 1.0..=1000.0)
+            egui::Slider::new(&mut st.exaggeration, 1.0..=10000.0)
                 .logarithmic(true)
                 .text("deformation x"),
         )
