@@ -128,3 +128,120 @@ pub fn process_ops(
     }
     Ok(rows)
 }
+
+/// Estimated bytes moved per node per CG iteration: each of the solver's 15 node
+/// fields (u, r, s, q, w in x, y, z) is read or written about 1.5 times per iteration,
+/// plus the material id of the node's voxel (a count, not a measurement).
+pub const STRESS_BYTES_PER_NODE_ITERATION: f64 = 15.0 * 4.0 * 1.5 + 4.0;
+
+pub struct StressBenchRow {
+    pub case: String,
+    pub dims: [u32; 3],
+    pub nodes: u64,
+    pub iterations: u32,
+    pub residual: f64,
+    pub converged: bool,
+    pub ms: f64,
+    /// Node-iterations per second, millions.
+    pub mnode_iter_per_s: f64,
+    /// Estimated memory traffic, GB/s.
+    pub gbps: f64,
+}
+
+/// Stress solves on n×n×n/2 grids: homogeneous silicon, and a layered package (silicon,
+/// polyimide, copper pads, air) built with the process ops; each stops at `tol` or
+/// `max_iterations`.
+pub fn stress(
+    gpu: &GpuContext,
+    sizes: &[u32],
+    tol: f64,
+    max_iterations: u32,
+    mut report: impl FnMut(&StressBenchRow),
+) -> Result<Vec<StressBenchRow>, crate::stress::StressError> {
+    use crate::materials::MaterialTable;
+    use crate::stress::{BoundaryConditions, SolveOptions, StressSolver, Support, ThermalLoad};
+    let table = MaterialTable::builtin();
+    let id = |n: &str| table.id(n).expect("built-in material");
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let spec = GridSpec {
+            dims: [n, n, (n / 2).max(2)],
+            voxel_um: 1.0,
+        };
+        for case in ["homogeneous", "layered"] {
+            let mut p = Processor::new(gpu, &spec)?;
+            let nz = spec.dims[2];
+            let masks = vec![Mask {
+                name: "pads".into(),
+                shapes: vec![Shape::Rect {
+                    min: [f64::from(n) / 4.0, f64::from(n) / 4.0],
+                    max: [f64::from(n) * 0.75, f64::from(n) * 0.75],
+                }],
+                invert: false,
+            }];
+            if case == "homogeneous" {
+                p.run(
+                    &Op::Substrate {
+                        material: id("si"),
+                        z0: 0,
+                        z1: nz,
+                        mask: None,
+                    },
+                    &masks,
+                );
+            } else {
+                p.run(
+                    &Op::Substrate {
+                        material: id("si"),
+                        z0: 0,
+                        z1: nz / 2,
+                        mask: None,
+                    },
+                    &masks,
+                );
+                let pi = Op::Deposit {
+                    material: id("polyimide"),
+                    mode: DepositMode::Directional {
+                        thickness: (nz / 4).max(1),
+                    },
+                    mask: None,
+                };
+                p.run(&pi, &masks);
+                let cu = Op::Deposit {
+                    material: id("cu"),
+                    mode: DepositMode::Directional {
+                        thickness: (nz / 8).max(1),
+                    },
+                    mask: Some(0),
+                };
+                p.run(&cu, &masks);
+            }
+            let mut solver = StressSolver::new(gpu, p.grid(), &table)?;
+            let r = solver.solve(
+                &ThermalLoad { delta_t: -165.0 },
+                &BoundaryConditions::new(Support::BottomRoller),
+                &SolveOptions {
+                    tol,
+                    max_iterations,
+                },
+            )?;
+            let nodes = spec.dims.iter().map(|&d| u64::from(d) + 1).product::<u64>();
+            let node_iters = nodes as f64 * f64::from(r.iterations);
+            let secs = (r.solve_ms * 1e-3).max(1e-9);
+            let row = StressBenchRow {
+                case: case.to_string(),
+                dims: spec.dims,
+                nodes,
+                iterations: r.iterations,
+                residual: r.residual,
+                converged: r.converged,
+                ms: r.solve_ms,
+                mnode_iter_per_s: node_iters / secs / 1e6,
+                gbps: node_iters * STRESS_BYTES_PER_NODE_ITERATION / secs / 1e9,
+            };
+            report(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}

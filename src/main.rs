@@ -110,11 +110,26 @@ enum Command {
     },
     /// Print the GPU adapter voxfab would use and its limits.
     Info,
-    /// Time each process op on an N³ grid.
+    /// Time each process op on an N³ grid, or the stress solver (`bench stress`).
     Bench {
-        /// Grid edge in voxels.
+        /// `ops` (default) or `stress`.
+        #[arg(default_value = "ops", value_parser = ["ops", "stress"])]
+        what: String,
+        /// Grid edge in voxels (ops).
         #[arg(long, default_value_t = 256)]
         size: u32,
+        /// Grid edges for the stress solves (n x n x n/2 each).
+        #[arg(long, value_delimiter = ',', default_values_t = [32u32, 64])]
+        sizes: Vec<u32>,
+        /// Stress: stop at this relative residual ...
+        #[arg(long, default_value_t = 1e-6)]
+        tol: f64,
+        /// ... or after this many CG iterations.
+        #[arg(long, default_value_t = 20000)]
+        max_iterations: u32,
+        /// The adapter's peak memory bandwidth in GB/s, to print the achieved fraction.
+        #[arg(long)]
+        peak_gbps: Option<f64>,
     },
 }
 
@@ -232,7 +247,20 @@ fn main() -> ExitCode {
             record(&s, &opts)
         }
         Command::Info => info(),
-        Command::Bench { size } => bench(size),
+        Command::Bench {
+            what,
+            size,
+            sizes,
+            tol,
+            max_iterations,
+            peak_gbps,
+        } => {
+            if what == "stress" {
+                bench_stress(&sizes, tol, max_iterations, peak_gbps)
+            } else {
+                bench(size)
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -344,6 +372,45 @@ fn bench(n: u32) -> anyhow::Result<()> {
         println!(
             "{:<22} {:>10.1} {:>14.1} {:>10}",
             r.op, r.ms, r.mvox_per_s, r.iterations
+        );
+    })?;
+    Ok(())
+}
+
+fn bench_stress(
+    sizes: &[u32],
+    tol: f64,
+    max_iterations: u32,
+    peak: Option<f64>,
+) -> anyhow::Result<()> {
+    let gpu = GpuContext::new()?;
+    println!("adapter: {gpu}");
+    println!(
+        "bytes per node-iteration (estimated): {:.0}",
+        voxfab::bench::STRESS_BYTES_PER_NODE_ITERATION
+    );
+    println!(
+        "{:<12} {:>14} {:>10} {:>7} {:>9} {:>11} {:>16} {:>8} {:>9}",
+        "case", "grid", "nodes", "iters", "residual", "ms", "Mnode-iter/s", "GB/s", "of peak"
+    );
+    voxfab::bench::stress(&gpu, sizes, tol, max_iterations, |r| {
+        let frac = peak.map_or("n/a".to_string(), |p| format!("{:.1}%", 100.0 * r.gbps / p));
+        println!(
+            "{:<12} {:>14} {:>10} {:>7} {:>9.1e} {:>11.1} {:>16.2} {:>8.2} {:>9}{}",
+            r.case,
+            format!("{}x{}x{}", r.dims[0], r.dims[1], r.dims[2]),
+            r.nodes,
+            r.iterations,
+            r.residual,
+            r.ms,
+            r.mnode_iter_per_s,
+            r.gbps,
+            frac,
+            if r.converged {
+                ""
+            } else {
+                "  (stopped before tol)"
+            }
         );
     })?;
     Ok(())

@@ -8,7 +8,7 @@ use crate::output::{self, WriteError};
 use crate::process::Processor;
 use crate::process::params::MaterialSet;
 use crate::render::{FRAME_FORMAT, FrameInputs, Renderer};
-use crate::run::camera;
+use crate::run::{RunError, camera};
 use crate::scene::Scene;
 use crate::timeline::{Position, Timeline};
 use image::codecs::gif::{GifEncoder, Repeat};
@@ -20,6 +20,8 @@ pub enum RecordError {
     Grid(#[from] GridError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error(transparent)]
+    Run(#[from] RunError),
     #[error("cannot create {}: {source}", path.display())]
     Dir {
         path: PathBuf,
@@ -86,7 +88,7 @@ pub fn record(
         path: opts.out.clone(),
         source,
     })?;
-    let timeline = Timeline::build(&mut proc, scene, |_| {});
+    let timeline = Timeline::build(gpu, scene, |_| {})?;
     let positions = timeline.positions(opts.substeps);
     let renderer = Renderer::new(gpu, FRAME_FORMAT);
     let gif_path = opts.out.join("process.gif");

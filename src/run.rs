@@ -5,9 +5,10 @@ use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::output::{self, WriteError, metrics};
 use crate::process::params::MaterialSet;
-use crate::process::{BondError, Processor};
-use crate::render::{FRAME_FORMAT, FrameInputs, OrbitCamera, Renderer};
-use crate::scene::{Op, Scene};
+use crate::process::{BondError, Processor, StepStats};
+use crate::render::{FRAME_FORMAT, FieldView, FrameInputs, OrbitCamera, Renderer};
+use crate::scene::{Op, Scene, Step, StressSpec};
+use crate::stress::{StressError, StressResult, StressSolver, VoxelField, coarsen};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -23,6 +24,13 @@ pub enum RunError {
         line: usize,
         step: String,
         source: BondError,
+    },
+    #[error("{file}:{line}: step `{step}`: {source}")]
+    Stress {
+        file: String,
+        line: usize,
+        step: String,
+        source: Box<StressError>,
     },
     #[error("cannot create {}: {source}", path.display())]
     Dir {
@@ -57,6 +65,8 @@ pub struct RunOutput {
     /// Final material id per voxel.
     pub materials: Vec<u8>,
     pub frames: Vec<PathBuf>,
+    /// The last stress solve of the assembly, if the scene has one.
+    pub stress: Option<StressResult>,
 }
 
 fn mkdir(path: &Path) -> Result<(), RunError> {
@@ -105,29 +115,28 @@ pub fn run_scene(
     );
     let mut steps = Vec::new();
     let mut frames = Vec::new();
+    let mut stresses: Vec<metrics::StressMetrics> = Vec::new();
+    let mut last_stress: Option<StressResult> = None;
     let h = scene.grid.voxel_um;
     for (i, step) in scene.steps.iter().enumerate() {
         bar.set_message(step.name.clone());
-        let stats = match &step.op {
-            Op::Bond {
-                part,
-                offset,
-                method,
-                film,
-                gap,
-            } => {
-                let (base, placed) = pair(&mut procs, step.part, *part);
-                base.bond(placed, *offset, *method, *film, *gap)
-                    .map_err(|source| RunError::Bond {
+        let stats = run_step(&mut procs, scene, step)?;
+        let proc = &procs[step.part];
+        // A stress step solves on the part's grid (or a coarsened copy) and colours
+        // its frame by von Mises.
+        let solved = match &step.op {
+            Op::Stress(spec) => {
+                Some(
+                    solve_stress(gpu, proc, scene, spec).map_err(|e| RunError::Stress {
                         file: scene.file.clone(),
                         line: step.line,
                         step: step.name.clone(),
-                        source,
-                    })?
+                        source: Box::new(e),
+                    })?,
+                )
             }
-            op => procs[step.part].run(op, &scene.masks),
+            _ => None,
         };
-        let proc = &procs[step.part];
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
@@ -138,22 +147,43 @@ pub fn run_scene(
             iterations: stats.iterations,
             materials: metrics::amounts(&stats.counts, &scene.materials, h),
         });
+        if let Some(sv) = &solved {
+            stresses.push(stress_metrics(scene, step, sv));
+            if let Some(m) = steps.last_mut() {
+                m.ms += sv.result.ms;
+                m.iterations = sv.result.iterations;
+            }
+        }
         if let Some(r) = &renderer {
+            let field_label = "von Mises (MPa)";
+            let (grid_buf, grid_spec, field) = match &solved {
+                Some(sv) => (
+                    &sv.grid.material,
+                    &sv.grid.spec,
+                    Some(FieldView {
+                        buffer: sv.solver.field_buffer(VoxelField::VonMises),
+                        range: [0.0, colour_top(&sv.result)],
+                        label: field_label,
+                    }),
+                ),
+                None => (&proc.grid().material, &scene.grid, None),
+            };
             let img = r.render_image(
                 gpu,
                 opts.frame_size,
                 &FrameInputs {
-                    grid: &proc.grid().material,
-                    spec: &scene.grid,
+                    grid: grid_buf,
+                    spec: grid_spec,
                     materials: &scene.materials,
                     counts: &stats.counts,
                     camera: camera(scene),
                     section_axis: scene.view.section_axis,
-                    section_index: scene.view.section_index,
+                    // The stress grid may be coarser than the process grid.
+                    section_index: scene.view.section_index / solved.as_ref().map_or(1, |sv| sv.coarsen),
                     cutaway: scene.view.cutaway,
                     hidden: MaterialSet::default(),
                     ghost: MaterialSet::default(),
-                    field: None,
+                    field,
                     deformation: None,
                     title: if step.part == 0 {
                         format!("{:02} {}", i + 1, step.name)
@@ -165,13 +195,23 @@ pub fn run_scene(
                             scene.parts[step.part]
                         )
                     },
-                    subtitle: format!(
-                        "{}  |  {} voxels changed  |  {:.1} ms  |  {}",
-                        step.op.label(),
-                        stats.voxels_changed,
-                        stats.ms,
-                        scene.title
-                    ),
+                    subtitle: match &solved {
+                        Some(sv) => format!(
+                            "stress  |  dT {:+.0} K  |  {} CG iterations, residual {:.1e}  |  {:.1} µm elements  |  {:.1} s",
+                            sv.result_delta_t,
+                            sv.result.iterations,
+                            sv.result.residual,
+                            sv.result.voxel_um,
+                            sv.result.ms / 1e3
+                        ),
+                        None => format!(
+                            "{}  |  {} voxels changed  |  {:.1} ms  |  {}",
+                            step.op.label(),
+                            stats.voxels_changed,
+                            stats.ms,
+                            scene.title
+                        ),
+                    },
                 },
             );
             let path = frames_dir.join(format!(
@@ -181,6 +221,11 @@ pub fn run_scene(
             ));
             output::write_png(&path, &img)?;
             frames.push(path);
+        }
+        if let Some(sv) = solved
+            && step.part == 0
+        {
+            last_stress = Some(sv.result);
         }
         bar.inc(1);
     }
@@ -221,8 +266,12 @@ pub fn run_scene(
         steps,
         materials: metrics::amounts(&counts, &scene.materials, h),
         connectivity,
+        stress: stresses,
         total_ms: start.elapsed().as_secs_f64() * 1e3,
     };
+    if let Some(r) = &last_stress {
+        write_stress_vti(&opts.out.join("stress.vti"), r)?;
+    }
     output::write_atomic(&opts.out.join("metrics.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &metrics).map_err(std::io::Error::other)?;
         writeln!(w)
@@ -231,10 +280,39 @@ pub fn run_scene(
         metrics,
         materials,
         frames,
+        stress: last_stress,
     })
 }
 
 /// Mutable access to part `a` and shared access to a different part `b`.
+/// Runs one step on its part's processor (`procs` has one per part); a bond places
+/// the other part's grid onto it. Shared by runs, recordings and the viewer's timeline.
+pub fn run_step(
+    procs: &mut [Processor],
+    scene: &Scene,
+    step: &Step,
+) -> Result<StepStats, RunError> {
+    match &step.op {
+        Op::Bond {
+            part,
+            offset,
+            method,
+            film,
+            gap,
+        } => {
+            let (base, placed) = pair(procs, step.part, *part);
+            base.bond(placed, *offset, *method, *film, *gap)
+                .map_err(|source| RunError::Bond {
+                    file: scene.file.clone(),
+                    line: step.line,
+                    step: step.name.clone(),
+                    source,
+                })
+        }
+        op => Ok(procs[step.part].run(op, &scene.masks)),
+    }
+}
+
 fn pair<'a, 'g>(
     procs: &'a mut [Processor<'g>],
     a: usize,
@@ -261,4 +339,148 @@ fn connectivity(main: &Processor, scene: &Scene) -> metrics::Connectivity {
     let voxels: Vec<[u32; 3]> = scene.probes.iter().map(|p| p.voxel(&scene.grid)).collect();
     let nets = main.nets(conductors, &voxels);
     metrics::Connectivity::from_probes(&scene.probes, &nets)
+}
+
+/// A finished solve with the grid it ran on.
+struct Solved<'g> {
+    grid: crate::grid::GpuGrid,
+    solver: StressSolver<'g>,
+    result: StressResult,
+    result_delta_t: f64,
+    coarsen: u32,
+}
+
+fn solve_stress<'g>(
+    gpu: &'g GpuContext,
+    proc: &Processor,
+    scene: &Scene,
+    spec: &StressSpec,
+) -> Result<Solved<'g>, StressError> {
+    // The solve always runs on its own copy (coarsened or not), so later steps may change
+    // the part while the frame and outputs still show what was solved.
+    let grid = coarsen::coarsen(gpu, proc.grid(), spec.coarsen)?;
+    let mut solver = StressSolver::new(gpu, &grid, &scene.materials)?;
+    let result = solver.solve(
+        &crate::stress::ThermalLoad {
+            delta_t: spec.delta_t,
+        },
+        &spec.bc,
+        &spec.options,
+    )?;
+    Ok(Solved {
+        grid,
+        solver,
+        result,
+        result_delta_t: spec.delta_t,
+        coarsen: spec.coarsen,
+    })
+}
+
+/// Top of the colour scale: the 99th percentile of von Mises over solid voxels, so
+/// singular corner peaks do not wash out the field.
+fn colour_top(r: &StressResult) -> f32 {
+    let mut v: Vec<f32> = r
+        .von_mises
+        .iter()
+        .zip(&r.material)
+        .filter(|(_, m)| **m != 0)
+        .map(|(v, _)| *v)
+        .collect();
+    if v.is_empty() {
+        return 1.0;
+    }
+    let k = ((v.len() - 1) as f64 * 0.99) as usize;
+    let (_, top, _) = v.select_nth_unstable_by(k, f32::total_cmp);
+    top.max(1e-3)
+}
+
+fn stress_metrics(scene: &Scene, step: &crate::scene::Step, sv: &Solved) -> metrics::StressMetrics {
+    let Op::Stress(spec) = &step.op else {
+        unreachable!("only stress steps are solved")
+    };
+    let r = &sv.result;
+    metrics::StressMetrics {
+        step: step.name.clone(),
+        part: scene.parts[step.part].clone(),
+        delta_t_k: spec.delta_t,
+        support: format!("{:?}", spec.bc.support),
+        symmetry_x: spec.bc.symmetry_x,
+        symmetry_y: spec.bc.symmetry_y,
+        coarsen: spec.coarsen,
+        voxel_um: r.voxel_um,
+        dims: r.dims,
+        iterations: r.iterations,
+        residual: r.residual,
+        tol: spec.options.tol,
+        converged: r.converged,
+        stalled: r.stalled,
+        ms: r.ms,
+        materials: r
+            .material_stats()
+            .into_iter()
+            .map(|m| {
+                (
+                    scene.materials.get(m.id).name.clone(),
+                    metrics::MaterialStress {
+                        voxels: m.voxels,
+                        max_von_mises_mpa: m.max_von_mises,
+                        mean_von_mises_mpa: m.mean_von_mises,
+                    },
+                )
+            })
+            .collect(),
+        probes: scene
+            .stress_probes
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    metrics::StressProbeValue {
+                        field: format!("{:?}", p.field),
+                        mean_mpa: r.box_mean(p.field, p.min, p.max),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// VTK image of the stress solve: material, stress tensor (xx, yy, zz, yz, xz, xy, MPa),
+/// von Mises and max principal (MPa) per cell, displacement (µm) per point.
+fn write_stress_vti(path: &Path, r: &StressResult) -> Result<(), WriteError> {
+    let stress: Vec<f32> = r.stress.iter().flatten().copied().collect();
+    let disp: Vec<f32> = r.displacement.iter().flatten().copied().collect();
+    output::write_atomic(path, |w| {
+        output::vti::write(
+            w,
+            r.dims,
+            r.voxel_um,
+            &[
+                output::vti::Array::UInt8 {
+                    name: "material",
+                    data: &r.material,
+                },
+                output::vti::Array::Float32 {
+                    name: "stress",
+                    components: 6,
+                    data: &stress,
+                },
+                output::vti::Array::Float32 {
+                    name: "von_mises",
+                    components: 1,
+                    data: &r.von_mises,
+                },
+                output::vti::Array::Float32 {
+                    name: "max_principal",
+                    components: 1,
+                    data: &r.max_principal,
+                },
+            ],
+            &[output::vti::Array::Float32 {
+                name: "displacement",
+                components: 3,
+                data: &disp,
+            }],
+        )
+    })
 }

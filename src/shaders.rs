@@ -60,6 +60,18 @@ pub const STRESS: &[(&str, bool, &str)] = &[
     ),
 ];
 
+/// Stand-alone passes (no prelude).
+pub const STANDALONE: &[(&str, &str)] = &[("coarsen", include_str!("../shaders/coarsen.wgsl"))];
+
+/// Source of a stand-alone shader.
+pub fn standalone(name: &str) -> &'static str {
+    STANDALONE
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no stand-alone shader named {name}"))
+        .1
+}
+
 pub const RENDER_COMMON: &str = include_str!("../shaders/render_common.wgsl");
 
 /// The view uniform and the voxel DDA, shared by the 3D view and picking so a click
@@ -112,5 +124,6 @@ pub fn all() -> Vec<(&'static str, String)> {
         .map(|(n, _)| (*n, process(n)))
         .chain(STRESS.iter().map(|(n, _, _)| (*n, stress(n))))
         .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))
+        .chain(STANDALONE.iter().map(|(n, s)| (*n, s.to_string())))
         .collect()
 }

@@ -2,7 +2,9 @@
 //! and sub-step states of timed steps made by re-running the step from its start
 //! snapshot with [`Op::scaled`]. The viewer and `voxfab record` both walk it.
 
+use crate::gpu::GpuContext;
 use crate::process::Processor;
+use crate::run::{RunError, run_step};
 use crate::scene::Scene;
 
 /// A point of the process: `fraction` of step `step` (1-based) done. Step 0 is the
@@ -37,9 +39,14 @@ impl Position {
 }
 
 /// Material ids after each step, one byte per voxel (a quarter of the GPU's u32 grid).
+/// Multi-part scenes are shown one part at a time: the part each step builds.
 pub struct Timeline {
-    /// `snapshots[i]` is the grid after step `i`; `snapshots[0]` is the empty grid.
+    /// `snapshots[i]` is the grid of step `i`'s part after step `i`; `snapshots[0]` is
+    /// the empty grid.
     snapshots: Vec<Vec<u8>>,
+    /// The snapshot each step starts from: the last earlier one of the same part (0,
+    /// the empty grid, for a part's first step).
+    before: Vec<usize>,
     /// Voxels per material id after each step (same indexing).
     counts: Vec<Vec<u64>>,
     /// Whether each step (1-based; index 0 unused) can be shown part-way.
@@ -47,26 +54,37 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// Runs every step of `scene` on `proc` (which must hold an empty grid), keeping a
+    /// Runs every step of `scene` (one processor per part, as a run does), keeping a
     /// snapshot after each. `progress(i)` is called after step `i` (1-based).
-    pub fn build(proc: &mut Processor, scene: &Scene, mut progress: impl FnMut(usize)) -> Self {
-        let gpu = proc.gpu();
-        let (_, counts0) = proc.stats();
-        let mut snapshots = vec![proc.grid().read_materials(gpu)];
+    pub fn build(
+        gpu: &GpuContext,
+        scene: &Scene,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Self, RunError> {
+        let mut procs = (0..scene.parts.len().max(1))
+            .map(|_| Processor::new(gpu, &scene.grid))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (_, counts0) = procs[0].stats();
+        let mut snapshots = vec![procs[0].grid().read_materials(gpu)];
         let mut counts = vec![counts0];
         let mut timed = vec![false];
+        let mut before = vec![0];
+        let mut last_of_part = vec![0; procs.len()];
         for (i, step) in scene.steps.iter().enumerate() {
-            let stats = proc.run(&step.op, &scene.masks);
-            snapshots.push(proc.grid().read_materials(gpu));
+            let stats = run_step(&mut procs, scene, step)?;
+            snapshots.push(procs[step.part].grid().read_materials(gpu));
             counts.push(stats.counts);
             timed.push(step.op.is_timed());
+            before.push(last_of_part[step.part]);
+            last_of_part[step.part] = i + 1;
             progress(i + 1);
         }
-        Self {
+        Ok(Self {
             snapshots,
+            before,
             counts,
             timed,
-        }
+        })
     }
 
     /// Number of steps (positions 1..=steps are complete steps).
@@ -113,7 +131,8 @@ impl Timeline {
     }
 
     /// Puts the grid of `proc` in the state at `at` and returns the voxels per material.
-    /// A partial step restores the step's start snapshot and re-runs the scaled op.
+    /// A partial step restores the step's start snapshot and re-runs the scaled op (timed
+    /// ops are never bonds, so one processor suffices).
     pub fn show(&self, proc: &mut Processor, scene: &Scene, at: Position) -> Vec<u64> {
         let step = at.step.min(self.steps());
         let gpu = proc.gpu();
@@ -121,7 +140,8 @@ impl Timeline {
             proc.grid().write_materials(gpu, self.snapshot(step));
             return self.counts(step).to_vec();
         }
-        proc.grid().write_materials(gpu, self.snapshot(step - 1));
+        proc.grid()
+            .write_materials(gpu, self.snapshot(self.before[step]));
         let op = scene.steps[step - 1].op.scaled(at.fraction);
         proc.run(&op, &scene.masks).counts
     }

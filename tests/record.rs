@@ -53,7 +53,7 @@ fn timeline_partial_states_advance_monotonically() {
     let s = scene();
     let sio2 = usize::from(s.materials.id("sio2").unwrap());
     let mut p = Processor::new(gpu, &s.grid).unwrap();
-    let t = Timeline::build(&mut p, &s, |_| {});
+    let t = Timeline::build(gpu, &s, |_| {}).unwrap();
     assert_eq!(t.steps(), 3);
     // Substrate is not timed; deposit and etch get 3 partial frames each.
     let pos = t.positions(3);

@@ -95,10 +95,11 @@ fn suspended_portion_floats_over_an_air_gap_and_the_bump_reaches_the_pad() {
         assert_eq!((img.width(), img.height()), (480, 270));
     }
     assert!(out.join("frames/22_release.png").exists());
+    assert!(out.join("frames/27_thermal_cycle.png").exists());
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     let steps = m["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 22);
+    assert_eq!(steps.len(), 27);
     assert_eq!(steps[21]["op"], "etch:strip");
     assert_eq!(steps[21]["name"], "release");
     let oxide_before = steps[20]["materials"]["sio2"]["voxels"].as_u64().unwrap();
@@ -107,7 +108,7 @@ fn suspended_portion_floats_over_an_air_gap_and_the_bump_reaches_the_pad() {
         oxide_before,
         "the release removes exactly the oxide"
     );
-    assert_eq!(m["grid"]["dims"], serde_json::json!([150, 80, 60]));
+    assert_eq!(m["grid"]["dims"], serde_json::json!([150, 80, 75]));
     let cu = m["materials"]["cu"]["voxels"].as_u64().unwrap();
     assert_eq!(cu as usize, g.iter().filter(|&&v| v == id("cu")).count());
     assert!((m["materials"]["cu"]["volume_um3"].as_f64().unwrap() - cu as f64 * 8.0).abs() < 1e-6);
@@ -115,7 +116,7 @@ fn suspended_portion_floats_over_an_air_gap_and_the_bump_reaches_the_pad() {
     let vti = std::fs::read(out.join("result.vti")).unwrap();
     let text = String::from_utf8_lossy(&vti[..600]);
     assert!(
-        text.contains(r#"WholeExtent="0 150 0 80 0 60""#) && text.contains(r#"Spacing="2 2 2""#),
+        text.contains(r#"WholeExtent="0 150 0 80 0 75""#) && text.contains(r#"Spacing="2 2 2""#),
         "{text}"
     );
     let start = vti
@@ -130,5 +131,24 @@ fn suspended_portion_floats_over_an_air_gap_and_the_bump_reaches_the_pad() {
         &g[..],
         "material array round-trips"
     );
+
+    // Thermal cycling: the stress solve ran and wrote its fields.
+    let st = r.stress.as_ref().expect("the scene solves stress");
+    assert_eq!(st.dims, [50, 27, 25], "6 µm stress elements (coarsen = 3)");
+    assert!(st.residual < 1e-3, "residual {}", st.residual);
+    let ms = &m["stress"][0];
+    assert_eq!(ms["delta_t_k"], -165.0);
+    assert!(ms["probes"]["bump_joint"]["mean_mpa"].as_f64().unwrap() > 1.0);
+    let vti = std::fs::read(out.join("stress.vti")).unwrap();
+    let head = String::from_utf8_lossy(&vti[..1200]);
+    for want in [
+        r#"Name="stress" NumberOfComponents="6""#,
+        r#"Name="von_mises""#,
+        r#"Name="displacement" NumberOfComponents="3""#,
+        r#"Spacing="6 6 6""#,
+    ] {
+        assert!(head.contains(want), "stress.vti lacks {want}: {head}");
+    }
+    common::assert_board_outshrinks_silicon(st);
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -18,7 +18,50 @@ pub struct Metrics {
     /// Present when the scene names probes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connectivity: Option<Connectivity>,
+    /// One entry per stress step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stress: Vec<StressMetrics>,
     pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StressMetrics {
+    pub step: String,
+    pub part: String,
+    /// T_final − T_stress_free.
+    pub delta_t_k: f64,
+    pub support: String,
+    pub symmetry_x: bool,
+    pub symmetry_y: bool,
+    /// Voxels per stress element edge.
+    pub coarsen: u32,
+    /// Edge of the stress elements.
+    pub voxel_um: f64,
+    pub dims: [u32; 3],
+    pub iterations: u32,
+    /// Relative residual ‖f − K u‖ / ‖f‖ reached.
+    pub residual: f64,
+    pub tol: f64,
+    pub converged: bool,
+    /// The f32 iteration stopped improving above `tol`.
+    pub stalled: bool,
+    pub ms: f64,
+    pub materials: BTreeMap<String, MaterialStress>,
+    pub probes: BTreeMap<String, StressProbeValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MaterialStress {
+    pub voxels: u64,
+    pub max_von_mises_mpa: f64,
+    pub mean_von_mises_mpa: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StressProbeValue {
+    pub field: String,
+    /// Mean over the solid voxels in the box; null when the box holds none.
+    pub mean_mpa: Option<f64>,
 }
 
 /// Nets of conductor voxels in the final assembly, seen from the scene's probes.

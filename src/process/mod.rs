@@ -437,6 +437,8 @@ impl<'g> Processor<'g> {
             Op::Bond { .. } => {
                 panic!("bond needs the placed part: call Processor::bond")
             }
+            // Stress changes no voxel; stress::StressSolver does the solve.
+            Op::Stress(_) => 0,
             Op::Dispense {
                 material,
                 mask,

@@ -273,6 +273,28 @@ pub enum Op {
         /// Wire radius in voxels.
         radius: f64,
     },
+    /// Thermal-mismatch stress of the part as built so far (changes no voxel).
+    Stress(StressSpec),
+}
+
+/// A thermoelastic solve: load, supports, stopping rule and solve resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StressSpec {
+    /// T_final − T_stress_free, K.
+    pub delta_t: f64,
+    pub bc: crate::stress::BoundaryConditions,
+    pub options: crate::stress::SolveOptions,
+    /// Solve on blocks of `coarsen`³ voxels (majority material) to bound the cost.
+    pub coarsen: u32,
+}
+
+/// A named box (µm) whose mean stress field value goes to metrics.json.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StressProbe {
+    pub name: String,
+    pub min: [f64; 3],
+    pub max: [f64; 3],
+    pub field: crate::stress::VoxelField,
 }
 
 impl Op {
@@ -292,6 +314,7 @@ impl Op {
             Op::Dice { .. } => "dice",
             Op::Ball { .. } => "ball",
             Op::Wirebond { .. } => "wirebond",
+            Op::Stress(_) => "stress",
         }
     }
 
@@ -447,6 +470,7 @@ pub struct Scene {
     /// assembly the results describe.
     pub parts: Vec<String>,
     pub probes: Vec<Probe>,
+    pub stress_probes: Vec<StressProbe>,
 }
 
 /// A named point for connectivity checks (a ball, a pad), optionally with the net it

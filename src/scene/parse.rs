@@ -5,6 +5,7 @@ use super::error::Locator;
 use super::overrides;
 use super::*;
 use crate::materials::{Material, MaterialTable, parse_color};
+use crate::stress::VoxelField;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -43,6 +44,44 @@ struct RawScene {
     view: Option<Spanned<RawView>>,
     #[serde(default)]
     probes: BTreeMap<String, Spanned<RawProbe>>,
+    #[serde(default)]
+    stress_probes: BTreeMap<String, Spanned<RawStressProbe>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStressProbe {
+    /// x0, y0, z0, x1, y1, z1 in µm.
+    #[serde(rename = "box")]
+    bounds: Spanned<[f64; 6]>,
+    field: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum SupportName {
+    Free,
+    BottomFixed,
+    BottomRoller,
+    Clamped,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStress {
+    /// Stress-free temperature, °C (e.g. solder solidification).
+    stress_free: Option<Spanned<f64>>,
+    /// Final temperature, °C.
+    #[serde(rename = "final")]
+    final_c: Option<Spanned<f64>>,
+    /// Or the temperature change directly, K.
+    delta_t: Option<Spanned<f64>>,
+    support: Option<SupportName>,
+    #[serde(default)]
+    symmetry: Vec<Spanned<AxisName>>,
+    tol: Option<Spanned<f64>>,
+    max_iterations: Option<Spanned<u32>>,
+    coarsen: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -425,6 +464,39 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         });
     }
 
+    let mut stress_probes = Vec::new();
+    for (name, p) in &raw.stress_probes {
+        let b = *p.get_ref().bounds.get_ref();
+        if (0..3).any(|a| b[a].is_nan() || b[a] >= b[a + 3]) {
+            return Err(cx.err(
+                p.get_ref().bounds.span(),
+                format!("stress probe `{name}`: box needs x0 < x1, y0 < y1, z0 < z1"),
+            ));
+        }
+        let field = match &p.get_ref().field {
+            None => VoxelField::VonMises,
+            Some(f) => match f.get_ref().as_str() {
+                "von_mises" => VoxelField::VonMises,
+                "max_principal" => VoxelField::MaxPrincipal,
+                "xx" => VoxelField::Stress(0),
+                "yy" => VoxelField::Stress(1),
+                "zz" => VoxelField::Stress(2),
+                "yz" => VoxelField::Stress(3),
+                "xz" => VoxelField::Stress(4),
+                "xy" => VoxelField::Stress(5),
+                other => {
+                    return Err(cx.err(f.span(), format!("unknown stress field `{other}`; expected von_mises, max_principal, xx, yy, zz, yz, xz or xy")));
+                }
+            },
+        };
+        stress_probes.push(StressProbe {
+            name: name.clone(),
+            min: [b[0], b[1], b[2]],
+            max: [b[3], b[4], b[5]],
+            field,
+        });
+    }
+
     Ok(Scene {
         file: file.to_string(),
         title: raw.title.unwrap_or_else(|| file.to_string()),
@@ -435,6 +507,7 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         view,
         parts,
         probes,
+        stress_probes,
     })
 }
 
@@ -1293,6 +1366,65 @@ fn step(
                 mode,
                 mask: mask_ref(cx, &r.mask, masks)?,
             }
+        }
+        "stress" => {
+            let r: RawStress = cx.typed(body)?;
+            let delta_t = match (&r.stress_free, &r.final_c, &r.delta_t) {
+                (Some(a), Some(b), None) => b.get_ref() - a.get_ref(),
+                (None, None, Some(d)) => *d.get_ref(),
+                _ => {
+                    return Err(cx.err(
+                        span.clone(),
+                        "stress needs `stress_free` and `final` (°C), or `delta_t` (K)",
+                    ));
+                }
+            };
+            if !delta_t.is_finite() {
+                return Err(cx.err(span.clone(), "the temperature change must be finite"));
+            }
+            let support = match r.support.unwrap_or(SupportName::BottomRoller) {
+                SupportName::Free => crate::stress::Support::Free,
+                SupportName::BottomFixed => crate::stress::Support::BottomFixed,
+                SupportName::BottomRoller => crate::stress::Support::BottomRoller,
+                SupportName::Clamped => crate::stress::Support::Clamped,
+            };
+            let mut bc = crate::stress::BoundaryConditions::new(support);
+            for a in &r.symmetry {
+                match a.get_ref() {
+                    AxisName::X => bc.symmetry_x = true,
+                    AxisName::Y => bc.symmetry_y = true,
+                    AxisName::Z => {
+                        return Err(cx.err(a.span(), "symmetry planes are x = 0 and y = 0 only"));
+                    }
+                }
+            }
+            let mut options = crate::stress::SolveOptions::default();
+            if let Some(t) = &r.tol {
+                let t_val = *t.get_ref();
+                if t_val.is_nan() || t_val <= 0.0 || t_val >= 1.0 {
+                    return Err(cx.err(t.span(), "tol must be in (0, 1)"));
+                }
+                options.tol = t_val;
+            }
+            if let Some(m) = &r.max_iterations {
+                if *m.get_ref() == 0 {
+                    return Err(cx.err(m.span(), "max_iterations must be > 0"));
+                }
+                options.max_iterations = *m.get_ref();
+            }
+            let coarsen = match &r.coarsen {
+                Some(c) if !(1..=8).contains(c.get_ref()) => {
+                    return Err(cx.err(c.span(), "coarsen must be 1..8"));
+                }
+                Some(c) => *c.get_ref(),
+                None => 1,
+            };
+            Op::Stress(StressSpec {
+                delta_t,
+                bc,
+                options,
+                coarsen,
+            })
         }
         other => {
             return Err(cx.err(

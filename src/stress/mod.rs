@@ -28,6 +28,7 @@
 //! difference matters). With µm and GPa the stiffness comes out in GPa·µm, forces in
 //! GPa·µm² (= mN) and stress in GPa, which the results kernel scales by 1e3 to MPa.
 
+pub mod coarsen;
 pub mod element;
 pub mod params;
 mod results;
@@ -149,4 +150,6 @@ pub enum StressError {
     BadOptions(String),
     #[error("boundary conditions hold nothing: {0}")]
     Unsupported(String),
+    #[error(transparent)]
+    Grid(#[from] crate::grid::GridError),
 }

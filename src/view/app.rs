@@ -224,11 +224,11 @@ impl Viewer {
         };
         surface.configure(&gpu.device, &config);
 
-        let mut proc = Processor::new(gpu, &scene.grid)?;
+        let proc = Processor::new(gpu, &scene.grid)?;
         let n = scene.steps.len();
-        let timeline = Timeline::build(&mut proc, &scene, |i| {
+        let timeline = Timeline::build(gpu, &scene, |i| {
             eprint!("\rrunning step {i}/{n}");
-        });
+        })?;
         eprintln!();
         let renderer = Renderer::new(gpu, FRAME_FORMAT);
         let egui_ctx = egui::Context::default();

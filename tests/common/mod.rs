@@ -38,3 +38,25 @@ impl Rng {
         (self.next() % u64::from(n)) as u32
     }
 }
+
+/// On cooling, the FR-4 board (16 ppm/K) held by one bump contracts over its length far
+/// more than the silicon (2.6 ppm/K): compare the change of ux across each, in µm.
+pub fn assert_board_outshrinks_silicon(st: &voxfab::stress::StressResult) {
+    let span = |z0: f64, z1: f64| {
+        let l = st
+            .displacement_box_mean([0.0, 0.0, z0], [12.0, 200.0, z1])
+            .expect("left end")[0];
+        let r = st
+            .displacement_box_mean([288.0, 0.0, z0], [300.0, 200.0, z1])
+            .expect("right end")[0];
+        r - l
+    };
+    let board = span(120.0, 150.0);
+    let si = span(0.0, 40.0);
+    // Free contraction over ~290 µm at -165 K: FR-4 -0.77 µm, Si -0.12 µm.
+    assert!(
+        board < 0.0 && si < 0.0,
+        "both contract: board {board}, si {si}"
+    );
+    assert!(board < 3.0 * si, "board {board} µm vs silicon {si} µm");
+}
