@@ -2,16 +2,22 @@
 //!
 //! Data flow: [`scene`] (TOML) → [`process`] (one GPU compute pass per step) →
 //! [`grid`] (material id per voxel) → [`render`] (raymarched view + section) →
-//! [`output`] (PNG frames, metrics.json, result.vti).
+//! [`output`] (PNG frames, metrics.json, result.vti); [`stress`] solves the
+//! thermal-mismatch stress of a grid. [`timeline`] keeps a snapshot per
+//! step for scrubbing and [`record`]ing; [`fields`] holds per-voxel scalars to colour by.
+//! The window (`voxfab view`) lives in the binary: the library never touches winit.
 
 pub mod bench;
+pub mod fields;
 pub mod gpu;
 pub mod grid;
 pub mod materials;
 pub mod output;
 pub mod process;
+pub mod record;
 pub mod render;
 pub mod run;
 pub mod scene;
 pub mod shaders;
 pub mod stress;
+pub mod timeline;

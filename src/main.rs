@@ -1,10 +1,15 @@
-//! The `voxfab` command line: headless runs, scene checks, adapter info, benchmarks.
+//! The `voxfab` command line: headless runs, recordings, the viewer window, scene
+//! checks, adapter info, benchmarks.
+
+mod view;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use voxfab::gpu::GpuContext;
+use voxfab::process::params::MaterialSet;
+use voxfab::record::RecordOptions;
 use voxfab::run::{RunOptions, run_scene};
 use voxfab::scene::{Scene, SceneError};
 
@@ -44,6 +49,59 @@ enum Command {
         /// Skip the PNG frames.
         #[arg(long)]
         no_frames: bool,
+    },
+    /// Open the interactive 3D inspection window.
+    View {
+        #[command(flatten)]
+        scene: SceneArgs,
+        /// Window size, WIDTHxHEIGHT pixels.
+        #[arg(long, default_value = "1600x900", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Partial frames per timed etch or deposition on the timeline.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=64))]
+        substeps: u32,
+        /// Draw N frames, then exit (tests and fps measurements).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        frames: Option<u32>,
+        /// Screenshot file: written after the last of --frames, and by the P/F12 key.
+        #[arg(long, value_name = "FILE")]
+        screenshot: Option<PathBuf>,
+        /// Start at this step (1-based; default: the last).
+        #[arg(long, value_name = "N")]
+        step: Option<usize>,
+        /// Start with this material ghosted (semi-transparent); repeatable.
+        #[arg(long, value_name = "MATERIAL")]
+        ghost: Vec<String>,
+        /// Start with this material hidden; repeatable.
+        #[arg(long, value_name = "MATERIAL")]
+        hide: Vec<String>,
+        /// Solve the thermal-mismatch stress (217 to 25 °C) of the starting state and
+        /// colour by von Mises.
+        #[arg(long)]
+        stress: bool,
+        /// Show the deformed shape at this exaggeration once the stress is solved.
+        #[arg(long, value_name = "FACTOR", value_parser = parse_exaggeration)]
+        deform: Option<f32>,
+    },
+    /// Record the process as a PNG sequence (and optionally an animated GIF).
+    Record {
+        #[command(flatten)]
+        scene: SceneArgs,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Orbit the camera by this many degrees over the sequence.
+        #[arg(long, value_name = "DEGREES", default_value_t = 0.0, value_parser = parse_degrees)]
+        orbit: f32,
+        /// Partial frames per timed etch or deposition.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=64))]
+        substeps: u32,
+        /// Also write process.gif (downscaled to at most 640 pixels wide).
+        #[arg(long)]
+        gif: bool,
+        /// Frame size, WIDTHxHEIGHT pixels.
+        #[arg(long, default_value = "1600x900", value_parser = parse_size)]
+        size: [u32; 2],
     },
     /// Parse and validate a scene without a GPU.
     Check {
@@ -88,6 +146,22 @@ fn parse_size(s: &str) -> Result<[u32; 2], String> {
     Ok([w, h])
 }
 
+fn parse_degrees(s: &str) -> Result<f32, String> {
+    let d: f32 = s.parse().map_err(|_| "expected a number of degrees")?;
+    if !d.is_finite() || d.abs() > 36_000.0 {
+        return Err("degrees must be a finite number within ±36000".into());
+    }
+    Ok(d)
+}
+
+fn parse_exaggeration(s: &str) -> Result<f32, String> {
+    let f: f32 = s.parse().map_err(|_| "expected a number")?;
+    if !(1.0..=1e6).contains(&f) {
+        return Err("exaggeration must be within 1..1e6".into());
+    }
+    Ok(f)
+}
+
 fn load(args: &SceneArgs) -> Result<Scene, SceneError> {
     Scene::load(&args.scene, &args.set)
 }
@@ -120,6 +194,60 @@ fn main() -> ExitCode {
                 Err(e) => return scene_error(&e),
             };
             run(&s, out, size, !no_frames)
+        }
+        Command::View {
+            scene,
+            size,
+            substeps,
+            frames,
+            screenshot,
+            step,
+            ghost,
+            hide,
+            stress,
+            deform,
+        } => {
+            let s = match load(&scene) {
+                Ok(s) => s,
+                Err(e) => return scene_error(&e),
+            };
+            materials(&s, &ghost).and_then(|ghost| {
+                view::run(
+                    view::ViewOptions {
+                        size,
+                        substeps,
+                        frames,
+                        screenshot,
+                        step,
+                        stress,
+                        deform,
+                        ghost,
+                        hidden: materials(&s, &hide)?,
+                    },
+                    s,
+                )
+            })
+        }
+        Command::Record {
+            scene,
+            out,
+            orbit,
+            substeps,
+            gif,
+            size,
+        } => {
+            let s = match load(&scene) {
+                Ok(s) => s,
+                Err(e) => return scene_error(&e),
+            };
+            let opts = RecordOptions {
+                size,
+                substeps,
+                orbit_deg: orbit,
+                gif,
+                ..RecordOptions::new(&out)
+            };
+            record(&s, &opts)
         }
         Command::Info => info(),
         Command::Bench {
@@ -171,6 +299,38 @@ fn run(scene: &Scene, out: PathBuf, size: [u32; 2], frames: bool) -> anyhow::Res
         r.frames.len(),
         out.display(),
         r.metrics.total_ms
+    );
+    Ok(())
+}
+
+/// Material ids of `names`, or an error naming the known materials.
+fn materials(scene: &Scene, names: &[String]) -> anyhow::Result<MaterialSet> {
+    let mut set = MaterialSet::default();
+    for n in names {
+        let id = scene.materials.id(n).with_context(|| {
+            format!(
+                "unknown material `{n}`; the scene has: {}",
+                scene.materials.names().join(", ")
+            )
+        })?;
+        set.insert(id);
+    }
+    Ok(set)
+}
+
+fn record(scene: &Scene, opts: &RecordOptions) -> anyhow::Result<()> {
+    let gpu = GpuContext::new()?;
+    eprintln!("adapter: {gpu}");
+    let r = voxfab::record::record(&gpu, scene, opts, |i, n| eprint!("\rframe {i}/{n}"))
+        .with_context(|| format!("recording {}", scene.file))?;
+    eprintln!();
+    eprintln!(
+        "wrote {} frames to {}{}",
+        r.frames.len(),
+        opts.out.display(),
+        r.gif
+            .map(|g| format!(" and {}", g.display()))
+            .unwrap_or_default()
     );
     Ok(())
 }

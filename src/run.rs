@@ -5,9 +5,9 @@ use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::output::{self, WriteError, metrics};
 use crate::process::params::MaterialSet;
-use crate::process::{BondError, Processor};
+use crate::process::{BondError, Processor, StepStats};
 use crate::render::{FRAME_FORMAT, FieldView, FrameInputs, OrbitCamera, Renderer};
-use crate::scene::{Op, Scene, StressSpec};
+use crate::scene::{Op, Scene, Step, StressSpec};
 use crate::stress::{StressError, StressResult, StressSolver, VoxelField, coarsen};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -120,25 +120,7 @@ pub fn run_scene(
     let h = scene.grid.voxel_um;
     for (i, step) in scene.steps.iter().enumerate() {
         bar.set_message(step.name.clone());
-        let stats = match &step.op {
-            Op::Bond {
-                part,
-                offset,
-                method,
-                film,
-                gap,
-            } => {
-                let (base, placed) = pair(&mut procs, step.part, *part);
-                base.bond(placed, *offset, *method, *film, *gap)
-                    .map_err(|source| RunError::Bond {
-                        file: scene.file.clone(),
-                        line: step.line,
-                        step: step.name.clone(),
-                        source,
-                    })?
-            }
-            op => procs[step.part].run(op, &scene.masks),
-        };
+        let stats = run_step(&mut procs, scene, step)?;
         let proc = &procs[step.part];
         // A stress step solves on the part's grid (or a coarsened copy) and colours
         // its frame by von Mises.
@@ -200,7 +182,9 @@ pub fn run_scene(
                     section_index: scene.view.section_index / solved.as_ref().map_or(1, |sv| sv.coarsen),
                     cutaway: scene.view.cutaway,
                     hidden: MaterialSet::default(),
+                    ghost: MaterialSet::default(),
                     field,
+                    deformation: None,
                     title: if step.part == 0 {
                         format!("{:02} {}", i + 1, step.name)
                     } else {
@@ -301,6 +285,34 @@ pub fn run_scene(
 }
 
 /// Mutable access to part `a` and shared access to a different part `b`.
+/// Runs one step on its part's processor (`procs` has one per part); a bond places
+/// the other part's grid onto it. Shared by runs, recordings and the viewer's timeline.
+pub fn run_step(
+    procs: &mut [Processor],
+    scene: &Scene,
+    step: &Step,
+) -> Result<StepStats, RunError> {
+    match &step.op {
+        Op::Bond {
+            part,
+            offset,
+            method,
+            film,
+            gap,
+        } => {
+            let (base, placed) = pair(procs, step.part, *part);
+            base.bond(placed, *offset, *method, *film, *gap)
+                .map_err(|source| RunError::Bond {
+                    file: scene.file.clone(),
+                    line: step.line,
+                    step: step.name.clone(),
+                    source,
+                })
+        }
+        op => Ok(procs[step.part].run(op, &scene.masks)),
+    }
+}
+
 fn pair<'a, 'g>(
     procs: &'a mut [Processor<'g>],
     a: usize,

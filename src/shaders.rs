@@ -74,11 +74,17 @@ pub fn standalone(name: &str) -> &'static str {
 
 pub const RENDER_COMMON: &str = include_str!("../shaders/render_common.wgsl");
 
-/// Render passes (without the prelude `render_common.wgsl`).
-pub const RENDER: &[(&str, &str)] = &[
-    ("raymarch", include_str!("../shaders/raymarch.wgsl")),
-    ("section", include_str!("../shaders/section.wgsl")),
-    ("overlay", include_str!("../shaders/overlay.wgsl")),
+/// The view uniform and the voxel DDA, shared by the 3D view and picking so a click
+/// hits exactly what is drawn.
+pub const VOXEL_MARCH: &str = include_str!("../shaders/voxel_march.wgsl");
+
+/// Render passes (without the prelude `render_common.wgsl`): (name, marches voxels, body).
+/// Those that march get `voxel_march.wgsl` after the prelude.
+pub const RENDER: &[(&str, bool, &str)] = &[
+    ("raymarch", true, include_str!("../shaders/raymarch.wgsl")),
+    ("pick", true, include_str!("../shaders/pick.wgsl")),
+    ("section", false, include_str!("../shaders/section.wgsl")),
+    ("overlay", false, include_str!("../shaders/overlay.wgsl")),
 ];
 
 /// Full source of a process shader (prelude + body).
@@ -101,14 +107,14 @@ pub fn stress(name: &str) -> String {
     format!("{STRESS_COMMON}\n{bindings}\n{body}")
 }
 
-/// Full source of a render shader (prelude + body).
+/// Full source of a render shader (prelude, voxel march where used, body).
 pub fn render(name: &str) -> String {
-    let body = RENDER
+    let &(_, marches, body) = RENDER
         .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("no render shader named {name}"))
-        .1;
-    format!("{RENDER_COMMON}\n{body}")
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no render shader named {name}"));
+    let march = if marches { VOXEL_MARCH } else { "" };
+    format!("{RENDER_COMMON}\n{march}\n{body}")
 }
 
 /// Every complete shader source, for validation.
@@ -117,7 +123,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         .iter()
         .map(|(n, _)| (*n, process(n)))
         .chain(STRESS.iter().map(|(n, _, _)| (*n, stress(n))))
-        .chain(RENDER.iter().map(|(n, _)| (*n, render(n))))
+        .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))
         .chain(STANDALONE.iter().map(|(n, s)| (*n, s.to_string())))
         .collect()
 }

@@ -53,7 +53,9 @@ fn frame_shows_materials_in_3d_section_and_legend() {
         section_index: 15,
         cutaway: false,
         hidden: MaterialSet::default(),
+        ghost: MaterialSet::default(),
         field: None,
+        deformation: None,
         title: "t".into(),
         subtitle: String::new(),
     };

@@ -3,7 +3,13 @@
 #[test]
 fn all_shaders_validate() {
     let all = voxfab::shaders::all();
-    assert!(all.len() >= 11, "expected every shader, got {}", all.len());
+    assert!(all.len() >= 15, "expected every shader, got {}", all.len());
+    for name in ["raymarch", "pick", "section", "overlay"] {
+        assert!(
+            all.iter().any(|(n, _)| *n == name),
+            "{name} is not validated"
+        );
+    }
     let mut failures = Vec::new();
     for (name, src) in all {
         let module = match naga::front::wgsl::parse_str(&src) {

@@ -56,7 +56,26 @@ impl GpuContext {
     }
 
     pub fn with_instance(instance: wgpu::Instance) -> Result<Self, GpuError> {
+        Self::open(instance, None)
+    }
+
+    /// Opens the best adapter that can present to `surface` (the window's), so the
+    /// window and the headless paths share one context.
+    pub fn with_surface(
+        instance: wgpu::Instance,
+        surface: &wgpu::Surface<'_>,
+    ) -> Result<Self, GpuError> {
+        Self::open(instance, Some(surface))
+    }
+
+    fn open(
+        instance: wgpu::Instance,
+        surface: Option<&wgpu::Surface<'_>>,
+    ) -> Result<Self, GpuError> {
         let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+        if let Some(surface) = surface {
+            adapters.retain(|a| a.is_surface_supported(surface));
+        }
         if adapters.is_empty() {
             return Err(GpuError::NoAdapter);
         }

@@ -1,5 +1,6 @@
 //! Uniform and instance data of the render passes.
-//! Keep in sync with shaders/raymarch.wgsl, section.wgsl, overlay.wgsl, render_common.wgsl.
+//! Keep in sync with shaders/voxel_march.wgsl, section.wgsl, overlay.wgsl, pick.wgsl,
+//! render_common.wgsl.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -14,7 +15,7 @@ pub struct Colouring {
 }
 const _: () = assert!(size_of::<Colouring>() == 16);
 
-/// `View` in raymarch.wgsl.
+/// `View` in voxel_march.wgsl (used by raymarch.wgsl and pick.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct ViewUniform {
@@ -26,9 +27,14 @@ pub struct ViewUniform {
     pub clip_hi: [f32; 4],
     pub light_dir: [f32; 4],
     pub hidden: [u32; 8],
+    /// Materials drawn semi-transparent (and never picked).
+    pub ghost: [u32; 8],
     pub colouring: Colouring,
+    /// Deformed view: x = displacement scale in voxels per µm (exaggeration / voxel
+    /// edge), y = 1 when on.
+    pub deform: [f32; 4],
 }
-const _: () = assert!(size_of::<ViewUniform>() == 208);
+const _: () = assert!(size_of::<ViewUniform>() == 256);
 
 /// `SectionUniform` in section.wgsl.
 #[repr(C)]
@@ -42,6 +48,22 @@ pub struct SectionUniform {
     pub colouring: Colouring,
 }
 const _: () = assert!(size_of::<SectionUniform>() == 64);
+
+/// `PickResult` in pick.wgsl: `pixel` goes in, the rest comes back.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct PickResult {
+    pub pixel: [f32; 2],
+    /// Voxel index, [`NO_VOXEL`] for none.
+    pub index: u32,
+    pub material: u32,
+    pub value: f32,
+    pub axis: u32,
+    pub _pad: [u32; 2],
+}
+const _: () = assert!(size_of::<PickResult>() == 32);
+
+pub const NO_VOXEL: u32 = 0xffff_ffff;
 
 /// `Quad` in overlay.wgsl.
 #[repr(C)]

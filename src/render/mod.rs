@@ -4,6 +4,7 @@
 
 pub mod camera;
 pub mod gpu_data;
+mod pick;
 pub mod text;
 
 use crate::gpu::{GpuContext, read_texture_rgba8};
@@ -13,6 +14,7 @@ use crate::scene::{Axis, GridSpec};
 use crate::shaders;
 pub use camera::OrbitCamera;
 use gpu_data::{Colouring, Quad, SectionUniform, ViewUniform};
+pub use pick::Pick;
 use text::Overlay;
 use wgpu::util::DeviceExt;
 
@@ -28,6 +30,15 @@ pub struct FieldView<'a> {
     pub label: &'a str,
 }
 
+/// The deformed-shape view: voxels drawn moved by `scale` times their displacement.
+pub struct Deformation<'a> {
+    /// Nodal displacement in µm, one f32 buffer per axis, (nx+1)(ny+1)(nz+1) nodes
+    /// in grid order (see [`crate::fields::Displacement`]).
+    pub displacement: [&'a wgpu::Buffer; 3],
+    /// Exaggeration factor.
+    pub scale: f32,
+}
+
 /// Everything one frame shows.
 pub struct FrameInputs<'a> {
     pub grid: &'a wgpu::Buffer,
@@ -41,7 +52,11 @@ pub struct FrameInputs<'a> {
     /// Cut the 3D view open at the section plane (keeps the far half).
     pub cutaway: bool,
     pub hidden: MaterialSet,
+    /// Drawn semi-transparent over what lies behind (and never picked).
+    pub ghost: MaterialSet,
     pub field: Option<FieldView<'a>>,
+    /// Draw the 3D view deformed (the section stays undeformed).
+    pub deformation: Option<Deformation<'a>>,
     pub title: String,
     pub subtitle: String,
 }
@@ -86,6 +101,7 @@ pub struct Renderer {
     font: wgpu::TextureView,
     /// Stands in for the field when colouring by material.
     no_field: wgpu::Buffer,
+    picker: pick::Picker,
 }
 
 fn srgb_to_linear(c: u8) -> f32 {
@@ -124,6 +140,9 @@ impl Renderer {
                 buffer_entry(1, ro, frag),
                 buffer_entry(2, ro, frag),
                 buffer_entry(3, ro, frag),
+                buffer_entry(4, ro, frag),
+                buffer_entry(5, ro, frag),
+                buffer_entry(6, ro, frag),
             ],
         });
         let vf = wgpu::ShaderStages::VERTEX_FRAGMENT;
@@ -224,6 +243,7 @@ impl Renderer {
             overlay,
             font: font.create_view(&Default::default()),
             no_field,
+            picker: pick::Picker::new(gpu),
         }
     }
 
@@ -256,6 +276,7 @@ impl Renderer {
         grid: &wgpu::Buffer,
         palette: &wgpu::Buffer,
         field: &wgpu::Buffer,
+        displacement: [&wgpu::Buffer; 3],
     ) -> wgpu::BindGroup {
         let ubuf = gpu
             .device
@@ -284,8 +305,111 @@ impl Renderer {
                     binding: 3,
                     resource: field.as_entire_binding(),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: displacement[0].as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: displacement[1].as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 6,
+                    resource: displacement[2].as_entire_binding(),
+                },
             ],
         })
+    }
+
+    fn colouring(f: &FrameInputs) -> Colouring {
+        match &f.field {
+            Some(fv) => Colouring {
+                mode: 1,
+                _pad: 0,
+                range: fv.range,
+            },
+            None => Colouring::default(),
+        }
+    }
+
+    /// The 3D view's uniform; drawing and picking share it.
+    fn view_uniform(layout: &Layout, f: &FrameInputs, colouring: Colouring) -> ViewUniform {
+        let dims = f.spec.dims;
+        let [vx, vy, vw, vh] = layout.view3d;
+        let (vp, eye) = f.camera.matrices(dims, vw / vh);
+        let mut clip_lo = [0.0f32; 4];
+        let mut clip_hi = [dims[0] as f32, dims[1] as f32, dims[2] as f32, 0.0];
+        if f.cutaway {
+            // Keep the half behind the plane as seen from the camera, plus the plane itself.
+            let a = f.section_axis.index();
+            let index = f.section_index.min(dims[a].saturating_sub(1));
+            if eye[a] > clip_hi[a] * 0.5 {
+                clip_hi[a] = (index + 1) as f32;
+            } else {
+                clip_lo[a] = index as f32;
+            }
+        }
+        let light = glam::Vec3::new(0.45, -0.35, 0.82).normalize();
+        ViewUniform {
+            inv_view_proj: vp.inverse().to_cols_array_2d(),
+            eye: [eye.x, eye.y, eye.z, 1.0],
+            dims: [dims[0], dims[1], dims[2], 0],
+            viewport: [vx, vy, vw, vh],
+            clip_lo,
+            clip_hi,
+            light_dir: [light.x, light.y, light.z, 0.0],
+            hidden: f.hidden.0,
+            ghost: f.ghost.0,
+            colouring,
+            deform: match &f.deformation {
+                Some(d) => [d.scale / f.spec.voxel_um as f32, 1.0, 0.0, 0.0],
+                None => [0.0; 4],
+            },
+        }
+    }
+
+    /// The displacement buffers to bind: the frame's, or dummies when not deformed.
+    fn displacement<'a>(&'a self, f: &FrameInputs<'a>) -> [&'a wgpu::Buffer; 3] {
+        f.deformation
+            .as_ref()
+            .map_or([&self.no_field; 3], |d| d.displacement)
+    }
+
+    /// The voxel under pixel `pixel` of a frame of `size` drawn from `f`: in the 3D view
+    /// the first visible, non-ghost voxel along the same ray the view marches, in the
+    /// cross-section the voxel shown there; read on the GPU either way. `None` elsewhere,
+    /// or when the ray hits nothing or the section shows void.
+    pub fn pick(
+        &self,
+        gpu: &GpuContext,
+        size: [u32; 2],
+        f: &FrameInputs,
+        pixel: [f32; 2],
+    ) -> Option<Pick> {
+        let layout = Layout::new(size, f.spec, f.section_axis);
+        let [vx, vy, vw, vh] = layout.view3d;
+        let in_view = pixel[0] >= vx && pixel[0] < vx + vw && pixel[1] >= vy && pixel[1] < vy + vh;
+        let target = if in_view {
+            pick::Target::Ray(pixel)
+        } else {
+            let axis = f.section_axis.index();
+            let cell =
+                pick::section_cell(layout.section, f.spec.dims, axis, f.section_index, pixel)?;
+            pick::Target::Voxel(cell)
+        };
+        let view = Self::view_uniform(&layout, f, Self::colouring(f));
+        let palette = Self::palette(gpu, f.materials);
+        let field = f.field.as_ref().map_or(&self.no_field, |fv| fv.buffer);
+        self.picker.pick(
+            gpu,
+            &view,
+            f.grid,
+            &palette,
+            field,
+            self.displacement(f),
+            target,
+            f.spec,
+        )
     }
 
     /// Records the frame into `encoder`, drawing into `target` of `size` pixels.
@@ -300,57 +424,35 @@ impl Renderer {
         let layout = Layout::new(size, f.spec, f.section_axis);
         let dims = f.spec.dims;
         let palette = Self::palette(gpu, f.materials);
-        let colouring = match &f.field {
-            Some(fv) => Colouring {
-                mode: 1,
-                _pad: 0,
-                range: fv.range,
-            },
-            None => Colouring::default(),
-        };
+        let colouring = Self::colouring(f);
         let field_buf = f.field.as_ref().map_or(&self.no_field, |fv| fv.buffer);
 
-        let [vx, vy, vw, vh] = layout.view3d;
-        let (vp, eye) = f.camera.matrices(dims, vw / vh);
-        let mut clip_lo = [0.0f32; 4];
-        let mut clip_hi = [dims[0] as f32, dims[1] as f32, dims[2] as f32, 0.0];
-        if f.cutaway {
-            // Keep the half behind the plane as seen from the camera, plus the plane itself.
-            let a = f.section_axis.index();
-            if eye[a] > clip_hi[a] * 0.5 {
-                clip_hi[a] = (f.section_index + 1) as f32;
-            } else {
-                clip_lo[a] = f.section_index as f32;
-            }
-        }
-        let light = glam::Vec3::new(0.45, -0.35, 0.82).normalize();
-        let view = ViewUniform {
-            inv_view_proj: vp.inverse().to_cols_array_2d(),
-            eye: [eye.x, eye.y, eye.z, 1.0],
-            dims: [dims[0], dims[1], dims[2], 0],
-            viewport: [vx, vy, vw, vh],
-            clip_lo,
-            clip_hi,
-            light_dir: [light.x, light.y, light.z, 0.0],
-            hidden: f.hidden.0,
-            colouring,
-        };
+        let view = Self::view_uniform(&layout, f, colouring);
         let section = SectionUniform {
             dims: [dims[0], dims[1], dims[2], 0],
             rect: layout.section,
             axis: f.section_axis.index() as u32,
-            index: f.section_index.min(dims[f.section_axis.index()] - 1),
+            index: f
+                .section_index
+                .min(dims[f.section_axis.index()].saturating_sub(1)),
             _pad: [0; 2],
             colouring,
         };
-        let view_bind =
-            self.voxel_bind(gpu, bytemuck::bytes_of(&view), f.grid, &palette, field_buf);
+        let view_bind = self.voxel_bind(
+            gpu,
+            bytemuck::bytes_of(&view),
+            f.grid,
+            &palette,
+            field_buf,
+            self.displacement(f),
+        );
         let sec_bind = self.voxel_bind(
             gpu,
             bytemuck::bytes_of(&section),
             f.grid,
             &palette,
             field_buf,
+            [&self.no_field; 3],
         );
         let quads = self.overlay_quads(size, &layout, f);
         let screen = gpu
@@ -407,6 +509,7 @@ impl Renderer {
             occlusion_query_set: None,
             multiview_mask: None,
         });
+        let [vx, vy, vw, vh] = layout.view3d;
         pass.set_viewport(vx, vy, vw, vh, 0.0, 1.0);
         pass.set_pipeline(&self.raymarch);
         pass.set_bind_group(0, &view_bind, &[]);

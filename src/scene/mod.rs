@@ -319,6 +319,62 @@ impl Op {
         }
     }
 
+    /// Whether the op has an extent that grows with process time (a deposited or plated
+    /// thickness, a timed etch distance, an etch, drill or dicing depth), so that
+    /// [`Op::scaled`] shows it part-way.
+    pub fn is_timed(&self) -> bool {
+        matches!(
+            self,
+            Op::Deposit {
+                mode: DepositMode::Conformal { .. } | DepositMode::Directional { .. },
+                ..
+            } | Op::Etch {
+                mode: EtchMode::Isotropic { .. } | EtchMode::Anisotropic { depth: Some(_) },
+                ..
+            } | Op::Plate {
+                mode: PlateMode::Conformal { .. },
+                ..
+            } | Op::Drill { depth: Some(_), .. }
+                | Op::Dice { depth: Some(_), .. }
+        )
+    }
+
+    /// The op stopped at fraction `f` of its time: thickness, etch distance or depth
+    /// times `f` (clamped to [0, 1]). Ops that are not [timed](Op::is_timed) are returned
+    /// unchanged. Viewers re-run a step from its start snapshot with this to show the
+    /// front advancing.
+    pub fn scaled(&self, f: f64) -> Op {
+        let f = if f.is_finite() {
+            f.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let voxels = |n: u32| (f64::from(n) * f).round() as u32;
+        let mut op = self.clone();
+        match &mut op {
+            Op::Deposit {
+                mode: DepositMode::Conformal { thickness } | DepositMode::Directional { thickness },
+                ..
+            }
+            | Op::Plate {
+                mode: PlateMode::Conformal { thickness },
+                ..
+            } => *thickness = voxels(*thickness),
+            Op::Etch {
+                mode: EtchMode::Isotropic { distance },
+                ..
+            } => *distance *= f,
+            Op::Etch {
+                mode: EtchMode::Anisotropic { depth: Some(d) },
+                ..
+            }
+            | Op::Drill { depth: Some(d), .. }
+            | Op::Dice { depth: Some(d), .. } => *d = voxels(*d),
+            _ => {}
+        }
+        op
+    }
+
     /// The op with its mode, e.g. `etch:isotropic`.
     pub fn label(&self) -> String {
         match self {
@@ -462,5 +518,74 @@ impl Scene {
     pub fn column_center(&self, i: u32, j: u32) -> [f64; 2] {
         let h = self.grid.voxel_um;
         [(f64::from(i) + 0.5) * h, (f64::from(j) + 0.5) * h]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_scales_timed_extents_and_keeps_the_rest() {
+        let iso = Op::Etch {
+            materials: vec![3],
+            mode: EtchMode::Isotropic { distance: 10.0 },
+            mask: None,
+        };
+        assert!(iso.is_timed());
+        assert_eq!(
+            iso.scaled(0.25),
+            Op::Etch {
+                materials: vec![3],
+                mode: EtchMode::Isotropic { distance: 2.5 },
+                mask: None,
+            }
+        );
+        let dep = Op::Deposit {
+            material: 2,
+            mode: DepositMode::Conformal { thickness: 6 },
+            mask: Some(0),
+        };
+        assert_eq!(
+            dep.scaled(0.5),
+            Op::Deposit {
+                material: 2,
+                mode: DepositMode::Conformal { thickness: 3 },
+                mask: Some(0),
+            }
+        );
+        // Out-of-range fractions clamp; NaN means "all of it".
+        assert_eq!(dep.scaled(7.0), dep);
+        assert_eq!(dep.scaled(f64::NAN), dep);
+        let strip = Op::Etch {
+            materials: vec![3],
+            mode: EtchMode::Strip,
+            mask: None,
+        };
+        assert!(!strip.is_timed());
+        assert_eq!(strip.scaled(0.1), strip);
+        let sub = Op::Substrate {
+            material: 1,
+            z0: 0,
+            z1: 4,
+            mask: None,
+        };
+        assert!(!sub.is_timed());
+        assert_eq!(sub.scaled(0.5), sub);
+        let dice = Op::Dice {
+            materials: vec![],
+            mask: 0,
+            depth: Some(10),
+        };
+        assert!(dice.is_timed());
+        assert_eq!(
+            dice.scaled(0.3),
+            Op::Dice {
+                materials: vec![],
+                mask: 0,
+                depth: Some(3),
+            }
+        );
+        assert!(!Op::Flip.is_timed());
     }
 }

@@ -1,0 +1,107 @@
+//! Stress results as viewer fields: names, units, values the GPU pick reads back, and
+//! the nodal displacement for the deformed view.
+
+mod common;
+
+use common::{gpu, spec};
+use voxfab::fields::FieldSet;
+use voxfab::materials::MaterialTable;
+use voxfab::process::Processor;
+use voxfab::process::params::MaterialSet;
+use voxfab::render::{FRAME_FORMAT, FrameInputs, Layout, OrbitCamera, Renderer};
+use voxfab::scene::{Axis, Op};
+use voxfab::stress::{BoundaryConditions, SolveOptions, StressSolver, Support, ThermalLoad};
+
+#[test]
+fn stress_result_becomes_named_fields_the_view_reads() {
+    let gpu = gpu();
+    let s = spec(12, 10, 6, 2.0);
+    let mut p = Processor::new(gpu, &s).unwrap();
+    let mats = MaterialTable::builtin();
+    let (si, cu) = (mats.id("si").unwrap(), mats.id("cu").unwrap());
+    for (m, z0, z1) in [(si, 0, 3), (cu, 3, 5)] {
+        p.run(
+            &Op::Substrate {
+                material: m,
+                z0,
+                z1,
+                mask: None,
+            },
+            &[],
+        );
+    }
+    let (_, counts) = p.stats();
+    let mut solver = StressSolver::new(gpu, p.grid(), &mats).unwrap();
+    let r = solver
+        .solve(
+            &ThermalLoad::cooling(217.0, 25.0),
+            &BoundaryConditions::new(Support::BottomRoller),
+            &SolveOptions {
+                tol: 1e-4,
+                max_iterations: 5000,
+            },
+        )
+        .unwrap();
+    let fields = FieldSet::from_stress(gpu, &r);
+    let labels: Vec<&str> = fields.fields.iter().map(|f| f.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "von Mises (MPa)",
+            "max principal (MPa)",
+            "sigma_xx (MPa)",
+            "sigma_yy (MPa)",
+            "sigma_zz (MPa)",
+            "sigma_yz (MPa)",
+            "sigma_xz (MPa)",
+            "sigma_xy (MPa)",
+            "|u| (µm)",
+        ]
+    );
+    let vm = &fields.fields[0];
+    let max = r.von_mises.iter().copied().fold(0.0f32, f32::max);
+    assert!(max > 1.0, "cooling a Cu film on Si stresses it: {max} MPa");
+    assert_eq!(vm.range[1], max);
+    assert!(fields.displacement.is_some());
+
+    // Colour by von Mises and pick the top copper voxel under the view's centre: the
+    // value read back is the result's value at that voxel.
+    let r_ = Renderer::new(gpu, FRAME_FORMAT);
+    let size = [480, 270];
+    let inputs = FrameInputs {
+        grid: &p.grid().material,
+        spec: &s,
+        materials: &mats,
+        counts: &counts,
+        camera: OrbitCamera {
+            elevation_deg: 89.0,
+            ..Default::default()
+        },
+        section_axis: Axis::Y,
+        section_index: 5,
+        cutaway: false,
+        hidden: MaterialSet::default(),
+        ghost: MaterialSet::default(),
+        field: Some(vm.view()),
+        deformation: None,
+        title: String::new(),
+        subtitle: String::new(),
+    };
+    let [vx, vy, vw, vh] = Layout::new(size, &s, Axis::Y).view3d;
+    let hit = r_
+        .pick(gpu, size, &inputs, [vx + vw / 2.0, vy + vh / 2.0])
+        .expect("copper under the centre");
+    assert_eq!((hit.material, hit.cell[2]), (cu, 4));
+    assert_eq!(hit.value, Some(r.von_mises[hit.index as usize]));
+    // The deformed view draws (exaggerated) without disturbing the pick of the grid.
+    let img = r_.render_image(
+        gpu,
+        size,
+        &FrameInputs {
+            field: None,
+            deformation: fields.displacement.as_ref().map(|d| d.deformation(50.0)),
+            ..inputs
+        },
+    );
+    assert_eq!(img.dimensions(), (480, 270));
+}
