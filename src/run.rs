@@ -236,18 +236,26 @@ pub fn run_scene(
     let (_, counts) = main.stats();
     let connectivity = (!scene.probes.is_empty()).then(|| connectivity(main, scene));
     let [nx, ny, nz] = scene.grid.dims;
-    output::write_atomic(&opts.out.join("result.vti"), |w| {
-        output::vti::write(
-            w,
-            [nx, ny, nz],
-            h,
-            &[output::vti::Array::UInt8 {
-                name: "material",
-                data: &materials,
-            }],
-            &[],
-        )
-    })?;
+    // A stress solved on the process grid itself (coarsen = 1, and nothing changed the
+    // assembly after it) also goes into result.vti, beside the materials.
+    let same_grid = last_stress
+        .as_ref()
+        .filter(|r| r.dims == scene.grid.dims && r.material == materials);
+    match same_grid {
+        Some(r) => write_stress_vti(&opts.out.join("result.vti"), r)?,
+        None => output::write_atomic(&opts.out.join("result.vti"), |w| {
+            output::vti::write(
+                w,
+                [nx, ny, nz],
+                h,
+                &[output::vti::Array::UInt8 {
+                    name: "material",
+                    data: &materials,
+                }],
+                &[],
+            )
+        })?,
+    }
     let metrics = metrics::Metrics {
         scene: scene.file.clone(),
         title: scene.title.clone(),

@@ -49,3 +49,61 @@ fn conventional_bump_thermal_cycle_solves_and_colours_its_frame() {
     assert!(hues.len() >= 4, "colour-mapped section, got {hues:?}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn a_full_resolution_stress_step_writes_its_fields_into_result_vti() {
+    // Copper film on silicon, solved on the process grid itself.
+    let src = r#"
+[grid]
+size = [16.0, 16.0, 8.0]
+voxel = 1.0
+
+[[step]]
+op = "substrate"
+material = "si"
+thickness = 5.0
+
+[[step]]
+op = "deposit"
+mode = "directional"
+material = "cu"
+thickness = 1.0
+
+[[step]]
+name = "cool"
+op = "stress"
+delta_t = -100.0
+support = "bottom_roller"
+symmetry = ["x", "y"]
+"#;
+    let scene = Scene::parse(src, "film.toml", &[]).unwrap();
+    let out = std::env::temp_dir().join(format!("voxfab-test-{}-film", std::process::id()));
+    let opts = RunOptions {
+        frames: false,
+        ..RunOptions::new(&out)
+    };
+    let r = run_scene(gpu(), &scene, &opts).unwrap();
+    let st = r.stress.as_ref().unwrap();
+    assert_eq!(st.dims, [16, 16, 8]);
+    let vti = std::fs::read(out.join("result.vti")).unwrap();
+    let head = String::from_utf8_lossy(&vti[..1200]);
+    assert!(
+        head.contains(r#"Name="material""#)
+            && head.contains(r#"Name="stress" NumberOfComponents="6""#),
+        "{head}"
+    );
+    assert!(
+        head.contains(r#"Name="displacement" NumberOfComponents="3""#),
+        "{head}"
+    );
+    // The copper film is in biaxial tension after cooling (it shrinks more than Si).
+    let sxx = st
+        .box_mean(
+            voxfab::stress::VoxelField::Stress(0),
+            [0.0, 0.0, 5.0],
+            [4.0, 4.0, 6.0],
+        )
+        .unwrap();
+    assert!(sxx > 100.0, "film σxx {sxx} MPa");
+    let _ = std::fs::remove_dir_all(&out);
+}
