@@ -18,7 +18,7 @@ use voxfab::process::Processor;
 use voxfab::process::params::MaterialSet;
 use voxfab::render::{FRAME_FORMAT, FrameInputs, Renderer};
 use voxfab::scene::Scene;
-use voxfab::stress::{BoundaryConditions, SolveOptions, StressSolver, Support, ThermalLoad};
+use voxfab::stress::{SolveOptions, StressSolver, ThermalLoad};
 use voxfab::timeline::{Position, Timeline};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
@@ -562,15 +562,8 @@ impl Viewer {
             tol: 1e-4,
             max_iterations: 5000,
         };
-        let result = StressSolver::new(self.gpu, self.proc.grid(), &self.scene.materials).and_then(
-            |mut s| {
-                s.solve(
-                    &load,
-                    &BoundaryConditions::new(Support::BottomRoller),
-                    &opts,
-                )
-            },
-        );
+        let result = StressSolver::new(self.gpu, self.proc.grid(), &self.scene.materials)
+            .and_then(|mut s| s.solve(&load, &self.st.stress_bc, &opts));
         self.status = match result {
             Ok(r) => {
                 let max = r.von_mises.iter().copied().fold(0.0f32, f32::max);

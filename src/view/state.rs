@@ -66,12 +66,17 @@ pub struct ViewState {
     /// Thermal load of a stress solve: stress-free and final temperature, °C.
     pub stress_free_c: f64,
     pub final_c: f64,
+    pub stress_bc: voxfab::stress::BoundaryConditions,
     /// Solve the stress of the state on screen (set by the panel or `--stress`).
     pub solve_requested: bool,
 }
 
 impl ViewState {
     pub fn new(scene: &Scene, timeline: &Timeline, substeps: u32) -> Self {
+        let stress = scene.steps.iter().find_map(|s| match &s.op {
+            voxfab::scene::Op::Stress(spec) => Some(spec),
+            _ => None,
+        });
         let positions = timeline.positions(substeps);
         let home = camera(scene);
         Self {
@@ -93,9 +98,14 @@ impl ViewState {
             deformed: false,
             exaggeration: 100.0,
             screenshot_requested: false,
-            // SAC305 solidification to room temperature.
-            stress_free_c: 217.0,
+            // The scene's own stress step when it has one (same ΔT and supports), else
+            // SAC305 solidification to room temperature on rollers.
+            stress_free_c: stress.map_or(217.0, |s| 25.0 - s.delta_t),
             final_c: 25.0,
+            stress_bc: stress.map_or(
+                voxfab::stress::BoundaryConditions::new(voxfab::stress::Support::BottomRoller),
+                |s| s.bc,
+            ),
             solve_requested: false,
         }
     }
