@@ -6,31 +6,18 @@ mod common;
 use common::{gpu, spec};
 use voxfab::fields::FieldSet;
 use voxfab::materials::MaterialTable;
-use voxfab::process::Processor;
 use voxfab::process::params::MaterialSet;
 use voxfab::render::{FRAME_FORMAT, FrameInputs, Layout, OrbitCamera, Renderer};
-use voxfab::scene::{Axis, Op};
+use voxfab::scene::Axis;
 use voxfab::stress::{BoundaryConditions, SolveOptions, StressSolver, Support, ThermalLoad};
 
 #[test]
 fn stress_result_becomes_named_fields_the_view_reads() {
     let gpu = gpu();
     let s = spec(12, 10, 6, 2.0);
-    let mut p = Processor::new(gpu, &s).unwrap();
     let mats = MaterialTable::builtin();
     let (si, cu) = (mats.id("si").unwrap(), mats.id("cu").unwrap());
-    for (m, z0, z1) in [(si, 0, 3), (cu, 3, 5)] {
-        p.run(
-            &Op::Substrate {
-                material: m,
-                z0,
-                z1,
-                mask: None,
-            },
-            &[],
-        );
-    }
-    let (_, counts) = p.stats();
+    let (p, counts) = common::slabs(gpu, &s, &[(si, 0, 3), (cu, 3, 5)]);
     let mut solver = StressSolver::new(gpu, p.grid(), &mats).unwrap();
     let r = solver
         .solve(

@@ -9,27 +9,15 @@ use voxfab::materials::MaterialTable;
 use voxfab::process::Processor;
 use voxfab::process::params::MaterialSet;
 use voxfab::render::{FRAME_FORMAT, FrameInputs, Layout, OrbitCamera, Renderer};
-use voxfab::scene::{Axis, Op};
+use voxfab::scene::Axis;
 
 #[test]
 fn pick_finds_the_drawn_voxel_through_ghosts_and_reads_fields() {
     let gpu = gpu();
     let s = spec(40, 30, 20, 2.0);
-    let mut p = Processor::new(gpu, &s).unwrap();
     let mats = MaterialTable::builtin();
     let (si, cu) = (mats.id("si").unwrap(), mats.id("cu").unwrap());
-    for (m, z0, z1) in [(si, 0, 8), (cu, 8, 12)] {
-        p.run(
-            &Op::Substrate {
-                material: m,
-                z0,
-                z1,
-                mask: None,
-            },
-            &[],
-        );
-    }
-    let (_, counts) = p.stats();
+    let (p, counts) = common::slabs(gpu, &s, &[(si, 0, 8), (cu, 8, 12)]);
     let r = Renderer::new(gpu, FRAME_FORMAT);
     let size = [480, 270];
     let inputs = FrameInputs {

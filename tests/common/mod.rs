@@ -60,3 +60,24 @@ pub fn assert_board_outshrinks_silicon(st: &voxfab::stress::StressResult) {
     );
     assert!(board < 3.0 * si, "board {board} µm vs silicon {si} µm");
 }
+
+/// A processor whose grid holds horizontal slabs `(material, z0, z1)` (voxels), built
+/// with the substrate op; returns it with the per-material counts.
+pub fn slabs<'g>(
+    gpu: &'g GpuContext,
+    spec: &GridSpec,
+    slabs: &[(u8, u32, u32)],
+) -> (voxfab::process::Processor<'g>, Vec<u64>) {
+    let mut p = voxfab::process::Processor::new(gpu, spec).unwrap();
+    for &(material, z0, z1) in slabs {
+        let op = voxfab::scene::Op::Substrate {
+            material,
+            z0,
+            z1,
+            mask: None,
+        };
+        p.run(&op, &[]);
+    }
+    let (_, counts) = p.stats();
+    (p, counts)
+}
