@@ -32,15 +32,6 @@ const SUPPORT_BOTTOM_FIXED: u32 = 1u;
 const SUPPORT_BOTTOM_ROLLER: u32 = 2u;
 const SUPPORT_CLAMPED: u32 = 3u;
 
-// Slots of the scalar buffer.
-const S_RZ: u32 = 0u;
-const S_PQ: u32 = 1u;
-const S_ALPHA: u32 = 2u;
-const S_BETA: u32 = 3u;
-const S_RR: u32 = 4u;
-const S_FF: u32 = 5u;
-const S_RR_TRUE: u32 = 6u;
-
 // Linear id of a thread in a 2D dispatch of 1D workgroups.
 fn group_index(wid: vec3<u32>, wx: u32) -> u32 {
     return wid.x + wid.y * wx;

@@ -43,22 +43,78 @@ pub const PROCESS: &[(&str, &str)] = &[
 ];
 
 pub const STRESS_COMMON: &str = include_str!("../shaders/stress_common.wgsl");
-pub const STRESS_CG_BINDINGS: &str = include_str!("../shaders/stress_cg_bindings.wgsl");
+pub const STRESS_GATHER: &str = include_str!("../shaders/stress_gather.wgsl");
+pub const STRESS_MG_LEVEL: &str = include_str!("../shaders/stress_mg_level.wgsl");
 
-/// Stress passes: (name, uses the CG node bindings, source without preludes).
-pub const STRESS: &[(&str, bool, &str)] = &[
+/// Stress passes with the common prelude (`stress_common.wgsl`).
+pub const STRESS: &[(&str, &str)] = &[(
+    "stress_results",
+    include_str!("../shaders/stress_results.wgsl"),
+)];
+
+/// The outer CG, instantiated at f32 or f64 (`real`).
+pub const STRESS_OUTER: &str = include_str!("../shaders/stress_outer.wgsl");
+
+/// Multigrid passes: (name, gets stress_common.wgsl (and for the finest level the f32
+/// gather), body). All get stress_mg_level.wgsl.
+pub const STRESS_MG: &[(&str, bool, &str)] = &[
+    ("stress_mg0", true, include_str!("../shaders/stress_mg0.wgsl")),
     (
-        "stress_apply",
+        "stress_galerkin0",
         true,
-        include_str!("../shaders/stress_apply.wgsl"),
+        include_str!("../shaders/stress_galerkin0.wgsl"),
     ),
-    ("stress_cg", true, include_str!("../shaders/stress_cg.wgsl")),
+    ("stress_mg_vec", false, include_str!("../shaders/stress_mg_vec.wgsl")),
     (
-        "stress_results",
+        "stress_mg_elem",
         false,
-        include_str!("../shaders/stress_results.wgsl"),
+        include_str!("../shaders/stress_mg_elem.wgsl"),
+    ),
+    (
+        "stress_galerkin",
+        false,
+        include_str!("../shaders/stress_galerkin.wgsl"),
+    ),
+    (
+        "stress_transfer",
+        false,
+        include_str!("../shaders/stress_transfer.wgsl"),
+    ),
+    (
+        "stress_coarsest",
+        false,
+        include_str!("../shaders/stress_coarsest.wgsl"),
     ),
 ];
+
+/// Full source of a stress shader (prelude + body).
+pub fn stress(name: &str) -> String {
+    let &(_, body) = STRESS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no stress shader named {name}"));
+    format!("{STRESS_COMMON}\n{body}")
+}
+
+/// Full source of the outer CG at f64 (`f64 = true`) or f32.
+pub fn stress_outer(f64: bool) -> String {
+    let real = if f64 { "f64" } else { "f32" };
+    format!("alias real = {real};\n{STRESS_COMMON}\n{STRESS_GATHER}\n{STRESS_OUTER}")
+}
+
+/// Full source of a multigrid shader (preludes + body).
+pub fn stress_mg(name: &str) -> String {
+    let &(_, common, body) = STRESS_MG
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no multigrid shader named {name}"));
+    if !common {
+        return format!("{STRESS_MG_LEVEL}\n{body}");
+    }
+    // The finest level's gather runs at f32; the Galerkin pass only needs the prelude.
+    let gather = if name == "stress_mg0" { STRESS_GATHER } else { "" };
+    format!("alias real = f32;\n{STRESS_COMMON}\n{STRESS_MG_LEVEL}\n{gather}\n{body}")
+}
 
 /// Stand-alone passes (no prelude).
 pub const STANDALONE: &[(&str, &str)] = &[("coarsen", include_str!("../shaders/coarsen.wgsl"))];
@@ -97,16 +153,6 @@ pub fn process(name: &str) -> String {
     format!("{PROCESS_COMMON}\n{body}")
 }
 
-/// Full source of a stress shader (preludes + body).
-pub fn stress(name: &str) -> String {
-    let &(_, cg, body) = STRESS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .unwrap_or_else(|| panic!("no stress shader named {name}"));
-    let bindings = if cg { STRESS_CG_BINDINGS } else { "" };
-    format!("{STRESS_COMMON}\n{bindings}\n{body}")
-}
-
 /// Full source of a render shader (prelude, voxel march where used, body).
 pub fn render(name: &str) -> String {
     let &(_, marches, body) = RENDER
@@ -122,7 +168,12 @@ pub fn all() -> Vec<(&'static str, String)> {
     PROCESS
         .iter()
         .map(|(n, _)| (*n, process(n)))
-        .chain(STRESS.iter().map(|(n, _, _)| (*n, stress(n))))
+        .chain(STRESS.iter().map(|(n, _)| (*n, stress(n))))
+        .chain(STRESS_MG.iter().map(|(n, _, _)| (*n, stress_mg(n))))
+        .chain([
+            ("stress_outer_f32", stress_outer(false)),
+            ("stress_outer_f64", stress_outer(true)),
+        ])
         .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))
         .chain(STANDALONE.iter().map(|(n, s)| (*n, s.to_string())))
         .collect()

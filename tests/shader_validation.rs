@@ -21,7 +21,7 @@ fn all_shaders_validate() {
         };
         let mut v = naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::default(),
+            naga::valid::Capabilities::FLOAT64,
         );
         if let Err(e) = v.validate(&module) {
             failures.push(format!("{name}: {}", e.emit_to_string(&src)));

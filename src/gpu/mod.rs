@@ -92,9 +92,17 @@ impl GpuContext {
         let info = adapter.get_info();
         // Ask for everything the adapter has: the WebGPU defaults cap buffers at 256 MiB.
         let limits = adapter.limits();
+        // f64 for the stress solver's outer iteration where the adapter has it (Vulkan,
+        // DX12; not Metal). VOXFAB_NO_F64=1 forces the f32 fallback (tests, comparisons).
+        let no_f64 = std::env::var("VOXFAB_NO_F64").is_ok_and(|v| v != "0" && !v.is_empty());
+        let features = if no_f64 {
+            wgpu::Features::empty()
+        } else {
+            adapter.features() & wgpu::Features::SHADER_F64
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("GpuContext::device"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -117,6 +125,11 @@ impl GpuContext {
         self.limits
             .max_storage_buffer_binding_size
             .min(self.limits.max_buffer_size)
+    }
+
+    /// Whether shaders may use f64 (`Features::SHADER_F64` was granted).
+    pub fn has_f64(&self) -> bool {
+        self.device.features().contains(wgpu::Features::SHADER_F64)
     }
 
     /// Blocks until all submitted work is done.

@@ -104,35 +104,27 @@ impl UnitElement {
     /// Then the stencils of [`UnitElement::stencil`]. Keep in sync with `KE_*` in
     /// shaders/stress_cg_bindings.wgsl.
     pub fn gpu_blocks(&self) -> Vec<[f32; 4]> {
-        let block = |k: &[[f64; DOFS]; DOFS]| -> Vec<[f32; 4]> {
+        self.gpu_blocks_f64()
+            .iter()
+            .map(|b| b.map(|v| v as f32))
+            .collect()
+    }
+
+    /// [`UnitElement::gpu_blocks`] at full precision (the f64 outer iteration's table).
+    pub fn gpu_blocks_f64(&self) -> Vec<[f64; 4]> {
+        let block = |k: &[[f64; DOFS]; DOFS]| -> Vec<[f64; 4]> {
             k.iter()
-                .flat_map(|row| {
-                    (0..8).map(move |b| {
-                        [
-                            row[3 * b] as f32,
-                            row[3 * b + 1] as f32,
-                            row[3 * b + 2] as f32,
-                            0.0,
-                        ]
-                    })
-                })
+                .flat_map(|row| (0..8).map(move |b| [row[3 * b], row[3 * b + 1], row[3 * b + 2], 0.0]))
                 .collect()
         };
         let mut out = block(&self.k_lambda);
         out.extend(block(&self.k_mu));
-        out.extend((0..8).map(|a| {
-            [
-                self.g[3 * a] as f32,
-                self.g[3 * a + 1] as f32,
-                self.g[3 * a + 2] as f32,
-                0.0,
-            ]
-        }));
-        // Then the 27-point stencils, rows of each 3x3 block as vec4: λ part, μ part.
+        out.extend((0..8).map(|a| [self.g[3 * a], self.g[3 * a + 1], self.g[3 * a + 2], 0.0]));
+        // Then the 27-point stencils, rows of each 3x3 block: λ part, μ part.
         let (sl, sm) = self.stencil();
         for st in [sl, sm] {
             for block in st {
-                out.extend(block.map(|r| [r[0] as f32, r[1] as f32, r[2] as f32, 0.0]));
+                out.extend(block.map(|r| [r[0], r[1], r[2], 0.0]));
             }
         }
         out

@@ -3,7 +3,8 @@
 //! Every solid voxel (material ≠ 0) is one trilinear 8-node hexahedron; displacements
 //! live at voxel corners. A uniform temperature change ΔT = T_final − T_stress_free
 //! loads each material with the eigenstrain α·ΔT. The solver ([`StressSolver`]) is
-//! matrix-free Jacobi-preconditioned CG on the GPU; [`StressResult`] holds the per-voxel
+//! matrix-free multigrid-preconditioned CG on the GPU (f64 outer iteration where the
+//! adapter has it); [`StressResult`] holds the per-voxel
 //! stress in MPa and the nodal displacement in µm. See docs/STRESS.md.
 //!
 //! ```no_run
@@ -30,12 +31,35 @@
 
 pub mod coarsen;
 pub mod element;
+mod gpu_util;
+pub mod multigrid;
 pub mod params;
 mod results;
 mod solver;
 
 pub use results::{MaterialStats, StressResult, VoxelField};
-pub use solver::StressSolver;
+pub use solver::{SolveStats, StressSolver};
+
+/// A prescribed displacement on some DOFs of one node (a cut face of a submodel, a
+/// patch test's boundary): `dofs` bits 0, 1, 2 = x, y, z; `value` in µm (unset
+/// components are ignored). Node (i, j, k) is the voxel corner at (i, j, k)·h.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prescribed {
+    pub node: [u32; 3],
+    pub dofs: u32,
+    pub value: [f64; 3],
+}
+
+impl Prescribed {
+    /// All three components of node `node` set to `value`.
+    pub fn all(node: [u32; 3], value: [f64; 3]) -> Self {
+        Self {
+            node,
+            dofs: 7,
+            value,
+        }
+    }
+}
 
 /// A uniform temperature change from the stress-free state.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -109,8 +133,8 @@ pub struct SolveOptions {
 impl Default for SolveOptions {
     fn default() -> Self {
         Self {
-            tol: 1e-6,
-            max_iterations: 20_000,
+            tol: 1e-8,
+            max_iterations: 1000,
         }
     }
 }

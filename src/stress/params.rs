@@ -9,14 +9,10 @@ pub const WG: u32 = 256;
 /// Most workgroups along one dispatch dimension (WebGPU limit); larger counts go 2D.
 pub const MAX_GROUPS_X: u32 = 65_535;
 
-/// Slots of the scalar buffer. Keep in sync with `S_*` in shaders/stress_common.wgsl.
-pub const S_RZ: usize = 0;
-pub const S_PQ: usize = 1;
-pub const S_ALPHA: usize = 2;
-pub const S_BETA: usize = 3;
-pub const S_RR: usize = 4;
-pub const S_FF: usize = 5;
-pub const S_RR_TRUE: usize = 6;
+/// Slots of the outer CG's scalar buffer. Keep in sync with `O_*` in
+/// shaders/stress_outer.wgsl.
+pub const O_RR: usize = 4;
+pub const O_FF: usize = 5;
 pub const SCALARS: usize = 8;
 
 /// `support` codes. Keep in sync with `SUPPORT_*` in shaders/stress_common.wgsl.

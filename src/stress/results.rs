@@ -16,6 +16,9 @@ pub struct StressResult {
     pub max_principal: Vec<f32>,
     /// Displacement per node (voxel corner, (nx+1)(ny+1)(nz+1), x fastest), µm.
     pub displacement: Vec<[f32; 3]>,
+    /// The same at the outer iteration's precision (f64 where the adapter has it), for
+    /// checks and submodel boundary values that need more than f32.
+    pub displacement_f64: Vec<[f64; 3]>,
     /// CG iterations run.
     pub iterations: u32,
     /// True relative residual ‖f − K u‖ / ‖f‖ reached (see [`super::SolveOptions::tol`]).

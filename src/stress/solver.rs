@@ -1,26 +1,26 @@
-//! Matrix-free Jacobi-preconditioned conjugate gradients on the GPU.
+//! Multigrid-preconditioned conjugate gradients on the GPU, with the outer iteration in
+//! f64 where the adapter has `SHADER_F64`.
 //!
-//! Why CG and not damped dynamic relaxation: CG needs no eigenvalue estimate (dynamic
-//! relaxation needs the largest eigenvalue for its time step and the smallest for its
-//! damping, and both move with every geometry and material change); it is robust to
-//! the ~1000x stiffness contrast between elastomers/polymers and silicon because the
-//! Jacobi weights rescale each DOF by its own stiffness; and its iteration count grows
-//! about linearly with the grid's edge length (√κ with κ ~ n²), the same order as a
-//! well-tuned relaxation but without tuning.
-//!
-//! Every vector lives on the GPU as three f32 component buffers (SoA), so no binding
-//! exceeds 4 bytes per node. Dot products are workgroup tree reductions into per-group
-//! partial sums, which a one-workgroup kernel folds into the CG scalars; the host reads
-//! the scalars only every [`CHECK_EVERY`] iterations.
+//! The outer CG (shaders/stress_outer.wgsl) keeps the solution, residual, search
+//! direction and every dot product at `real` precision (f64, or f32 as the fallback) and
+//! applies K matrix-free at that precision; each iteration is preconditioned by one f32
+//! V-cycle of [`Multigrid`]. The residual it iterates on is therefore the true
+//! f64 residual up to the recursion's drift, which the host confirms with a fresh
+//! `f − K u` before it declares convergence. Vectors are interleaved (3 values per
+//! node). Scalars (α, β) are computed on the GPU by one-workgroup kernels, so an
+//! iteration never waits on the CPU; the host reads them every [`CHECK_EVERY`]
+//! iterations.
 
 use super::element::{UnitElement, lame};
+use super::gpu_util::{Bind, Module, RW, UNIFORM, buffer, cover, dispatch};
+use super::multigrid::{self, FineInputs, Multigrid};
 use super::params::{
-    DOF_X, DOF_Y, DOF_Z, MaterialGpu, S_FF, S_RR, S_RR_TRUE, SCALARS, SUPPORT_BOTTOM_FIXED,
-    SUPPORT_BOTTOM_ROLLER, SUPPORT_CLAMPED, SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
-    dispatch_2d,
+    MaterialGpu, O_FF, O_RR, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER,
+    SUPPORT_CLAMPED, SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
 };
+use super::params::{DOF_X, DOF_Y, DOF_Z};
 use super::results::{StressResult, VoxelField};
-use super::{BoundaryConditions, SolveOptions, StressError, Support, ThermalLoad};
+use super::{BoundaryConditions, Prescribed, SolveOptions, StressError, Support, ThermalLoad};
 use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::GpuGrid;
 use crate::materials::{MAX_MATERIALS, MaterialTable};
@@ -29,50 +29,26 @@ use crate::shaders;
 use std::time::Instant;
 
 /// Iterations between residual readbacks.
-pub const CHECK_EVERY: u32 = 32;
+pub const CHECK_EVERY: u32 = 2;
 /// Checks without a 10 % drop of the best residual before the iteration counts as stalled.
-const STALL_CHECKS: u32 = 16;
+const STALL_CHECKS: u32 = 12;
 /// Restarts from the true residual before giving up on reaching `tol`.
-const MAX_RESTARTS: u32 = 4;
+const MAX_RESTARTS: u32 = 3;
 
-/// Storage buffers the CG kernels bind in one stage.
-const CG_STORAGE_BINDINGS: u32 = 19;
-
-/// Node buffers, in binding order from 4 (keep in sync with shaders/stress_cg_bindings.wgsl).
-const NODE_FIELDS: [&str; 15] = [
-    "StressSolver::u0",
-    "StressSolver::u1",
-    "StressSolver::u2",
-    "StressSolver::r0",
-    "StressSolver::r1",
-    "StressSolver::r2",
-    "StressSolver::s0",
-    "StressSolver::s1",
-    "StressSolver::s2",
-    "StressSolver::q0",
-    "StressSolver::q1",
-    "StressSolver::q2",
-    "StressSolver::w0",
-    "StressSolver::w1",
-    "StressSolver::w2",
-];
-const U: usize = 0;
-const S: usize = 6;
-/// Node buffers the results kernel writes its eight voxel fields into (r, s, q are
-/// free once the solve is done, and nodes outnumber voxels).
-const RESULT_FIELDS: [usize; 8] = [3, 4, 5, 6, 7, 8, 9, 10];
-
-struct Pipelines {
-    setup: wgpu::ComputePipeline,
-    apply: wgpu::ComputePipeline,
+struct OuterPipes {
+    fix_init: wgpu::ComputePipeline,
+    prescribe: wgpu::ComputePipeline,
     residual: wgpu::ComputePipeline,
-    update_xr: wgpu::ComputePipeline,
-    update_s: wgpu::ComputePipeline,
-    finish_ff: wgpu::ComputePipeline,
-    finish_alpha: wgpu::ComputePipeline,
+    finish_residual: wgpu::ComputePipeline,
+    to_b32: wgpu::ComputePipeline,
+    precond_dots: wgpu::ComputePipeline,
     finish_beta: wgpu::ComputePipeline,
-    finish_true: wgpu::ComputePipeline,
-    reset: wgpu::ComputePipeline,
+    update_p: wgpu::ComputePipeline,
+    apply: wgpu::ComputePipeline,
+    finish_alpha: wgpu::ComputePipeline,
+    update_ur: wgpu::ComputePipeline,
+    finish_rr: wgpu::ComputePipeline,
+    export_u: wgpu::ComputePipeline,
     results: wgpu::ComputePipeline,
 }
 
@@ -83,6 +59,19 @@ enum MatEntry {
     Bad { name: String, why: String },
 }
 
+/// Per-solve figures beyond the result's (levels, set-up time), for benches and docs.
+#[derive(Debug, Clone, Default)]
+pub struct SolveStats {
+    /// Element boxes of the multigrid levels, finest first.
+    pub levels: Vec<[u32; 3]>,
+    /// Chebyshev bound (largest eigenvalue of D^-1 A) per smoothed level.
+    pub lambda_max: Vec<f64>,
+    /// Multigrid set-up (block inverses, Galerkin products, bounds, coarsest inverse), ms.
+    pub setup_ms: f64,
+    /// Whether the outer iteration ran in f64.
+    pub f64: bool,
+}
+
 /// Thermoelastic solver bound to one grid. Pipelines and buffers are made once;
 /// [`StressSolver::solve`] only writes uniforms and dispatches.
 pub struct StressSolver<'g> {
@@ -90,47 +79,53 @@ pub struct StressSolver<'g> {
     spec: GridSpec,
     material: wgpu::Buffer,
     table: Vec<MatEntry>,
+    f64: bool,
     params: wgpu::Buffer,
     mats: wgpu::Buffer,
-    nodes: Vec<wgpu::Buffer>,
+    mats_r: wgpu::Buffer,
+    ke_r: wgpu::Buffer,
+    fixed: wgpu::Buffer,
+    vectors: [wgpu::Buffer; 4],
+    partials: wgpu::Buffer,
     scalars: wgpu::Buffer,
-    cg_bind: wgpu::BindGroup,
+    u_out: [wgpu::Buffer; 3],
+    fields: Vec<wgpu::Buffer>,
+    outer: Module,
+    outer_bind: wgpu::BindGroup,
+    pres_bind: Option<(wgpu::BindGroup, [u32; 3])>,
     results_bind: wgpu::BindGroup,
-    pipes: Pipelines,
+    pipes: OuterPipes,
+    mg: Multigrid,
     node_count: u32,
     node_groups: u32,
     node_wx: u32,
-    node_dispatch: [u32; 3],
+    node_grid: [u32; 3],
     voxel_wx: u32,
-    voxel_dispatch: [u32; 3],
+    voxel_grid: [u32; 3],
+    /// Figures of the last solve.
+    pub stats: SolveStats,
 }
 
-fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
+const U: usize = 0;
+const P: usize = 2;
 
-fn storage(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    layout_entry(binding, wgpu::BufferBindingType::Storage { read_only })
-}
-
-fn whole(binding: u32, b: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: b.as_entire_binding(),
-    }
+/// Bytes of one real (f64 or f32) value.
+fn real_bytes(f64: bool) -> u64 {
+    if f64 { 8 } else { 4 }
 }
 
 impl<'g> StressSolver<'g> {
-    /// Checks that the node buffers fit the adapter, then allocates them and builds the
+    /// GPU bytes a solve of a `dims` voxel grid allocates (all levels), and its largest
+    /// single binding.
+    pub fn memory_bytes(dims: [u32; 3], f64: bool) -> (u64, u64) {
+        let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
+        let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
+        let vec = nodes * 3 * real_bytes(f64);
+        let total = 4 * vec + nodes * 4 + nodes * 12 + voxels * 32 + multigrid::memory_bytes(dims);
+        (total, vec.max(multigrid::largest_binding(dims)).max(voxels * 4))
+    }
+
+    /// Checks that the buffers fit the adapter, then allocates them and builds the
     /// pipelines. `materials` must be the table the grid's ids refer to.
     pub fn new(
         gpu: &'g GpuContext,
@@ -142,23 +137,17 @@ impl<'g> StressSolver<'g> {
         if spec.voxels() == 0 {
             return Err(StressError::EmptyGrid(spec.dims));
         }
+        let f64 = gpu.has_f64();
         let nodes = u64::from(nx + 1) * u64::from(ny + 1) * u64::from(nz + 1);
         let limit = gpu.max_binding_bytes();
-        if nodes * 4 > limit || nodes > u64::from(u32::MAX / 2) {
+        let (total, largest) = Self::memory_bytes(spec.dims, f64);
+        if largest > limit || nodes > u64::from(u32::MAX / 8) {
             return Err(StressError::TooLarge {
                 nx,
                 ny,
                 nz,
-                need: (nodes * 4).div_ceil(1 << 20),
+                need: largest.div_ceil(1 << 20),
                 limit: limit >> 20,
-                adapter: gpu.info.name.clone(),
-            });
-        }
-        let have = gpu.limits.max_storage_buffers_per_shader_stage;
-        if have < CG_STORAGE_BINDINGS {
-            return Err(StressError::TooManyBindings {
-                need: CG_STORAGE_BINDINGS,
-                limit: have,
                 adapter: gpu.info.name.clone(),
             });
         }
@@ -187,171 +176,155 @@ impl<'g> StressSolver<'g> {
             .collect();
 
         let node_count = nodes as u32;
+        let (node_wx, node_grid) = cover(nodes);
         let node_groups = node_count.div_ceil(WG);
-        let (node_wx, node_dispatch) = dispatch_2d(node_groups);
-        let voxels = spec.voxels() as u32;
-        let (voxel_wx, voxel_dispatch) = dispatch_2d(voxels.div_ceil(WG));
-
+        let (voxel_wx, voxel_grid) = cover(spec.voxels());
         let device = &gpu.device;
-        let make = |label: &str, size: u64, usage: wgpu::BufferUsages| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: size.max(16),
-                usage,
-                mapped_at_creation: false,
-            })
-        };
-        let rw = wgpu::BufferUsages::STORAGE
-            | wgpu::BufferUsages::COPY_SRC
-            | wgpu::BufferUsages::COPY_DST;
-        // 15 node fields may not fit the device even when each binding does.
+        let rb = real_bytes(f64);
+
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let node_bufs: Vec<wgpu::Buffer> =
-            NODE_FIELDS.iter().map(|l| make(l, nodes * 4, rw)).collect();
+        let params = buffer(device, "StressSolver::params", size_of::<StressParams>() as u64, UNIFORM);
+        let storage_in = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let mats = buffer(
+            device,
+            "StressSolver::mats",
+            (MAX_MATERIALS * size_of::<MaterialGpu>()) as u64,
+            storage_in,
+        );
+        let mats_r = buffer(device, "StressSolver::mats_r", MAX_MATERIALS as u64 * 4 * rb, storage_in);
+        let blocks = UnitElement::new().gpu_blocks_f64();
+        let ke_r = buffer(device, "StressSolver::ke_r", blocks.len() as u64 * 4 * rb, storage_in);
+        let ke32 = buffer(device, "StressSolver::ke32", blocks.len() as u64 * 16, storage_in);
+        let b32: Vec<[f32; 4]> = blocks.iter().map(|b| b.map(|v| v as f32)).collect();
+        gpu.queue.write_buffer(&ke32, 0, bytemuck::cast_slice(&b32));
+        if f64 {
+            gpu.queue.write_buffer(&ke_r, 0, bytemuck::cast_slice(&blocks));
+        } else {
+            gpu.queue.write_buffer(&ke_r, 0, bytemuck::cast_slice(&b32));
+        }
+        let fixed = buffer(device, "StressSolver::fixed", nodes * 4, RW);
+        let vec = |l: &str| buffer(device, l, nodes * 3 * rb, RW);
+        let vectors = [
+            vec("StressSolver::u"),
+            vec("StressSolver::r"),
+            vec("StressSolver::p"),
+            vec("StressSolver::q"),
+        ];
+        let partials = buffer(device, "StressSolver::partials", 2 * u64::from(node_groups) * rb, RW);
+        let scalars = buffer(device, "StressSolver::scalars", SCALARS as u64 * rb, RW);
+        let u_out = ["u_x", "u_y", "u_z"].map(|l| buffer(device, &format!("StressSolver::{l}"), nodes * 4, RW));
+        let fields: Vec<wgpu::Buffer> = (0..8)
+            .map(|i| buffer(device, &format!("StressSolver::field{i}"), spec.voxels() * 4, RW))
+            .collect();
         if let Some(e) = pollster::block_on(oom.pop()) {
             return Err(StressError::OutOfMemory {
-                need: (nodes * 4 * NODE_FIELDS.len() as u64).div_ceil(1 << 20),
+                need: total.div_ceil(1 << 20),
                 reason: e.to_string(),
             });
         }
-        let params = make(
-            "StressSolver::params",
-            size_of::<StressParams>() as u64,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
-        let mats = make(
-            "StressSolver::mats",
-            (MAX_MATERIALS * size_of::<MaterialGpu>()) as u64,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        );
-        let ke_blocks = UnitElement::new().gpu_blocks();
-        let ke = make(
-            "StressSolver::ke",
-            (ke_blocks.len() * 16) as u64,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
-        gpu.queue
-            .write_buffer(&ke, 0, bytemuck::cast_slice(&ke_blocks));
-        let partials = make(
-            "StressSolver::partials",
-            2 * u64::from(node_groups) * 4,
-            wgpu::BufferUsages::STORAGE,
-        );
-        let scalars = make("StressSolver::scalars", (SCALARS * 4) as u64, rw);
+        let mg = Multigrid::new(
+            gpu,
+            &FineInputs {
+                params: &params,
+                material: &grid.material,
+                mats: &mats,
+                ke: &ke32,
+                fixed: &fixed,
+            },
+            spec.dims,
+        )?;
 
-        let uniform = layout_entry(0, wgpu::BufferBindingType::Uniform);
-        let mut cg_entries = vec![
-            uniform,
-            storage(1, true),
-            storage(2, true),
-            layout_entry(3, wgpu::BufferBindingType::Uniform),
-        ];
-        cg_entries.extend((4..21).map(|b| storage(b, false)));
-        let cg_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("StressSolver::cg_layout"),
-            entries: &cg_entries,
-        });
-        let mut res_entries = vec![uniform];
-        res_entries.extend((1..6).map(|b| storage(b, true)));
-        res_entries.extend((6..14).map(|b| storage(b, false)));
-        let results_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("StressSolver::results_layout"),
-            entries: &res_entries,
-        });
-
-        let mut cg_bind_entries = vec![
-            whole(0, &params),
-            whole(1, &grid.material),
-            whole(2, &mats),
-            whole(3, &ke),
-        ];
-        cg_bind_entries.extend(
-            node_bufs
-                .iter()
-                .enumerate()
-                .map(|(i, b)| whole(4 + i as u32, b)),
+        use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
+        let mut kinds = vec![Un, Ro, Ro, Ro, Ro];
+        kinds.extend([Rw; 9]);
+        kinds.extend([Ro, Ro]);
+        kinds.extend([Rw; 3]);
+        let outer = Module::new(device, "stress_outer", shaders::stress_outer(f64), &kinds);
+        let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
+        let outer_bind = Self::outer_bind(
+            &outer, device, &params, &grid.material, &mats, &ke_r, &mats_r, &fixed, &vectors,
+            &mg, &partials, &scalars, [&empty, &empty], &u_out,
         );
-        cg_bind_entries.push(whole(19, &partials));
-        cg_bind_entries.push(whole(20, &scalars));
-        let cg_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("StressSolver::cg_bind"),
-            layout: &cg_layout,
-            entries: &cg_bind_entries,
-        });
-        let mut res_bind_entries =
-            vec![whole(0, &params), whole(1, &grid.material), whole(2, &mats)];
-        res_bind_entries.extend((0..3).map(|c| whole(3 + c as u32, &node_bufs[U + c])));
-        res_bind_entries.extend(
-            RESULT_FIELDS
-                .iter()
-                .enumerate()
-                .map(|(i, &f)| whole(6 + i as u32, &node_bufs[f])),
+        let results_mod = Module::new(
+            device,
+            "stress_results",
+            shaders::stress("stress_results"),
+            &[Un, Ro, Ro, Ro, Ro, Ro, Rw, Rw, Rw, Rw, Rw, Rw, Rw, Rw],
         );
-        let results_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("StressSolver::results_bind"),
-            layout: &results_layout,
-            entries: &res_bind_entries,
-        });
-
-        let pipeline_layout = |label: &str, l: &wgpu::BindGroupLayout| {
-            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some(label),
-                bind_group_layouts: &[Some(l)],
-                immediate_size: 0,
-            })
-        };
-        let cg_pl = pipeline_layout("StressSolver::cg_pipeline_layout", &cg_layout);
-        let res_pl = pipeline_layout("StressSolver::results_pipeline_layout", &results_layout);
-        let module = |name: &str| {
-            device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(shaders::stress(name).into()),
-            })
-        };
-        let pipe = |layout: &wgpu::PipelineLayout, m: &wgpu::ShaderModule, entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(layout),
-                module: m,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
-        let apply = module("stress_apply");
-        let cg = module("stress_cg");
-        let pipes = Pipelines {
-            setup: pipe(&cg_pl, &apply, "setup"),
-            apply: pipe(&cg_pl, &apply, "apply"),
-            residual: pipe(&cg_pl, &apply, "residual"),
-            update_xr: pipe(&cg_pl, &cg, "update_xr"),
-            update_s: pipe(&cg_pl, &cg, "update_s"),
-            finish_ff: pipe(&cg_pl, &cg, "finish_ff"),
-            finish_alpha: pipe(&cg_pl, &cg, "finish_alpha"),
-            finish_beta: pipe(&cg_pl, &cg, "finish_beta"),
-            finish_true: pipe(&cg_pl, &cg, "finish_true"),
-            reset: pipe(&cg_pl, &cg, "reset"),
-            results: pipe(&res_pl, &module("stress_results"), "results"),
+        let mut res_bufs: Vec<&wgpu::Buffer> = vec![&params, &grid.material, &mats];
+        res_bufs.extend(u_out.iter());
+        res_bufs.extend(fields.iter());
+        let results_bind = results_mod.bind(device, "StressSolver::results", &res_bufs);
+        let pipes = OuterPipes {
+            fix_init: outer.pipeline(device, "fix_init"),
+            prescribe: outer.pipeline(device, "prescribe"),
+            residual: outer.pipeline(device, "residual"),
+            finish_residual: outer.pipeline(device, "finish_residual"),
+            to_b32: outer.pipeline(device, "to_b32"),
+            precond_dots: outer.pipeline(device, "precond_dots"),
+            finish_beta: outer.pipeline(device, "finish_beta"),
+            update_p: outer.pipeline(device, "update_p"),
+            apply: outer.pipeline(device, "apply"),
+            finish_alpha: outer.pipeline(device, "finish_alpha"),
+            update_ur: outer.pipeline(device, "update_ur"),
+            finish_rr: outer.pipeline(device, "finish_rr"),
+            export_u: outer.pipeline(device, "export_u"),
+            results: results_mod.pipeline(device, "results"),
         };
         Ok(Self {
             gpu,
             spec,
             material: grid.material.clone(),
             table,
+            f64,
             params,
             mats,
-            nodes: node_bufs,
+            mats_r,
+            ke_r,
+            fixed,
+            vectors,
+            partials,
             scalars,
-            cg_bind,
+            u_out,
+            fields,
+            outer,
+            outer_bind,
+            pres_bind: None,
             results_bind,
             pipes,
+            mg,
             node_count,
             node_groups,
             node_wx,
-            node_dispatch,
+            node_grid,
             voxel_wx,
-            voxel_dispatch,
+            voxel_grid,
+            stats: SolveStats::default(),
         })
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "the outer shader's binding list, in order")]
+    fn outer_bind(
+        outer: &Module,
+        device: &wgpu::Device,
+        params: &wgpu::Buffer,
+        material: &wgpu::Buffer,
+        mats: &wgpu::Buffer,
+        ke_r: &wgpu::Buffer,
+        mats_r: &wgpu::Buffer,
+        fixed: &wgpu::Buffer,
+        vectors: &[wgpu::Buffer; 4],
+        mg: &Multigrid,
+        partials: &wgpu::Buffer,
+        scalars: &wgpu::Buffer,
+        pres: [&wgpu::Buffer; 2],
+        u_out: &[wgpu::Buffer; 3],
+    ) -> wgpu::BindGroup {
+        let mut b: Vec<&wgpu::Buffer> = vec![params, material, mats, ke_r, mats_r, fixed];
+        b.extend(vectors.iter());
+        b.extend([mg.x(), mg.b(), partials, scalars, pres[0], pres[1]]);
+        b.extend(u_out.iter());
+        outer.bind(device, "StressSolver::outer", &b)
     }
 
     pub fn spec(&self) -> &GridSpec {
@@ -359,20 +332,20 @@ impl<'g> StressSolver<'g> {
     }
 
     /// GPU buffer holding a per-voxel result field of the last solve (f32 per voxel, grid
-    /// order), for views that colour by stress without a CPU round trip. Valid until
-    /// the next `solve`, which reuses these buffers as CG vectors.
+    /// order), for views that colour by stress without a CPU round trip.
     pub fn field_buffer(&self, field: VoxelField) -> &wgpu::Buffer {
         let k = match field {
             VoxelField::Stress(k) => k.min(5),
             VoxelField::VonMises => 6,
             VoxelField::MaxPrincipal => 7,
         };
-        &self.nodes[RESULT_FIELDS[k]]
+        &self.fields[k]
     }
 
-    /// GPU buffer of displacement component `axis` (0..3, µm per node) of the last solve.
+    /// GPU buffer of displacement component `axis` (0..3, µm per node, f32) of the last
+    /// solve.
     pub fn displacement_buffer(&self, axis: usize) -> &wgpu::Buffer {
-        &self.nodes[U + axis.min(2)]
+        &self.u_out[axis.min(2)]
     }
 
     /// Solves for the displacement under a uniform temperature change and evaluates the
@@ -381,6 +354,19 @@ impl<'g> StressSolver<'g> {
         &mut self,
         load: &ThermalLoad,
         bc: &BoundaryConditions,
+        opts: &SolveOptions,
+    ) -> Result<StressResult, StressError> {
+        self.solve_prescribed(load, bc, &[], opts)
+    }
+
+    /// [`StressSolver::solve`] with prescribed displacements on chosen node DOFs (on top
+    /// of `bc`); the relative residual is then measured against max(‖f‖, ‖f − K u₀‖),
+    /// u₀ the prescribed values, so a purely kinematic load (ΔT = 0) has a scale too.
+    pub fn solve_prescribed(
+        &mut self,
+        load: &ThermalLoad,
+        bc: &BoundaryConditions,
+        prescribed: &[Prescribed],
         opts: &SolveOptions,
     ) -> Result<StressResult, StressError> {
         let start = Instant::now();
@@ -402,15 +388,20 @@ impl<'g> StressSolver<'g> {
             )));
         }
         let ids = self.read_ids()?;
+        self.upload_prescribed(prescribed)?;
         let mut table = [MaterialGpu::default(); MAX_MATERIALS];
+        let mut table_r = vec![[0.0f64; 4]; MAX_MATERIALS];
         for (id, entry) in self.table.iter().enumerate().skip(1) {
             if let MatEntry::Solid { lambda, mu, alpha } = *entry {
+                let thermal = (3.0 * lambda + 2.0 * mu) * alpha * load.delta_t;
+                let eigen = alpha * load.delta_t;
                 table[id] = MaterialGpu {
                     lambda: lambda as f32,
                     mu: mu as f32,
-                    thermal: ((3.0 * lambda + 2.0 * mu) * alpha * load.delta_t) as f32,
-                    eigen: (alpha * load.delta_t) as f32,
+                    thermal: thermal as f32,
+                    eigen: eigen as f32,
                 };
+                table_r[id] = [lambda, mu, thermal, eigen];
             }
         }
         let pins = pins(&self.spec, &ids, bc)?;
@@ -436,72 +427,171 @@ impl<'g> StressSolver<'g> {
         let q = &self.gpu.queue;
         q.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         q.write_buffer(&self.mats, 0, bytemuck::cast_slice(&table));
+        if self.f64 {
+            q.write_buffer(&self.mats_r, 0, bytemuck::cast_slice(&table_r));
+        } else {
+            let t32: Vec<[f32; 4]> = table_r.iter().map(|r| r.map(|v| v as f32)).collect();
+            q.write_buffer(&self.mats_r, 0, bytemuck::cast_slice(&t32));
+        }
 
-        // Setup, then the priming half-iteration (alpha = 0) that forms s = z = w r.
+        // Constraints (and prescribed values into u), then the operators of every level.
+        let setup = Instant::now();
         self.run(|s, pass| {
-            s.node_pass(pass, &s.pipes.setup);
-            s.single(pass, &s.pipes.finish_ff);
-            s.single(pass, &s.pipes.reset);
-            s.tail(pass);
+            s.node_pass(pass, &s.pipes.fix_init);
+            if let Some((bind, grid)) = &s.pres_bind {
+                dispatch(pass, &s.pipes.prescribe, bind, *grid);
+            }
         });
-        let sc = self.read_scalars();
-        let ff = f64::from(sc[S_FF]);
+        self.mg.setup(self.gpu)?;
+        self.stats = SolveStats {
+            levels: self.mg.dims(),
+            lambda_max: self.mg.lambda_max.clone(),
+            setup_ms: setup.elapsed().as_secs_f64() * 1e3,
+            f64: self.f64,
+        };
+
+        let (ff, rr0) = self.restart();
+        let scale = ff.sqrt().max(rr0.sqrt());
         let mut iterations = 0u32;
         let mut residual = 0.0;
         let mut converged = true;
         let mut stalled = false;
-        if ff > 0.0 && ff.is_finite() {
-            let (its, res, conv) = self.iterate(ff, opts);
+        if !(scale.is_finite()) {
+            converged = false;
+            residual = f64::NAN;
+        } else if scale > 0.0 && rr0.sqrt() / scale > opts.tol {
+            let (its, res, conv) = self.iterate(scale, opts);
             iterations = its;
             residual = res;
             converged = conv;
             stalled = !conv && its < opts.max_iterations;
-        } else if !ff.is_finite() {
-            converged = false;
-            residual = f64::NAN;
+        } else if scale > 0.0 {
+            residual = rr0.sqrt() / scale;
         }
+        self.run(|s, pass| s.node_pass(pass, &s.pipes.export_u));
         let solve_ms = start.elapsed().as_secs_f64() * 1e3;
-        Ok(self.collect(
-            ids, iterations, residual, converged, stalled, solve_ms, start,
-        ))
+        Ok(self.collect(ids, iterations, residual, converged, stalled, solve_ms, start))
+    }
+
+    /// Uploads the prescribed DOFs (merged per node, last value wins) and binds them.
+    fn upload_prescribed(&mut self, prescribed: &[Prescribed]) -> Result<(), StressError> {
+        self.pres_bind = None;
+        if prescribed.is_empty() {
+            return Ok(());
+        }
+        let [nx, ny, nz] = self.spec.dims;
+        let mut merged: std::collections::BTreeMap<u32, (u32, [f64; 3])> = Default::default();
+        for p in prescribed {
+            let [x, y, z] = p.node;
+            if x > nx || y > ny || z > nz {
+                return Err(StressError::BadOptions(format!(
+                    "prescribed displacement at node {:?} lies outside the {}x{}x{} nodes",
+                    p.node,
+                    nx + 1,
+                    ny + 1,
+                    nz + 1
+                )));
+            }
+            if p.value.iter().any(|v| !v.is_finite()) {
+                return Err(StressError::BadOptions(format!(
+                    "prescribed displacement at node {:?} is not finite",
+                    p.node
+                )));
+            }
+            let n = x + (nx + 1) * (y + (ny + 1) * z);
+            let e = merged.entry(n).or_insert((0, [0.0; 3]));
+            for c in 0..3 {
+                if p.dofs & (1 << c) != 0 {
+                    e.1[c] = p.value[c];
+                }
+            }
+            e.0 |= p.dofs & 7;
+        }
+        let idx: Vec<[u32; 4]> = merged.iter().map(|(&n, &(b, _))| [n, b, 0, 0]).collect();
+        let vals: Vec<f64> = merged.values().flat_map(|(_, v)| *v).collect();
+        let device = &self.gpu.device;
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let pres = buffer(device, "StressSolver::prescribed", (idx.len() * 16) as u64, usage);
+        let rb = real_bytes(self.f64);
+        let pval = buffer(device, "StressSolver::prescribed_values", vals.len() as u64 * rb, usage);
+        self.gpu.queue.write_buffer(&pres, 0, bytemuck::cast_slice(&idx));
+        if self.f64 {
+            self.gpu.queue.write_buffer(&pval, 0, bytemuck::cast_slice(&vals));
+        } else {
+            let v32: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
+            self.gpu.queue.write_buffer(&pval, 0, bytemuck::cast_slice(&v32));
+        }
+        // `pres` is sized exactly: the kernel reads its length.
+        let bind = Self::outer_bind(
+            &self.outer, device, &self.params, &self.material, &self.mats, &self.ke_r,
+            &self.mats_r, &self.fixed, &self.vectors, &self.mg, &self.partials, &self.scalars,
+            [&pres, &pval], &self.u_out,
+        );
+        let (_, grid) = cover(idx.len() as u64);
+        self.pres_bind = Some((bind, grid));
+        Ok(())
+    }
+
+    /// r = f − K u from scratch, then z = M r and p = z (β = 0). Returns (‖f‖², ‖r‖²).
+    fn restart(&self) -> (f64, f64) {
+        let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
+        let mut encoder = self.encoder("StressSolver::restart");
+        encoder.copy_buffer_to_buffer(&self.vectors[U], 0, &self.vectors[P], 0, bytes);
+        {
+            let mut pass = self.begin(&mut encoder);
+            self.node_pass(&mut pass, &self.pipes.residual);
+            self.single(&mut pass, &self.pipes.finish_residual);
+            self.precondition(&mut pass);
+        }
+        self.gpu.queue.submit([encoder.finish()]);
+        let sc = self.read_scalars();
+        (sc[O_FF], sc[O_RR])
+    }
+
+    /// z = V-cycle(r / ‖r‖)·‖r‖; β; p = z + β p.
+    fn precondition(&self, pass: &mut wgpu::ComputePass<'_>) {
+        self.node_pass(pass, &self.pipes.to_b32);
+        self.mg.vcycle(pass);
+        self.node_pass(pass, &self.pipes.precond_dots);
+        self.single(pass, &self.pipes.finish_beta);
+        self.node_pass(pass, &self.pipes.update_p);
     }
 
     /// CG until the true relative residual reaches `tol`, stalls, or the budget runs out.
     /// Returns (iterations, true relative residual, converged).
-    fn iterate(&self, ff: f64, opts: &SolveOptions) -> (u32, f64, bool) {
+    fn iterate(&self, scale: f64, opts: &SolveOptions) -> (u32, f64, bool) {
         let mut iterations = 0u32;
         let mut best = f64::INFINITY;
         let mut stall = 0u32;
         let mut restarts = 0u32;
-        let mut last_true = f64::INFINITY;
         while iterations < opts.max_iterations {
             let n = CHECK_EVERY.min(opts.max_iterations - iterations);
             self.run(|s, pass| {
                 for _ in 0..n {
                     s.node_pass(pass, &s.pipes.apply);
                     s.single(pass, &s.pipes.finish_alpha);
-                    s.tail(pass);
+                    s.node_pass(pass, &s.pipes.update_ur);
+                    s.single(pass, &s.pipes.finish_rr);
+                    s.precondition(pass);
                 }
             });
             iterations += n;
-            let rel = (f64::from(self.read_scalars()[S_RR]) / ff).sqrt();
+            let rel = self.read_scalars()[O_RR].sqrt() / scale;
             if !rel.is_finite() {
                 break;
             }
             if rel <= opts.tol {
-                // The recursively updated residual drifts from f - K u in f32: confirm with
-                // the true one, and restart from it when they disagree.
-                let true_rel = self.true_residual(ff);
+                // Confirm with a fresh f - K u (the recursion drifts, least in f64).
+                let (_, rr) = self.restart();
+                let true_rel = rr.sqrt() / scale;
                 if true_rel <= opts.tol {
                     return (iterations, true_rel, true);
                 }
                 restarts += 1;
-                if restarts > MAX_RESTARTS || true_rel > 0.5 * last_true {
-                    // f32 floor reached: report what was actually achieved.
+                if restarts > MAX_RESTARTS {
                     return (iterations, true_rel, false);
                 }
-                last_true = true_rel;
-                best = true_rel;
+                best = best.min(true_rel);
                 stall = 0;
                 continue;
             }
@@ -515,45 +605,16 @@ impl<'g> StressSolver<'g> {
                 }
             }
         }
-        (iterations, self.true_residual(ff), false)
-    }
-
-    /// ‖f − K u‖ / ‖f‖ over the free DOFs; leaves CG primed to restart from it.
-    fn true_residual(&self, ff: f64) -> f64 {
-        let mut encoder = self.encoder("StressSolver::true_residual");
-        let bytes = u64::from(self.node_count) * 4;
-        for c in 0..3 {
-            encoder.copy_buffer_to_buffer(&self.nodes[U + c], 0, &self.nodes[S + c], 0, bytes);
-        }
-        {
-            let mut pass = self.begin(&mut encoder);
-            self.node_pass(&mut pass, &self.pipes.apply);
-            self.node_pass(&mut pass, &self.pipes.residual);
-            self.single(&mut pass, &self.pipes.finish_true);
-            self.tail(&mut pass);
-        }
-        self.gpu.queue.submit([encoder.finish()]);
-        (f64::from(self.read_scalars()[S_RR_TRUE]) / ff).sqrt()
-    }
-
-    /// Second half of an iteration: u, r update; beta; new search direction.
-    fn tail(&self, pass: &mut wgpu::ComputePass<'_>) {
-        self.node_pass(pass, &self.pipes.update_xr);
-        self.single(pass, &self.pipes.finish_beta);
-        self.node_pass(pass, &self.pipes.update_s);
+        let (_, rr) = self.restart();
+        (iterations, rr.sqrt() / scale, false)
     }
 
     fn node_pass(&self, pass: &mut wgpu::ComputePass<'_>, pipe: &wgpu::ComputePipeline) {
-        pass.set_pipeline(pipe);
-        pass.set_bind_group(0, &self.cg_bind, &[]);
-        let [x, y, z] = self.node_dispatch;
-        pass.dispatch_workgroups(x, y, z);
+        dispatch(pass, pipe, &self.outer_bind, self.node_grid);
     }
 
     fn single(&self, pass: &mut wgpu::ComputePass<'_>, pipe: &wgpu::ComputePipeline) {
-        pass.set_pipeline(pipe);
-        pass.set_bind_group(0, &self.cg_bind, &[]);
-        pass.dispatch_workgroups(1, 1, 1);
+        dispatch(pass, pipe, &self.outer_bind, [1, 1, 1]);
     }
 
     fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
@@ -579,13 +640,16 @@ impl<'g> StressSolver<'g> {
         self.gpu.queue.submit([encoder.finish()]);
     }
 
-    fn read_scalars(&self) -> Vec<f32> {
-        bytemuck::pod_collect_to_vec(&read_buffer(
-            self.gpu,
-            &self.scalars,
-            0,
-            (SCALARS * 4) as u64,
-        ))
+    fn read_scalars(&self) -> Vec<f64> {
+        let raw = read_buffer(self.gpu, &self.scalars, 0, SCALARS as u64 * real_bytes(self.f64));
+        if self.f64 {
+            bytemuck::pod_collect_to_vec(&raw)
+        } else {
+            bytemuck::pod_collect_to_vec::<u8, f32>(&raw)
+                .into_iter()
+                .map(f64::from)
+                .collect()
+        }
     }
 
     /// The grid's material ids, checked against the table.
@@ -631,21 +695,17 @@ impl<'g> StressSolver<'g> {
         start: Instant,
     ) -> StressResult {
         self.run(|s, pass| {
-            pass.set_pipeline(&s.pipes.results);
-            pass.set_bind_group(0, &s.results_bind, &[]);
-            let [x, y, z] = s.voxel_dispatch;
-            pass.dispatch_workgroups(x, y, z);
+            dispatch(pass, &s.pipes.results, &s.results_bind, s.voxel_grid);
         });
         let read = |b: &wgpu::Buffer, len: u64| -> Vec<f32> {
             bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, b, 0, len * 4))
         };
         let voxels = self.spec.voxels();
-        let fields: Vec<Vec<f32>> = RESULT_FIELDS
+        let fields: Vec<Vec<f32>> = self.fields.iter().map(|f| read(f, voxels)).collect();
+        let u: Vec<Vec<f32>> = self
+            .u_out
             .iter()
-            .map(|&f| read(&self.nodes[f], voxels))
-            .collect();
-        let u: Vec<Vec<f32>> = (0..3)
-            .map(|c| read(&self.nodes[U + c], u64::from(self.node_count)))
+            .map(|b| read(b, u64::from(self.node_count)))
             .collect();
         let stress = (0..voxels as usize)
             .map(|i| std::array::from_fn(|k| fields[k][i]))
@@ -653,6 +713,17 @@ impl<'g> StressSolver<'g> {
         let displacement = (0..self.node_count as usize)
             .map(|i| [u[0][i], u[1][i], u[2][i]])
             .collect();
+        let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
+        let raw = read_buffer(self.gpu, &self.vectors[U], 0, bytes);
+        let flat: Vec<f64> = if self.f64 {
+            bytemuck::pod_collect_to_vec(&raw)
+        } else {
+            bytemuck::pod_collect_to_vec::<u8, f32>(&raw)
+                .into_iter()
+                .map(f64::from)
+                .collect()
+        };
+        let displacement_f64 = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
         StressResult {
             dims: self.spec.dims,
             voxel_um: self.spec.voxel_um,
@@ -661,6 +732,7 @@ impl<'g> StressSolver<'g> {
             von_mises: fields[6].clone(),
             max_principal: fields[7].clone(),
             displacement,
+            displacement_f64,
             iterations,
             residual,
             converged,

@@ -1,0 +1,73 @@
+// Galerkin coarse element matrices of multigrid level 1 from the voxels: for coarse
+// element E (2x2x2 voxels) K_E = sum over its voxels of P_e' M K_e M P_e, with P the
+// trilinear interpolation and M the constraint mask. Because trilinear interpolation
+// inside a coarse element only involves that element's corners, these assemble exactly
+// to the Galerkin operator P' M K M P. One thread per (element, row); packed output.
+// Preludes: stress_common.wgsl, stress_mg_level.wgsl.
+
+@group(0) @binding(3) var<storage, read> ke: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> fixed: array<u32>;
+@group(0) @binding(5) var<uniform> lv: Level;
+@group(0) @binding(6) var<storage, read_write> ka_out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> kb_out: array<f32>;
+
+const K_MU: u32 = 192u;
+
+fn mask_of(bits: u32) -> vec3<f32> {
+    return select(vec3<f32>(1.0), vec3<f32>(0.0), vec3<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u));
+}
+
+@compute @workgroup_size(WG)
+fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let gid = lin(wid, lid, lv.elem_wx);
+    let e = gid / 24u;
+    if e >= lv.edims.w {
+        return;
+    }
+    let row_c = gid % 24u;
+    let a = corner_of(row_c / 3u);
+    let ca = row_c % 3u;
+    let ec = coords(e, lv.edims);
+    var acc: array<f32, 24>;
+    for (var c = 0u; c < 8u; c++) {
+        let oc = corner_of(c);
+        let fv = 2 * ec + oc;
+        let m = voxel_material(fv);
+        if m == 0u {
+            continue;
+        }
+        let lm = mats[m];
+        for (var i = 0u; i < 8u; i++) {
+            let wa = tri_weight(oc + corner_of(i), a);
+            if wa == 0.0 {
+                continue;
+            }
+            if (fixed[node_index(fv + corner_of(i))] & (1u << ca)) != 0u {
+                continue;
+            }
+            let row = 3u * i + ca;
+            for (var j = 0u; j < 8u; j++) {
+                let pj = oc + corner_of(j);
+                let mj = mask_of(fixed[node_index(fv + corner_of(j))]);
+                let blk = row * 8u + j;
+                let kv = (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz) * (prm.h * wa) * mj;
+                for (var bn = 0u; bn < 8u; bn++) {
+                    let wb = tri_weight(pj, corner_of(bn));
+                    if wb != 0.0 {
+                        acc[3u * bn] += wb * kv.x;
+                        acc[3u * bn + 1u] += wb * kv.y;
+                        acc[3u * bn + 2u] += wb * kv.z;
+                    }
+                }
+            }
+        }
+    }
+    for (var col = row_c; col < 24u; col++) {
+        let p = packed_index(row_c, col);
+        if p < HALF {
+            ka_out[e * HALF + p] = acc[col];
+        } else {
+            kb_out[e * HALF + p - HALF] = acc[col];
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// The finest multigrid level (the voxels), matrix-free in f32: residual and block-Jacobi
+// inverse. Preludes: `alias real = f32;`, stress_common.wgsl, stress_mg_level.wgsl,
+// stress_gather.wgsl. Keep the bindings in sync with `Multigrid` in src/stress/multigrid.rs.
+
+@group(0) @binding(3) var<storage, read> ke_r: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> mats_r: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
+@group(0) @binding(6) var<uniform> lv: Level;
+@group(0) @binding(7) var<storage, read_write> x: array<f32>;
+@group(0) @binding(8) var<storage, read_write> b: array<f32>;
+@group(0) @binding(9) var<storage, read_write> t: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dinv: array<f32>;
+
+fn load_in(n: u32) -> vec3<f32> {
+    return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
+}
+
+fn free_of(n: u32) -> vec3<f32> {
+    return select(vec3<f32>(0.0), vec3<f32>(1.0), vec3<f32>(dinv[6u * n], dinv[6u * n + 1u], dinv[6u * n + 2u]) != vec3<f32>(0.0));
+}
+
+// t = b - K x on free DOFs (0 elsewhere).
+@compute @workgroup_size(WG)
+fn resid0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = lin(wid, lid, lv.node_wx);
+    if n < lv.ndims.w {
+        var tv = vec3<f32>(0.0);
+        let m = free_of(n);
+        if any(m != vec3<f32>(0.0)) {
+            let bv = vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
+            tv = (bv - k_gather(n, node_coords(n))) * m;
+        }
+        t[3u * n] = tv.x;
+        t[3u * n + 1u] = tv.y;
+        t[3u * n + 2u] = tv.z;
+    }
+}
+
+// Inverse of the node's 3x3 diagonal block of K with its constrained DOFs removed.
+@compute @workgroup_size(WG)
+fn diag0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = lin(wid, lid, lv.node_wx);
+    if n < lv.ndims.w {
+        let c = node_coords(n);
+        var a = vec3<f32>(0.0);
+        var o = vec3<f32>(0.0);
+        for (var v = 0u; v < 8u; v++) {
+            let m = voxel_material(c - vec3<i32>(1) + corner(v));
+            if m == 0u {
+                continue;
+            }
+            let lm = mats_r[m];
+            let l = 7u - v;
+            // Block (row 3l + i, node l): k_lambda at (3l + i) * 8 + l.
+            let rx = (3u * l) * 8u + l;
+            let ry = rx + 8u;
+            let rz = rx + 16u;
+            let kx = lm.x * ke_r[rx].xyz + lm.y * ke_r[KE_MU + rx].xyz;
+            let ky = lm.x * ke_r[ry].xyz + lm.y * ke_r[KE_MU + ry].xyz;
+            let kz = lm.x * ke_r[rz].xyz + lm.y * ke_r[KE_MU + rz].xyz;
+            a += vec3<f32>(kx.x, ky.y, kz.z);
+            o += vec3<f32>(ky.z, kx.z, kx.y);
+        }
+        let inv = block_inverse(a * prm.h, o * prm.h, fixed[n]);
+        for (var k = 0u; k < 3u; k++) {
+            dinv[6u * n + k] = inv[0][k];
+            dinv[6u * n + 3u + k] = inv[1][k];
+        }
+    }
+}

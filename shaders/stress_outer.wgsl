@@ -1,0 +1,282 @@
+// The outer conjugate-gradient iteration of the stress solve at `real` precision (f64
+// where the adapter has SHADER_F64, else f32), preconditioned by one multigrid V-cycle
+// in f32 (stress_mg*.wgsl) on b32 -> z32. Flexible (Polak-Ribiere) beta, because the f32
+// V-cycle is a fixed linear operator only up to rounding. Scalars stay on the GPU.
+// Keep the bindings in sync with `OuterBuffers` in src/stress/solver.rs.
+
+@group(0) @binding(3) var<storage, read> ke_r: array<vec4<real>>;
+@group(0) @binding(4) var<storage, read> mats_r: array<vec4<real>>;
+// Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes).
+@group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
+// Vectors, 3 per node, interleaved.
+@group(0) @binding(6) var<storage, read_write> u: array<real>;
+@group(0) @binding(7) var<storage, read_write> r: array<real>;
+@group(0) @binding(8) var<storage, read_write> p: array<real>;
+@group(0) @binding(9) var<storage, read_write> q: array<real>;
+// The V-cycle's input (r / scale) and output, f32.
+@group(0) @binding(10) var<storage, read_write> z32: array<f32>;
+@group(0) @binding(11) var<storage, read_write> b32: array<f32>;
+@group(0) @binding(12) var<storage, read_write> partials: array<real>;
+@group(0) @binding(13) var<storage, read_write> scalars: array<real>;
+// Prescribed displacements: (node, DOF bits, 0, 0) and 3 values per entry (µm).
+@group(0) @binding(14) var<storage, read> pres: array<vec4<u32>>;
+@group(0) @binding(15) var<storage, read> pres_val: array<real>;
+// The displacement as f32 components for the results kernel and the views.
+@group(0) @binding(16) var<storage, read_write> u_out0: array<f32>;
+@group(0) @binding(17) var<storage, read_write> u_out1: array<f32>;
+@group(0) @binding(18) var<storage, read_write> u_out2: array<f32>;
+
+// Slots of `scalars`. Keep in sync with src/stress/params.rs (O_*).
+const O_RZ: u32 = 0u;
+const O_PQ: u32 = 1u;
+const O_ALPHA: u32 = 2u;
+const O_BETA: u32 = 3u;
+const O_RR: u32 = 4u;
+const O_FF: u32 = 5u;
+const O_SCALE: u32 = 6u;
+
+fn load_in(n: u32) -> vec3<real> {
+    return vec3<real>(p[3u * n], p[3u * n + 1u], p[3u * n + 2u]);
+}
+
+fn get_r(n: u32) -> vec3<real> {
+    return vec3<real>(r[3u * n], r[3u * n + 1u], r[3u * n + 2u]);
+}
+
+fn get_q(n: u32) -> vec3<real> {
+    return vec3<real>(q[3u * n], q[3u * n + 1u], q[3u * n + 2u]);
+}
+
+fn free_mask(n: u32) -> vec3<real> {
+    let b = fixed[n];
+    return vec3<real>(select(real(1.0), real(0.0), (b & 1u) != 0u), select(real(1.0), real(0.0), (b & 2u) != 0u), select(real(1.0), real(0.0), (b & 4u) != 0u));
+}
+
+var<workgroup> red_r: array<vec2<real>, WG>;
+
+fn reduce_r(lid: u32, v: vec2<real>) -> vec2<real> {
+    red_r[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+        if lid < s {
+            red_r[lid] = red_r[lid] + red_r[lid + s];
+        }
+        workgroupBarrier();
+    }
+    return red_r[0];
+}
+
+fn write_part(wg: u32, lid: u32, v: vec2<real>) {
+    let t = reduce_r(lid, v);
+    if lid == 0u && wg < prm.node_groups {
+        partials[wg] = t.x;
+        partials[prm.node_groups + wg] = t.y;
+    }
+}
+
+fn sum_parts(lid: u32) -> vec2<real> {
+    var acc = vec2<real>(0.0);
+    for (var i = lid; i < prm.node_groups; i += WG) {
+        acc += vec2<real>(partials[i], partials[prm.node_groups + i]);
+    }
+    return reduce_r(lid, acc);
+}
+
+fn node_id(wid: vec3<u32>, lid: u32) -> u32 {
+    return group_index(wid, prm.node_wx) * WG + lid;
+}
+
+// Constraint bits from the supports, symmetry planes and pins; u = 0.
+@compute @workgroup_size(WG)
+fn fix_init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    if n < prm.ndims.w {
+        let c = node_coords(n);
+        var bits = fixed_bits(n, c);
+        if !node_active(c) {
+            bits = 7u;
+        }
+        fixed[n] = bits;
+        for (var k = 0u; k < 3u; k++) {
+            u[3u * n + k] = 0.0;
+        }
+    }
+}
+
+// Prescribed displacements (one thread per entry; entries name distinct nodes).
+@compute @workgroup_size(WG)
+fn prescribe(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let k = node_id(wid, lid);
+    if k < arrayLength(&pres) {
+        let e = pres[k];
+        if e.y != 0u && e.x < prm.ndims.w {
+            fixed[e.x] = fixed[e.x] | e.y;
+            for (var c = 0u; c < 3u; c++) {
+                if (e.y & (1u << c)) != 0u {
+                    u[3u * e.x + c] = pres_val[3u * k + c];
+                }
+            }
+        }
+    }
+}
+
+// After p = u: r = f - K u on free DOFs. Partials: |f|^2 over all DOFs, |r|^2.
+@compute @workgroup_size(WG)
+fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    var acc = vec2<real>(0.0);
+    if n < prm.ndims.w {
+        let c = node_coords(n);
+        let f = load_at(c);
+        var rv = vec3<real>(0.0);
+        if fixed[n] != 7u {
+            rv = (f - k_gather(n, c)) * free_mask(n);
+        }
+        for (var k = 0u; k < 3u; k++) {
+            r[3u * n + k] = rv[k];
+        }
+        acc = vec2<real>(dot(f, f), dot(rv, rv));
+    }
+    write_part(group_index(wid, prm.node_wx), lid, acc);
+}
+
+@compute @workgroup_size(WG)
+fn finish_residual(@builtin(local_invocation_index) lid: u32) {
+    let t = sum_parts(lid);
+    if lid == 0u {
+        scalars[O_FF] = t.x;
+        scalars[O_RR] = t.y;
+        scalars[O_SCALE] = select(real(1.0), sqrt(t.y), t.y > 0.0);
+        // A restart: the next beta is 0.
+        scalars[O_RZ] = 0.0;
+        scalars[O_ALPHA] = 0.0;
+    }
+}
+
+// The V-cycle's right-hand side: r scaled to unit norm, in f32.
+@compute @workgroup_size(WG)
+fn to_b32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    if n < prm.ndims.w {
+        let s = real(1.0) / scalars[O_SCALE];
+        for (var k = 0u; k < 3u; k++) {
+            b32[3u * n + k] = f32(r[3u * n + k] * s);
+        }
+    }
+}
+
+// z = scale * z32. Partials: z . r, z . q.
+@compute @workgroup_size(WG)
+fn precond_dots(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    var acc = vec2<real>(0.0);
+    if n < prm.ndims.w {
+        let s = scalars[O_SCALE];
+        let z = vec3<real>(real(z32[3u * n]), real(z32[3u * n + 1u]), real(z32[3u * n + 2u])) * s * free_mask(n);
+        acc = vec2<real>(dot(z, get_r(n)), dot(z, get_q(n)));
+    }
+    write_part(group_index(wid, prm.node_wx), lid, acc);
+}
+
+// Flexible beta = z.(r_new - r_old) / rz_old = -alpha (z . q) / rz_old (r_old = r_new + alpha q);
+// 0 after a restart.
+@compute @workgroup_size(WG)
+fn finish_beta(@builtin(local_invocation_index) lid: u32) {
+    let t = sum_parts(lid);
+    if lid == 0u {
+        let old = scalars[O_RZ];
+        var beta = real(0.0);
+        if old > 0.0 {
+            beta = max(-scalars[O_ALPHA] * t.y / old, real(0.0));
+        }
+        scalars[O_BETA] = beta;
+        scalars[O_RZ] = t.x;
+    }
+}
+
+// p = z + beta p.
+@compute @workgroup_size(WG)
+fn update_p(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    if n < prm.ndims.w {
+        let s = scalars[O_SCALE];
+        let beta = scalars[O_BETA];
+        let m = free_mask(n);
+        for (var k = 0u; k < 3u; k++) {
+            p[3u * n + k] = (real(z32[3u * n + k]) * s + beta * p[3u * n + k]) * m[k];
+        }
+    }
+}
+
+// q = K p on free DOFs. Partial: p . q.
+@compute @workgroup_size(WG)
+fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    var acc = vec2<real>(0.0);
+    if n < prm.ndims.w {
+        var qv = vec3<real>(0.0);
+        if fixed[n] != 7u {
+            qv = k_gather(n, node_coords(n)) * free_mask(n);
+        }
+        for (var k = 0u; k < 3u; k++) {
+            q[3u * n + k] = qv[k];
+        }
+        acc = vec2<real>(dot(load_in(n), qv), 0.0);
+    }
+    write_part(group_index(wid, prm.node_wx), lid, acc);
+}
+
+// alpha = (r . z) / (p . K p); 0 on breakdown (freezes the iteration: the host's
+// stagnation test ends it).
+@compute @workgroup_size(WG)
+fn finish_alpha(@builtin(local_invocation_index) lid: u32) {
+    let t = sum_parts(lid);
+    if lid == 0u {
+        let rz = scalars[O_RZ];
+        scalars[O_PQ] = t.x;
+        var alpha = real(0.0);
+        if t.x > 0.0 && rz > 0.0 {
+            alpha = rz / t.x;
+        }
+        scalars[O_ALPHA] = alpha;
+    }
+}
+
+// u += alpha p; r -= alpha q. Partial: |r|^2.
+@compute @workgroup_size(WG)
+fn update_ur(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    var acc = vec2<real>(0.0);
+    if n < prm.ndims.w {
+        let alpha = scalars[O_ALPHA];
+        var rv = vec3<real>(0.0);
+        for (var k = 0u; k < 3u; k++) {
+            let i = 3u * n + k;
+            u[i] += alpha * p[i];
+            r[i] -= alpha * q[i];
+            rv[k] = r[i];
+        }
+        acc = vec2<real>(dot(rv, rv), 0.0);
+    }
+    write_part(group_index(wid, prm.node_wx), lid, acc);
+}
+
+@compute @workgroup_size(WG)
+fn finish_rr(@builtin(local_invocation_index) lid: u32) {
+    let t = sum_parts(lid);
+    if lid == 0u {
+        scalars[O_RR] = t.x;
+        scalars[O_SCALE] = select(real(1.0), sqrt(t.x), t.x > 0.0);
+    }
+}
+
+// The displacement as f32 components (results kernel, views, readback).
+@compute @workgroup_size(WG)
+fn export_u(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = node_id(wid, lid);
+    if n < prm.ndims.w {
+        u_out0[n] = f32(u[3u * n]);
+        u_out1[n] = f32(u[3u * n + 1u]);
+        u_out2[n] = f32(u[3u * n + 2u]);
+    }
+}

@@ -1,0 +1,62 @@
+// Grid transfers between multigrid level l (fine, `lv`) and l+1 (coarse): trilinear
+// prolongation P and its transpose as restriction, matching the Galerkin products of
+// stress_galerkin*.wgsl. Prelude: stress_mg_level.wgsl.
+
+@group(0) @binding(0) var<uniform> lv: Level;
+@group(0) @binding(1) var<storage, read_write> t_f: array<f32>;
+@group(0) @binding(2) var<storage, read_write> x_f: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dinv_f: array<f32>;
+@group(0) @binding(4) var<storage, read_write> b_c: array<f32>;
+@group(0) @binding(5) var<storage, read_write> x_c: array<f32>;
+
+// b_c = P' t_f (one thread per coarse node).
+@compute @workgroup_size(MG_WG)
+fn restrict_residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = lin(wid, lid, lv.cnode_wx);
+    if n >= lv.cdims.w {
+        return;
+    }
+    let c = coords(n, lv.cdims);
+    var acc = vec3<f32>(0.0);
+    for (var k = 0u; k < 27u; k++) {
+        let o = vec3<i32>(i32(k % 3u), i32((k / 3u) % 3u), i32(k / 9u)) - vec3<i32>(1);
+        let f = 2 * c + o;
+        if !inside(f, lv.ndims) {
+            continue;
+        }
+        let w = select(0.5, 1.0, o.x == 0) * select(0.5, 1.0, o.y == 0) * select(0.5, 1.0, o.z == 0);
+        let i = index_of(f, lv.ndims);
+        acc += w * vec3<f32>(t_f[3u * i], t_f[3u * i + 1u], t_f[3u * i + 2u]);
+    }
+    b_c[3u * n] = acc.x;
+    b_c[3u * n + 1u] = acc.y;
+    b_c[3u * n + 2u] = acc.z;
+}
+
+// x_f += M P x_c (one thread per fine node; M: the fine level's free DOFs).
+@compute @workgroup_size(MG_WG)
+fn prolong(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = lin(wid, lid, lv.node_wx);
+    if n >= lv.ndims.w {
+        return;
+    }
+    let f = coords(n, lv.ndims);
+    let lo = f / 2;
+    let hi = (f + 1) / 2;
+    var acc = vec3<f32>(0.0);
+    for (var k = 0u; k < 8u; k++) {
+        let s = corner_of(k);
+        let c = select(lo, hi, s == vec3<i32>(1));
+        // Even coordinates have lo == hi: count that coarse node once, with weight 1.
+        if any(s == vec3<i32>(1) & lo == hi) {
+            continue;
+        }
+        let w = select(1.0, 0.5, lo.x != hi.x) * select(1.0, 0.5, lo.y != hi.y) * select(1.0, 0.5, lo.z != hi.z);
+        let i = index_of(c, lv.cdims);
+        acc += w * vec3<f32>(x_c[3u * i], x_c[3u * i + 1u], x_c[3u * i + 2u]);
+    }
+    let m = select(vec3<f32>(0.0), vec3<f32>(1.0), vec3<f32>(dinv_f[6u * n], dinv_f[6u * n + 1u], dinv_f[6u * n + 2u]) != vec3<f32>(0.0));
+    x_f[3u * n] += acc.x * m.x;
+    x_f[3u * n + 1u] += acc.y * m.y;
+    x_f[3u * n + 2u] += acc.z * m.z;
+}

@@ -1,0 +1,135 @@
+//! Small wgpu helpers of the stress passes: bind-group layouts whose binding `i` is the
+//! `i`-th entry of a list, bind groups from buffers in binding order, compute pipelines
+//! and dispatch sizes.
+
+use super::params::{WG, dispatch_2d};
+
+/// What a binding is.
+#[derive(Clone, Copy)]
+pub enum Bind {
+    Uniform,
+    ReadOnly,
+    ReadWrite,
+}
+
+pub fn layout(device: &wgpu::Device, label: &str, kinds: &[Bind]) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| wgpu::BindGroupLayoutEntry {
+            binding: i as u32,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: match k {
+                    Bind::Uniform => wgpu::BufferBindingType::Uniform,
+                    Bind::ReadOnly => wgpu::BufferBindingType::Storage { read_only: true },
+                    Bind::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+                },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect();
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &entries,
+    })
+}
+
+pub fn bind(
+    device: &wgpu::Device,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    buffers: &[&wgpu::Buffer],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
+/// One module, one layout, several entry points.
+pub struct Module {
+    pub layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    module: wgpu::ShaderModule,
+}
+
+impl Module {
+    pub fn new(device: &wgpu::Device, label: &str, source: String, kinds: &[Bind]) -> Self {
+        let layout = layout(device, label, kinds);
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(label),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        Self {
+            layout,
+            pipeline_layout,
+            module,
+        }
+    }
+
+    pub fn pipeline(&self, device: &wgpu::Device, entry: &str) -> wgpu::ComputePipeline {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: Some(&self.pipeline_layout),
+            module: &self.module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    }
+
+    pub fn bind(&self, device: &wgpu::Device, label: &str, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        bind(device, label, &self.layout, buffers)
+    }
+}
+
+/// (2D dispatch width, workgroup grid) covering `threads` threads of WG each.
+pub fn cover(threads: u64) -> (u32, [u32; 3]) {
+    let groups = threads.div_ceil(u64::from(WG)).min(u64::from(u32::MAX)) as u32;
+    dispatch_2d(groups)
+}
+
+pub fn dispatch(
+    pass: &mut wgpu::ComputePass<'_>,
+    pipe: &wgpu::ComputePipeline,
+    group: &wgpu::BindGroup,
+    grid: [u32; 3],
+) {
+    pass.set_pipeline(pipe);
+    pass.set_bind_group(0, group, &[]);
+    pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
+}
+
+pub fn buffer(device: &wgpu::Device, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: size.max(16).next_multiple_of(4),
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+/// Storage that kernels write and the host may copy or read back.
+pub const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+/// A uniform the host rewrites.
+pub const UNIFORM: wgpu::BufferUsages =
+    wgpu::BufferUsages::UNIFORM.union(wgpu::BufferUsages::COPY_DST);
