@@ -1,6 +1,6 @@
 // Galerkin coarse element matrices of level l+1 from the element matrices of level l
 // (see stress_galerkin0.wgsl): K_E = sum over the <= 8 child elements of P_c' K_c P_c.
-// Prelude: stress_mg_level.wgsl. `lv` is the coarse level; lv.fedims the child level's
+// Preludes: stress_mg_level.wgsl, stress_mg_pweights.wgsl. `lv` is the coarse level; lv.fedims the child level's
 // element box.
 
 @group(0) @binding(0) var<uniform> lv: Level;
@@ -8,6 +8,38 @@
 @group(0) @binding(2) var<storage, read> kb_in: array<f32>;
 @group(0) @binding(3) var<storage, read_write> ka_out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> kb_out: array<f32>;
+// Prolongation weights of the child level (stress_mg_pweights.wgsl), 8 per node.
+@group(0) @binding(5) var<storage, read_write> pw: array<f32>;
+
+fn child_nodes() -> vec4<u32> {
+    let d = lv.fedims.xyz + vec3<u32>(1u);
+    return vec4<u32>(d, d.x * d.y * d.z);
+}
+
+// A child element takes part where its matrix has a positive trace.
+fn cell_active(c: vec3<i32>) -> bool {
+    if !inside(c, lv.fedims) {
+        return false;
+    }
+    let e = index_of(c, lv.fedims);
+    var tr = 0.0;
+    for (var i = 0u; i < 24u; i++) {
+        tr += kin(e, i, i);
+    }
+    return tr > 0.0;
+}
+
+@compute @workgroup_size(MG_WG)
+fn pweights_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let nd = child_nodes();
+    let n = lin(wid, lid, lv.fnode_wx);
+    if n < nd.w {
+        let w = pweights_of(coords(n, nd));
+        for (var k = 0u; k < 8u; k++) {
+            pw[8u * n + k] = w[k];
+        }
+    }
+}
 
 fn kin(e: u32, i: u32, j: u32) -> f32 {
     let p = packed_index(i, j);
@@ -37,19 +69,27 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         }
         let fe = index_of(fc, lv.fedims);
         for (var i = 0u; i < 8u; i++) {
-            let wa = tri_weight(oc + corner_of(i), a);
+            let pi = oc + corner_of(i);
+            if tri_weight(pi, a) == 0.0 {
+                continue;
+            }
+            let wa = pw[8u * index_of(fc + corner_of(i), child_nodes()) + candidate(pi, a)];
             if wa == 0.0 {
                 continue;
             }
             let row = 3u * i + ca;
             for (var j = 0u; j < 8u; j++) {
                 let pj = oc + corner_of(j);
+                let nj = index_of(fc + corner_of(j), child_nodes());
                 let kv = vec3<f32>(kin(fe, row, 3u * j), kin(fe, row, 3u * j + 1u), kin(fe, row, 3u * j + 2u)) * wa;
                 if all(kv == vec3<f32>(0.0)) {
                     continue;
                 }
                 for (var bn = 0u; bn < 8u; bn++) {
-                    let wb = tri_weight(pj, corner_of(bn));
+                    if tri_weight(pj, corner_of(bn)) == 0.0 {
+                        continue;
+                    }
+                    let wb = pw[8u * nj + candidate(pj, corner_of(bn))];
                     if wb != 0.0 {
                         acc[3u * bn] += wb * kv.x;
                         acc[3u * bn + 1u] += wb * kv.y;

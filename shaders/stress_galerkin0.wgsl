@@ -1,15 +1,32 @@
 // Galerkin coarse element matrices of multigrid level 1 from the voxels: for coarse
 // element E (2x2x2 voxels) K_E = sum over its voxels of P_e' M K_e M P_e, with P the
-// trilinear interpolation and M the constraint mask. Because trilinear interpolation
+// connectivity-aware trilinear interpolation and M the constraint mask. Because trilinear interpolation
 // inside a coarse element only involves that element's corners, these assemble exactly
 // to the Galerkin operator P' M K M P. One thread per (element, row); packed output.
-// Preludes: stress_common.wgsl, stress_mg_level.wgsl.
+// Preludes: stress_common.wgsl, stress_mg_level.wgsl, stress_mg_pweights.wgsl.
 
 @group(0) @binding(3) var<storage, read> ke: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(5) var<uniform> lv: Level;
 @group(0) @binding(6) var<storage, read_write> ka_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> kb_out: array<f32>;
+// Prolongation weights of the voxel level (stress_mg_pweights.wgsl), 8 per node.
+@group(0) @binding(8) var<storage, read_write> pw: array<f32>;
+
+fn cell_active(c: vec3<i32>) -> bool {
+    return voxel_material(c) != 0u;
+}
+
+@compute @workgroup_size(WG)
+fn pweights0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = lin(wid, lid, prm.node_wx);
+    if n < prm.ndims.w {
+        let w = pweights_of(node_coords(n));
+        for (var k = 0u; k < 8u; k++) {
+            pw[8u * n + k] = w[k];
+        }
+    }
+}
 
 const K_MU: u32 = 192u;
 
@@ -38,21 +55,27 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         }
         let lm = mats[m];
         for (var i = 0u; i < 8u; i++) {
-            let wa = tri_weight(oc + corner_of(i), a);
-            if wa == 0.0 {
+            let pi = oc + corner_of(i);
+            if tri_weight(pi, a) == 0.0 {
                 continue;
             }
-            if (fixed[node_index(fv + corner_of(i))] & (1u << ca)) != 0u {
+            let ni = node_index(fv + corner_of(i));
+            let wa = pw[8u * ni + candidate(pi, a)];
+            if wa == 0.0 || (fixed[ni] & (1u << ca)) != 0u {
                 continue;
             }
             let row = 3u * i + ca;
             for (var j = 0u; j < 8u; j++) {
                 let pj = oc + corner_of(j);
-                let mj = mask_of(fixed[node_index(fv + corner_of(j))]);
+                let nj = node_index(fv + corner_of(j));
+                let mj = mask_of(fixed[nj]);
                 let blk = row * 8u + j;
                 let kv = (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz) * (prm.h * wa) * mj;
                 for (var bn = 0u; bn < 8u; bn++) {
-                    let wb = tri_weight(pj, corner_of(bn));
+                    if tri_weight(pj, corner_of(bn)) == 0.0 {
+                        continue;
+                    }
+                    let wb = pw[8u * nj + candidate(pj, corner_of(bn))];
                     if wb != 0.0 {
                         acc[3u * bn] += wb * kv.x;
                         acc[3u * bn + 1u] += wb * kv.y;

@@ -20,7 +20,7 @@ struct Level {
     inv_theta: f32,     // Chebyshev step 1: d = D^-1 r / theta
     c1: f32,            // Chebyshev step 2: d = c1 d + c2 D^-1 r
     c2: f32,
-    _pad: u32,
+    fnode_wx: u32,      // width of the 2D dispatch over the finer level's nodes
 }
 
 const MG_WG: u32 = 256u;

@@ -45,6 +45,7 @@ pub const PROCESS: &[(&str, &str)] = &[
 pub const STRESS_COMMON: &str = include_str!("../shaders/stress_common.wgsl");
 pub const STRESS_GATHER: &str = include_str!("../shaders/stress_gather.wgsl");
 pub const STRESS_MG_LEVEL: &str = include_str!("../shaders/stress_mg_level.wgsl");
+pub const STRESS_MG_PWEIGHTS: &str = include_str!("../shaders/stress_mg_pweights.wgsl");
 
 /// Stress passes with the common prelude (`stress_common.wgsl`).
 pub const STRESS: &[(&str, &str)] = &[(
@@ -58,13 +59,21 @@ pub const STRESS_OUTER: &str = include_str!("../shaders/stress_outer.wgsl");
 /// Multigrid passes: (name, gets stress_common.wgsl (and for the finest level the f32
 /// gather), body). All get stress_mg_level.wgsl.
 pub const STRESS_MG: &[(&str, bool, &str)] = &[
-    ("stress_mg0", true, include_str!("../shaders/stress_mg0.wgsl")),
+    (
+        "stress_mg0",
+        true,
+        include_str!("../shaders/stress_mg0.wgsl"),
+    ),
     (
         "stress_galerkin0",
         true,
         include_str!("../shaders/stress_galerkin0.wgsl"),
     ),
-    ("stress_mg_vec", false, include_str!("../shaders/stress_mg_vec.wgsl")),
+    (
+        "stress_mg_vec",
+        false,
+        include_str!("../shaders/stress_mg_vec.wgsl"),
+    ),
     (
         "stress_mg_elem",
         false,
@@ -108,12 +117,21 @@ pub fn stress_mg(name: &str) -> String {
         .iter()
         .find(|(n, _, _)| *n == name)
         .unwrap_or_else(|| panic!("no multigrid shader named {name}"));
+    let pweights = if name.starts_with("stress_galerkin") {
+        STRESS_MG_PWEIGHTS
+    } else {
+        ""
+    };
     if !common {
-        return format!("{STRESS_MG_LEVEL}\n{body}");
+        return format!("{STRESS_MG_LEVEL}\n{pweights}\n{body}");
     }
     // The finest level's gather runs at f32; the Galerkin pass only needs the prelude.
-    let gather = if name == "stress_mg0" { STRESS_GATHER } else { "" };
-    format!("alias real = f32;\n{STRESS_COMMON}\n{STRESS_MG_LEVEL}\n{gather}\n{body}")
+    let gather = if name == "stress_mg0" {
+        STRESS_GATHER
+    } else {
+        ""
+    };
+    format!("alias real = f32;\n{STRESS_COMMON}\n{STRESS_MG_LEVEL}\n{pweights}\n{gather}\n{body}")
 }
 
 /// Stand-alone passes (no prelude).

@@ -114,7 +114,9 @@ impl UnitElement {
     pub fn gpu_blocks_f64(&self) -> Vec<[f64; 4]> {
         let block = |k: &[[f64; DOFS]; DOFS]| -> Vec<[f64; 4]> {
             k.iter()
-                .flat_map(|row| (0..8).map(move |b| [row[3 * b], row[3 * b + 1], row[3 * b + 2], 0.0]))
+                .flat_map(|row| {
+                    (0..8).map(move |b| [row[3 * b], row[3 * b + 1], row[3 * b + 2], 0.0])
+                })
                 .collect()
         };
         let mut out = block(&self.k_lambda);

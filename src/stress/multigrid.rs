@@ -40,7 +40,7 @@ pub struct LevelGpu {
     pub inv_theta: f32,
     pub c1: f32,
     pub c2: f32,
-    pub _pad: u32,
+    pub fnode_wx: u32,
 }
 const _: () = assert!(size_of::<LevelGpu>() == 96);
 
@@ -65,7 +65,7 @@ pub fn memory_bytes(voxels: [u32; 3]) -> u64 {
     for (l, e) in dims.iter().enumerate() {
         let nodes: u64 = e.iter().map(|&d| u64::from(d) + 1).product();
         let elems: u64 = e.iter().map(|&d| u64::from(d)).product();
-        total += nodes * 4 * (4 * 3 + 6);
+        total += nodes * 4 * (4 * 3 + 6 + 8);
         if l > 0 {
             total += elems * PACKED * 4;
         }
@@ -92,7 +92,9 @@ struct Level {
     x: wgpu::Buffer,
     b: wgpu::Buffer,
     t: wgpu::Buffer,
-    d: wgpu::Buffer,
+    /// Chebyshev direction and prolongation weights: only the bind groups use them.
+    _d: wgpu::Buffer,
+    _pw: wgpu::Buffer,
     dinv: wgpu::Buffer,
     partials: wgpu::Buffer,
     /// Packed element matrices (levels >= 1).
@@ -121,6 +123,8 @@ struct Pipes {
     pow_step: wgpu::ComputePipeline,
     galerkin0: wgpu::ComputePipeline,
     galerkin: wgpu::ComputePipeline,
+    pweights0: wgpu::ComputePipeline,
+    pweights_e: wgpu::ComputePipeline,
     restrict: wgpu::ComputePipeline,
     prolong: wgpu::ComputePipeline,
     dense: wgpu::ComputePipeline,
@@ -155,7 +159,11 @@ fn nodes_of(e: [u32; 3]) -> [u32; 4] {
 }
 
 impl Multigrid {
-    pub fn new(gpu: &GpuContext, fine: &FineInputs<'_>, voxels: [u32; 3]) -> Result<Self, StressError> {
+    pub fn new(
+        gpu: &GpuContext,
+        fine: &FineInputs<'_>,
+        voxels: [u32; 3],
+    ) -> Result<Self, StressError> {
         let device = &gpu.device;
         let dims = level_dims(voxels);
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as U};
@@ -181,19 +189,19 @@ impl Multigrid {
             device,
             "stress_galerkin0",
             shaders::stress_mg("stress_galerkin0"),
-            &[U, Ro, Ro, Ro, Rw, U, Rw, Rw],
+            &[U, Ro, Ro, Ro, Rw, U, Rw, Rw, Rw],
         );
         let gal = Module::new(
             device,
             "stress_galerkin",
             shaders::stress_mg("stress_galerkin"),
-            &[U, Ro, Ro, Rw, Rw],
+            &[U, Ro, Ro, Rw, Rw, Rw],
         );
         let transfer = Module::new(
             device,
             "stress_transfer",
             shaders::stress_mg("stress_transfer"),
-            &[U, Rw, Rw, Rw, Rw, Rw],
+            &[U, Rw, Rw, Rw, Rw, Rw, Rw],
         );
         let coarsest = Module::new(
             device,
@@ -213,6 +221,8 @@ impl Multigrid {
             pow_step: vec.pipeline(device, "pow_step"),
             galerkin0: gal0.pipeline(device, "galerkin0"),
             galerkin: gal.pipeline(device, "galerkin"),
+            pweights0: gal0.pipeline(device, "pweights0"),
+            pweights_e: gal.pipeline(device, "pweights_e"),
             restrict: transfer.pipeline(device, "restrict_residual"),
             prolong: transfer.pipeline(device, "prolong"),
             dense: coarsest.pipeline(device, "dense_solve"),
@@ -229,6 +239,7 @@ impl Multigrid {
             d: wgpu::Buffer,
             dinv: wgpu::Buffer,
             partials: wgpu::Buffer,
+            pw: wgpu::Buffer,
             k: Option<(wgpu::Buffer, wgpu::Buffer)>,
             grids: [[u32; 3]; 3],
         }
@@ -256,6 +267,7 @@ impl Multigrid {
                 elem_wx,
                 cnode_wx,
                 rows: 3 * ndims[3],
+                fnode_wx: raw.last().map_or(0, |f: &Raw| f.gpu.node_wx),
                 ..Default::default()
             };
             let name = |s: &str| format!("Multigrid::{s}[{l}]");
@@ -268,13 +280,25 @@ impl Multigrid {
             });
             raw.push(Raw {
                 gpu: g,
-                uniform: buffer(device, &name("level"), size_of::<LevelGpu>() as u64, UNIFORM),
+                uniform: buffer(
+                    device,
+                    &name("level"),
+                    size_of::<LevelGpu>() as u64,
+                    UNIFORM,
+                ),
                 x: v("x"),
                 b: v("b"),
                 t: v("t"),
                 d: v("d"),
                 dinv: buffer(device, &name("dinv"), nodes * 24, RW),
                 partials: buffer(device, &name("partials"), 2 * nodes.div_ceil(256) * 4, RW),
+                // Prolongation weights from the next coarser level (none on the coarsest).
+                pw: buffer(
+                    device,
+                    &name("pw"),
+                    if l + 1 < dims.len() { nodes * 32 } else { 16 },
+                    RW,
+                ),
                 k,
                 grids: [node_grid, elem_grid, cnode_grid],
             });
@@ -289,7 +313,8 @@ impl Multigrid {
             });
         }
         for r in &raw {
-            gpu.queue.write_buffer(&r.uniform, 0, bytemuck::bytes_of(&r.gpu));
+            gpu.queue
+                .write_buffer(&r.uniform, 0, bytemuck::bytes_of(&r.gpu));
         }
 
         let top = raw.len() - 1;
@@ -330,7 +355,7 @@ impl Multigrid {
                 transfer.bind(
                     device,
                     "Multigrid::transfer",
-                    &[&r.uniform, &r.t, &r.x, &r.dinv, &c.b, &c.x],
+                    &[&r.uniform, &r.t, &r.x, &r.dinv, &c.b, &c.x, &r.pw],
                 )
             });
             let galerkin_bind = r.k.as_ref().map(|(ka, kb)| {
@@ -347,39 +372,48 @@ impl Multigrid {
                             &r.uniform,
                             ka,
                             kb,
+                            &raw[0].pw,
                         ],
                     )
                 } else {
                     let (fa, fb) = raw[l - 1].k.as_ref().expect("levels >= 1 have elements");
-                    gal.bind(device, "Multigrid::galerkin", &[&r.uniform, fa, fb, ka, kb])
+                    gal.bind(
+                        device,
+                        "Multigrid::galerkin",
+                        &[&r.uniform, fa, fb, ka, kb, &raw[l - 1].pw],
+                    )
                 }
             });
             levels.push((vec_bind, op_bind, transfer_bind, galerkin_bind));
         }
         let c = &raw[top];
-        let dense_bind = coarsest.bind(device, "Multigrid::dense", &[&c.uniform, &ainv, &c.b, &c.x]);
+        let dense_bind =
+            coarsest.bind(device, "Multigrid::dense", &[&c.uniform, &ainv, &c.b, &c.x]);
         let (_, dense_grid) = cover(rows);
         let levels = raw
             .into_iter()
             .zip(levels)
-            .map(|(r, (vec_bind, op_bind, transfer_bind, galerkin_bind))| Level {
-                gpu: r.gpu,
-                uniform: r.uniform,
-                x: r.x,
-                b: r.b,
-                t: r.t,
-                d: r.d,
-                dinv: r.dinv,
-                partials: r.partials,
-                k: r.k,
-                node_grid: r.grids[0],
-                elem_grid: r.grids[1],
-                cnode_grid: r.grids[2],
-                vec_bind,
-                op_bind,
-                transfer_bind,
-                galerkin_bind,
-            })
+            .map(
+                |(r, (vec_bind, op_bind, transfer_bind, galerkin_bind))| Level {
+                    gpu: r.gpu,
+                    uniform: r.uniform,
+                    x: r.x,
+                    b: r.b,
+                    t: r.t,
+                    _d: r.d,
+                    _pw: r.pw,
+                    dinv: r.dinv,
+                    partials: r.partials,
+                    k: r.k,
+                    node_grid: r.grids[0],
+                    elem_grid: r.grids[1],
+                    cnode_grid: r.grids[2],
+                    vec_bind,
+                    op_bind,
+                    transfer_bind,
+                    galerkin_bind,
+                },
+            )
             .collect();
         Ok(Self {
             levels,
@@ -415,7 +449,11 @@ impl Multigrid {
 
     fn resid(&self, pass: &mut wgpu::ComputePass<'_>, l: usize) {
         let lv = &self.levels[l];
-        let pipe = if l == 0 { &self.pipes.resid0 } else { &self.pipes.resid_e };
+        let pipe = if l == 0 {
+            &self.pipes.resid0
+        } else {
+            &self.pipes.resid_e
+        };
         dispatch(pass, pipe, &lv.op_bind, lv.node_grid);
     }
 
@@ -432,11 +470,30 @@ impl Multigrid {
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            dispatch(&mut pass, &self.pipes.diag0, &self.levels[0].op_bind, self.levels[0].node_grid);
+            dispatch(
+                &mut pass,
+                &self.pipes.diag0,
+                &self.levels[0].op_bind,
+                self.levels[0].node_grid,
+            );
             for l in 1..=top {
                 let lv = &self.levels[l];
-                let pipe = if l == 1 { &self.pipes.galerkin0 } else { &self.pipes.galerkin };
-                let gb = lv.galerkin_bind.as_ref().expect("levels >= 1 have a Galerkin bind group");
+                let pipe = if l == 1 {
+                    &self.pipes.galerkin0
+                } else {
+                    &self.pipes.galerkin
+                };
+                let gb = lv
+                    .galerkin_bind
+                    .as_ref()
+                    .expect("levels >= 1 have a Galerkin bind group");
+                // Prolongation weights of the child level first (they read its matrices).
+                let pw = if l == 1 {
+                    &self.pipes.pweights0
+                } else {
+                    &self.pipes.pweights_e
+                };
+                dispatch(&mut pass, pw, gb, self.levels[l - 1].node_grid);
                 dispatch(&mut pass, pipe, gb, lv.elem_grid);
                 dispatch(&mut pass, &self.pipes.diag_e, &lv.op_bind, lv.node_grid);
             }
@@ -457,7 +514,8 @@ impl Multigrid {
             lv.gpu.inv_theta = (1.0 / theta) as f32;
             lv.gpu.c1 = (rho1 * rho0) as f32;
             lv.gpu.c2 = (2.0 * rho1 / delta) as f32;
-            gpu.queue.write_buffer(&lv.uniform, 0, bytemuck::bytes_of(&lv.gpu));
+            gpu.queue
+                .write_buffer(&lv.uniform, 0, bytemuck::bytes_of(&lv.gpu));
         }
         self.factor_coarsest(gpu)
     }
@@ -526,7 +584,11 @@ impl Multigrid {
                 let (lo, hi) = (i.min(j), i.max(j));
                 let p = hi * (hi + 1) / 2 + lo;
                 let h = HALF as usize;
-                f64::from(if p < h { ha[el * h + p] } else { hb[el * h + p - h] })
+                f64::from(if p < h {
+                    ha[el * h + p]
+                } else {
+                    hb[el * h + p - h]
+                })
             };
             for ez in 0..e[2] {
                 for ey in 0..e[1] {
@@ -552,7 +614,8 @@ impl Multigrid {
         }
         let inv = semidefinite_inverse(&mut a, rows);
         let f: Vec<f32> = inv.iter().map(|&v| v as f32).collect();
-        gpu.queue.write_buffer(&self.ainv, 0, bytemuck::cast_slice(&f));
+        gpu.queue
+            .write_buffer(&self.ainv, 0, bytemuck::cast_slice(&f));
         Ok(())
     }
 
@@ -565,13 +628,19 @@ impl Multigrid {
             self.resid(pass, l);
             self.vec_op(pass, l, &self.pipes.cheb2);
             self.resid(pass, l);
-            let tb = lv.transfer_bind.as_ref().expect("all but the coarsest transfer");
+            let tb = lv
+                .transfer_bind
+                .as_ref()
+                .expect("all but the coarsest transfer");
             dispatch(pass, &self.pipes.restrict, tb, lv.cnode_grid);
         }
         dispatch(pass, &self.pipes.dense, &self.dense_bind, self.dense_grid);
         for l in (0..top).rev() {
             let lv = &self.levels[l];
-            let tb = lv.transfer_bind.as_ref().expect("all but the coarsest transfer");
+            let tb = lv
+                .transfer_bind
+                .as_ref()
+                .expect("all but the coarsest transfer");
             dispatch(pass, &self.pipes.prolong, tb, lv.node_grid);
             self.resid(pass, l);
             self.vec_op(pass, l, &self.pipes.cheb1);

@@ -14,11 +14,11 @@
 use super::element::{UnitElement, lame};
 use super::gpu_util::{Bind, Module, RW, UNIFORM, buffer, cover, dispatch};
 use super::multigrid::{self, FineInputs, Multigrid};
-use super::params::{
-    MaterialGpu, O_FF, O_RR, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER,
-    SUPPORT_CLAMPED, SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
-};
 use super::params::{DOF_X, DOF_Y, DOF_Z};
+use super::params::{
+    MaterialGpu, O_FF, O_RR, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER, SUPPORT_CLAMPED,
+    SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
+};
 use super::results::{StressResult, VoxelField};
 use super::{BoundaryConditions, Prescribed, SolveOptions, StressError, Support, ThermalLoad};
 use crate::gpu::{GpuContext, read_buffer};
@@ -31,7 +31,7 @@ use std::time::Instant;
 /// Iterations between residual readbacks.
 pub const CHECK_EVERY: u32 = 2;
 /// Checks without a 10 % drop of the best residual before the iteration counts as stalled.
-const STALL_CHECKS: u32 = 12;
+const STALL_CHECKS: u32 = 50;
 /// Restarts from the true residual before giving up on reaching `tol`.
 const MAX_RESTARTS: u32 = 3;
 
@@ -122,7 +122,10 @@ impl<'g> StressSolver<'g> {
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
         let vec = nodes * 3 * real_bytes(f64);
         let total = 4 * vec + nodes * 4 + nodes * 12 + voxels * 32 + multigrid::memory_bytes(dims);
-        (total, vec.max(multigrid::largest_binding(dims)).max(voxels * 4))
+        (
+            total,
+            vec.max(multigrid::largest_binding(dims)).max(voxels * 4),
+        )
     }
 
     /// Checks that the buffers fit the adapter, then allocates them and builds the
@@ -183,7 +186,12 @@ impl<'g> StressSolver<'g> {
         let rb = real_bytes(f64);
 
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let params = buffer(device, "StressSolver::params", size_of::<StressParams>() as u64, UNIFORM);
+        let params = buffer(
+            device,
+            "StressSolver::params",
+            size_of::<StressParams>() as u64,
+            UNIFORM,
+        );
         let storage_in = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let mats = buffer(
             device,
@@ -191,14 +199,30 @@ impl<'g> StressSolver<'g> {
             (MAX_MATERIALS * size_of::<MaterialGpu>()) as u64,
             storage_in,
         );
-        let mats_r = buffer(device, "StressSolver::mats_r", MAX_MATERIALS as u64 * 4 * rb, storage_in);
+        let mats_r = buffer(
+            device,
+            "StressSolver::mats_r",
+            MAX_MATERIALS as u64 * 4 * rb,
+            storage_in,
+        );
         let blocks = UnitElement::new().gpu_blocks_f64();
-        let ke_r = buffer(device, "StressSolver::ke_r", blocks.len() as u64 * 4 * rb, storage_in);
-        let ke32 = buffer(device, "StressSolver::ke32", blocks.len() as u64 * 16, storage_in);
+        let ke_r = buffer(
+            device,
+            "StressSolver::ke_r",
+            blocks.len() as u64 * 4 * rb,
+            storage_in,
+        );
+        let ke32 = buffer(
+            device,
+            "StressSolver::ke32",
+            blocks.len() as u64 * 16,
+            storage_in,
+        );
         let b32: Vec<[f32; 4]> = blocks.iter().map(|b| b.map(|v| v as f32)).collect();
         gpu.queue.write_buffer(&ke32, 0, bytemuck::cast_slice(&b32));
         if f64 {
-            gpu.queue.write_buffer(&ke_r, 0, bytemuck::cast_slice(&blocks));
+            gpu.queue
+                .write_buffer(&ke_r, 0, bytemuck::cast_slice(&blocks));
         } else {
             gpu.queue.write_buffer(&ke_r, 0, bytemuck::cast_slice(&b32));
         }
@@ -210,11 +234,24 @@ impl<'g> StressSolver<'g> {
             vec("StressSolver::p"),
             vec("StressSolver::q"),
         ];
-        let partials = buffer(device, "StressSolver::partials", 2 * u64::from(node_groups) * rb, RW);
+        let partials = buffer(
+            device,
+            "StressSolver::partials",
+            2 * u64::from(node_groups) * rb,
+            RW,
+        );
         let scalars = buffer(device, "StressSolver::scalars", SCALARS as u64 * rb, RW);
-        let u_out = ["u_x", "u_y", "u_z"].map(|l| buffer(device, &format!("StressSolver::{l}"), nodes * 4, RW));
+        let u_out = ["u_x", "u_y", "u_z"]
+            .map(|l| buffer(device, &format!("StressSolver::{l}"), nodes * 4, RW));
         let fields: Vec<wgpu::Buffer> = (0..8)
-            .map(|i| buffer(device, &format!("StressSolver::field{i}"), spec.voxels() * 4, RW))
+            .map(|i| {
+                buffer(
+                    device,
+                    &format!("StressSolver::field{i}"),
+                    spec.voxels() * 4,
+                    RW,
+                )
+            })
             .collect();
         if let Some(e) = pollster::block_on(oom.pop()) {
             return Err(StressError::OutOfMemory {
@@ -242,8 +279,20 @@ impl<'g> StressSolver<'g> {
         let outer = Module::new(device, "stress_outer", shaders::stress_outer(f64), &kinds);
         let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
         let outer_bind = Self::outer_bind(
-            &outer, device, &params, &grid.material, &mats, &ke_r, &mats_r, &fixed, &vectors,
-            &mg, &partials, &scalars, [&empty, &empty], &u_out,
+            &outer,
+            device,
+            &params,
+            &grid.material,
+            &mats,
+            &ke_r,
+            &mats_r,
+            &fixed,
+            &vectors,
+            &mg,
+            &partials,
+            &scalars,
+            [&empty, &empty],
+            &u_out,
         );
         let results_mod = Module::new(
             device,
@@ -303,7 +352,10 @@ impl<'g> StressSolver<'g> {
         })
     }
 
-    #[allow(clippy::too_many_arguments, reason = "the outer shader's binding list, in order")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the outer shader's binding list, in order"
+    )]
     fn outer_bind(
         outer: &Module,
         device: &wgpu::Device,
@@ -470,7 +522,9 @@ impl<'g> StressSolver<'g> {
         }
         self.run(|s, pass| s.node_pass(pass, &s.pipes.export_u));
         let solve_ms = start.elapsed().as_secs_f64() * 1e3;
-        Ok(self.collect(ids, iterations, residual, converged, stalled, solve_ms, start))
+        Ok(self.collect(
+            ids, iterations, residual, converged, stalled, solve_ms, start,
+        ))
     }
 
     /// Uploads the prescribed DOFs (merged per node, last value wins) and binds them.
@@ -511,21 +565,48 @@ impl<'g> StressSolver<'g> {
         let vals: Vec<f64> = merged.values().flat_map(|(_, v)| *v).collect();
         let device = &self.gpu.device;
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        let pres = buffer(device, "StressSolver::prescribed", (idx.len() * 16) as u64, usage);
+        let pres = buffer(
+            device,
+            "StressSolver::prescribed",
+            (idx.len() * 16) as u64,
+            usage,
+        );
         let rb = real_bytes(self.f64);
-        let pval = buffer(device, "StressSolver::prescribed_values", vals.len() as u64 * rb, usage);
-        self.gpu.queue.write_buffer(&pres, 0, bytemuck::cast_slice(&idx));
+        let pval = buffer(
+            device,
+            "StressSolver::prescribed_values",
+            vals.len() as u64 * rb,
+            usage,
+        );
+        self.gpu
+            .queue
+            .write_buffer(&pres, 0, bytemuck::cast_slice(&idx));
         if self.f64 {
-            self.gpu.queue.write_buffer(&pval, 0, bytemuck::cast_slice(&vals));
+            self.gpu
+                .queue
+                .write_buffer(&pval, 0, bytemuck::cast_slice(&vals));
         } else {
             let v32: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
-            self.gpu.queue.write_buffer(&pval, 0, bytemuck::cast_slice(&v32));
+            self.gpu
+                .queue
+                .write_buffer(&pval, 0, bytemuck::cast_slice(&v32));
         }
         // `pres` is sized exactly: the kernel reads its length.
         let bind = Self::outer_bind(
-            &self.outer, device, &self.params, &self.material, &self.mats, &self.ke_r,
-            &self.mats_r, &self.fixed, &self.vectors, &self.mg, &self.partials, &self.scalars,
-            [&pres, &pval], &self.u_out,
+            &self.outer,
+            device,
+            &self.params,
+            &self.material,
+            &self.mats,
+            &self.ke_r,
+            &self.mats_r,
+            &self.fixed,
+            &self.vectors,
+            &self.mg,
+            &self.partials,
+            &self.scalars,
+            [&pres, &pval],
+            &self.u_out,
         );
         let (_, grid) = cover(idx.len() as u64);
         self.pres_bind = Some((bind, grid));
@@ -564,6 +645,8 @@ impl<'g> StressSolver<'g> {
         let mut best = f64::INFINITY;
         let mut stall = 0u32;
         let mut restarts = 0u32;
+        // VOXFAB_STRESS_TRACE=1 prints the residual history (convergence studies).
+        let trace = std::env::var_os("VOXFAB_STRESS_TRACE").is_some();
         while iterations < opts.max_iterations {
             let n = CHECK_EVERY.min(opts.max_iterations - iterations);
             self.run(|s, pass| {
@@ -577,6 +660,9 @@ impl<'g> StressSolver<'g> {
             });
             iterations += n;
             let rel = self.read_scalars()[O_RR].sqrt() / scale;
+            if trace {
+                eprintln!("stress: iteration {iterations}: relative residual {rel:.3e}");
+            }
             if !rel.is_finite() {
                 break;
             }
@@ -641,7 +727,12 @@ impl<'g> StressSolver<'g> {
     }
 
     fn read_scalars(&self) -> Vec<f64> {
-        let raw = read_buffer(self.gpu, &self.scalars, 0, SCALARS as u64 * real_bytes(self.f64));
+        let raw = read_buffer(
+            self.gpu,
+            &self.scalars,
+            0,
+            SCALARS as u64 * real_bytes(self.f64),
+        );
         if self.f64 {
             bytemuck::pod_collect_to_vec(&raw)
         } else {

@@ -1,0 +1,72 @@
+// Connectivity-aware prolongation weights (prepended to the Galerkin shaders after
+// stress_mg_level.wgsl). Trilinear interpolation, except that a fine node takes nothing
+// from a coarse node that sits on solid (its fine node touches a solid cell: a voxel,
+// or an active element on coarser levels) but is not joined to the fine node through a
+// solid cell touching both: another piece across a gap. Renormalised to a partition of
+// unity. Coarse nodes in open space keep their trilinear weight, so free surfaces keep
+// the linear reproduction of plain geometric multigrid. A
+// thin soft cantilever over an air gap then moves on coarse nodes of its own side
+// instead of being tied to the substrate under the gap. Each weight depends only on
+// the (fine node, coarse node) pair, so the element-wise Galerkin products stay exact.
+// The module defines `fn cell_active(c: vec3<i32>) -> bool` (false outside the grid).
+// Weights: 8 per fine node, candidate k picks lo (bit 0) or hi (bit 1) of
+// (f / 2, (f + 1) / 2) per axis; duplicates along even axes get 0.
+
+fn joined(f: vec3<i32>, c2: vec3<i32>) -> bool {
+    let d = c2 - f;
+    if all(d == vec3<i32>(0)) {
+        return true;
+    }
+    for (var v = 0u; v < 8u; v++) {
+        let cell = f - vec3<i32>(1) + corner_of(v);
+        var ok = true;
+        for (var k = 0; k < 3; k++) {
+            ok = ok && (d[k] == 0 || (d[k] == 1 && cell[k] == f[k]) || (d[k] == -1 && cell[k] == f[k] - 1));
+        }
+        if ok && cell_active(cell) {
+            return true;
+        }
+    }
+    return false;
+}
+
+fn on_solid(n: vec3<i32>) -> bool {
+    for (var v = 0u; v < 8u; v++) {
+        if cell_active(n - vec3<i32>(1) + corner_of(v)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+fn pweights_of(f: vec3<i32>) -> array<f32, 8> {
+    let lo = f / 2;
+    let hi = (f + vec3<i32>(1)) / 2;
+    var w: array<f32, 8>;
+    var sum = 0.0;
+    for (var k = 0u; k < 8u; k++) {
+        let s = corner_of(k);
+        if any((s == vec3<i32>(1)) & (lo == hi)) {
+            continue;
+        }
+        let c = select(lo, hi, s == vec3<i32>(1));
+        let t = select(1.0, 0.5, lo.x != hi.x) * select(1.0, 0.5, lo.y != hi.y) * select(1.0, 0.5, lo.z != hi.z);
+        if joined(f, 2 * c) || !on_solid(2 * c) {
+            w[k] = t;
+            sum += t;
+        }
+    }
+    if sum > 0.0 {
+        for (var k = 0u; k < 8u; k++) {
+            w[k] = w[k] / sum;
+        }
+    }
+    return w;
+}
+
+// Candidate index of coarse corner a at fine position p (0..2 per axis) of a coarse
+// element; only meaningful where tri_weight(p, a) != 0.
+fn candidate(p: vec3<i32>, a: vec3<i32>) -> u32 {
+    let s = select(vec3<i32>(0), a, p == vec3<i32>(1));
+    return u32(s.x) + 2u * u32(s.y) + 4u * u32(s.z);
+}
