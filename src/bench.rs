@@ -206,23 +206,67 @@ pub fn process_ops(
     Ok(rows)
 }
 
-/// Estimated bytes moved per node per CG iteration: each of the solver's 15 node
-/// fields (u, r, s, q, w in x, y, z) is read or written about 1.5 times per iteration,
-/// plus the material id of the node's voxel (a count, not a measurement).
-pub const STRESS_BYTES_PER_NODE_ITERATION: f64 = 15.0 * 4.0 * 1.5 + 4.0;
-
+/// One stress solve of `voxfab bench stress`.
+#[derive(Debug, Clone)]
 pub struct StressBenchRow {
     pub case: String,
     pub dims: [u32; 3],
     pub nodes: u64,
+    /// Multigrid levels (finest = the voxels).
+    pub levels: usize,
+    /// Multigrid set-up (Galerkin products, bounds, coarsest inverse), ms.
+    pub setup_ms: f64,
     pub iterations: u32,
     pub residual: f64,
     pub converged: bool,
+    /// The whole solve (set-up, iterations, true-residual checks), ms.
     pub ms: f64,
-    /// Node-iterations per second, millions.
-    pub mnode_iter_per_s: f64,
-    /// Estimated memory traffic, GB/s.
-    pub gbps: f64,
+    /// Iterations only, per iteration, ms.
+    pub ms_per_iteration: f64,
+    /// One fine-level matvec at the outer precision, ms.
+    pub matvec_ms: f64,
+    /// One V-cycle, ms.
+    pub vcycle_ms: f64,
+    /// GPU bytes the solve holds per fine node (all levels, outputs included).
+    pub bytes_per_node: f64,
+    /// Outer iteration in f64.
+    pub f64: bool,
+}
+
+impl StressBenchRow {
+    /// Cost of one iteration in fine-level matvecs.
+    pub fn matvec_equivalents(&self) -> f64 {
+        self.ms_per_iteration / self.matvec_ms.max(1e-9)
+    }
+}
+
+/// The figures of one finished solve (`solver` still holds its buffers).
+pub fn stress_row(
+    case: &str,
+    solver: &crate::stress::StressSolver<'_>,
+    r: &crate::stress::StressResult,
+) -> StressBenchRow {
+    let dims = solver.spec().dims;
+    let nodes = dims.iter().map(|&d| u64::from(d) + 1).product::<u64>();
+    let (matvec_ms, vcycle_ms) = solver.profile(3);
+    let st = &solver.stats;
+    let (bytes, _) = crate::stress::StressSolver::memory_bytes(dims, st.f64);
+    StressBenchRow {
+        case: case.to_string(),
+        dims,
+        nodes,
+        levels: st.levels.len(),
+        setup_ms: st.setup_ms,
+        iterations: r.iterations,
+        residual: r.residual,
+        converged: r.converged,
+        ms: r.solve_ms,
+        ms_per_iteration: (r.solve_ms - st.setup_ms).max(0.0) / f64::from(r.iterations.max(1)),
+        matvec_ms,
+        vcycle_ms,
+        bytes_per_node: bytes as f64 / nodes as f64,
+        f64: st.f64,
+    }
 }
 
 /// Stress solves on n×n×n/2 grids: homogeneous silicon, and a layered package (silicon,
@@ -302,23 +346,64 @@ pub fn stress(
                     max_iterations,
                 },
             )?;
-            let nodes = spec.dims.iter().map(|&d| u64::from(d) + 1).product::<u64>();
-            let node_iters = nodes as f64 * f64::from(r.iterations);
-            let secs = (r.solve_ms * 1e-3).max(1e-9);
-            let row = StressBenchRow {
-                case: case.to_string(),
-                dims: spec.dims,
-                nodes,
-                iterations: r.iterations,
-                residual: r.residual,
-                converged: r.converged,
-                ms: r.solve_ms,
-                mnode_iter_per_s: node_iters / secs / 1e6,
-                gbps: node_iters * STRESS_BYTES_PER_NODE_ITERATION / secs / 1e9,
-            };
+            let row = stress_row(case, &solver, &r);
             report(&row);
             rows.push(row);
         }
     }
     Ok(rows)
+}
+
+/// The last stress step of `scene` (at its own coarsen, supports and tol), as a bench
+/// row: the flow runs once with that step cut to one iteration, then the solve is
+/// repeated on the grid it solved, timed and profiled.
+pub fn stress_scene(
+    gpu: &GpuContext,
+    scene: &crate::scene::Scene,
+    name: &str,
+    mut report: impl FnMut(&StressBenchRow),
+) -> Result<Option<StressBenchRow>, Box<dyn std::error::Error + Send + Sync>> {
+    use crate::scene::Op;
+    use crate::stress::{StressSolver, ThermalLoad};
+    let Some(spec) = scene.steps.iter().rev().find_map(|s| match &s.op {
+        Op::Stress(spec) => Some(spec.clone()),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let mut quick = scene.clone();
+    for s in &mut quick.steps {
+        if let Op::Stress(sp) = &mut s.op {
+            sp.options.max_iterations = 1;
+        }
+    }
+    let out = std::env::temp_dir().join(format!("voxfab-bench-{}", std::process::id()));
+    let opts = crate::run::RunOptions {
+        frames: false,
+        ..crate::run::RunOptions::new(&out)
+    };
+    let run = crate::run::run_scene(gpu, &quick, &opts)?;
+    let _ = std::fs::remove_dir_all(&out);
+    let Some(first) = run.stress else {
+        return Ok(None);
+    };
+    let grid = crate::grid::GpuGrid::new(
+        gpu,
+        &GridSpec {
+            dims: first.dims,
+            voxel_um: first.voxel_um,
+        },
+    )?;
+    grid.write_materials(gpu, &first.material);
+    let mut solver = StressSolver::new(gpu, &grid, &scene.materials)?;
+    let r = solver.solve(
+        &ThermalLoad {
+            delta_t: spec.delta_t,
+        },
+        &spec.bc,
+        &spec.options,
+    )?;
+    let row = stress_row(&format!("{name} (coarsen {})", spec.coarsen), &solver, &r);
+    report(&row);
+    Ok(Some(row))
 }

@@ -118,21 +118,22 @@ enum Command {
         /// Scenes for `bench flow`.
         #[arg(long = "scene", default_values_t = [String::from("scenes/glass_wlcsp.toml")])]
         scenes: Vec<String>,
+        /// Scenes whose stress steps `bench stress` also solves, each at its own
+        /// coarsen (override with --set-like scene files).
+        #[arg(long = "stress-scene")]
+        stress_scenes: Vec<String>,
         /// Grid edge in voxels (ops).
         #[arg(long, default_value_t = 256)]
         size: u32,
         /// Grid edges for the stress solves (n x n x n/2 each).
-        #[arg(long, value_delimiter = ',', default_values_t = [32u32, 64])]
+        #[arg(long, value_delimiter = ',', default_values_t = [16u32, 32, 64])]
         sizes: Vec<u32>,
         /// Stress: stop at this relative residual ...
-        #[arg(long, default_value_t = 1e-6)]
+        #[arg(long, default_value_t = 1e-8)]
         tol: f64,
         /// ... or after this many CG iterations.
-        #[arg(long, default_value_t = 20000)]
+        #[arg(long, default_value_t = 1000)]
         max_iterations: u32,
-        /// The adapter's peak memory bandwidth in GB/s, to print the achieved fraction.
-        #[arg(long)]
-        peak_gbps: Option<f64>,
     },
 }
 
@@ -253,13 +254,13 @@ fn main() -> ExitCode {
         Command::Bench {
             what,
             scenes,
+            stress_scenes,
             size,
             sizes,
             tol,
             max_iterations,
-            peak_gbps,
         } => match what.as_str() {
-            "stress" => bench_stress(&sizes, tol, max_iterations, peak_gbps),
+            "stress" => bench_stress(&sizes, &stress_scenes, tol, max_iterations),
             "flow" => bench_flow(&scenes),
             _ => bench(size),
         },
@@ -381,40 +382,65 @@ fn bench(n: u32) -> anyhow::Result<()> {
 
 fn bench_stress(
     sizes: &[u32],
+    scenes: &[String],
     tol: f64,
     max_iterations: u32,
-    peak: Option<f64>,
 ) -> anyhow::Result<()> {
     let gpu = GpuContext::new()?;
     println!("adapter: {gpu}");
     println!(
-        "bytes per node-iteration (estimated): {:.0}",
-        voxfab::bench::STRESS_BYTES_PER_NODE_ITERATION
+        "outer iteration: {}; tol {tol:.0e}",
+        if gpu.has_f64() {
+            "f64"
+        } else {
+            "f32 (no SHADER_F64)"
+        }
     );
     println!(
-        "{:<12} {:>14} {:>10} {:>7} {:>9} {:>11} {:>16} {:>8} {:>9}",
-        "case", "grid", "nodes", "iters", "residual", "ms", "Mnode-iter/s", "GB/s", "of peak"
+        "{:<26} {:>12} {:>9} {:>3} {:>9} {:>6} {:>9} {:>10} {:>9} {:>9} {:>8} {:>10} {:>7}",
+        "case",
+        "grid",
+        "nodes",
+        "lv",
+        "setup ms",
+        "iters",
+        "residual",
+        "total ms",
+        "ms/iter",
+        "matvec ms",
+        "V ms",
+        "matvec-eq",
+        "B/node"
     );
-    voxfab::bench::stress(&gpu, sizes, tol, max_iterations, |r| {
-        let frac = peak.map_or("n/a".to_string(), |p| format!("{:.1}%", 100.0 * r.gbps / p));
+    let print = |r: &voxfab::bench::StressBenchRow| {
         println!(
-            "{:<12} {:>14} {:>10} {:>7} {:>9.1e} {:>11.1} {:>16.2} {:>8.2} {:>9}{}",
+            "{:<26} {:>12} {:>9} {:>3} {:>9.0} {:>6} {:>9.1e} {:>10.0} {:>9.1} {:>9.2} {:>8.2} {:>10.1} {:>7.0}{}",
             r.case,
             format!("{}x{}x{}", r.dims[0], r.dims[1], r.dims[2]),
             r.nodes,
+            r.levels,
+            r.setup_ms,
             r.iterations,
             r.residual,
             r.ms,
-            r.mnode_iter_per_s,
-            r.gbps,
-            frac,
+            r.ms_per_iteration,
+            r.matvec_ms,
+            r.vcycle_ms,
+            r.matvec_equivalents(),
+            r.bytes_per_node,
             if r.converged {
                 ""
             } else {
                 "  (stopped before tol)"
             }
         );
-    })?;
+    };
+    voxfab::bench::stress(&gpu, sizes, tol, max_iterations, print)?;
+    for path in scenes {
+        let scene = Scene::load(std::path::Path::new(path), &[])?;
+        voxfab::bench::stress_scene(&gpu, &scene, path, print)
+            .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    }
     Ok(())
 }
 

@@ -93,13 +93,8 @@ impl GpuContext {
         // Ask for everything the adapter has: the WebGPU defaults cap buffers at 256 MiB.
         let limits = adapter.limits();
         // f64 for the stress solver's outer iteration where the adapter has it (Vulkan,
-        // DX12; not Metal). VOXFAB_NO_F64=1 forces the f32 fallback (tests, comparisons).
-        let no_f64 = std::env::var("VOXFAB_NO_F64").is_ok_and(|v| v != "0" && !v.is_empty());
-        let features = if no_f64 {
-            wgpu::Features::empty()
-        } else {
-            adapter.features() & wgpu::Features::SHADER_F64
-        };
+        // DX12; not Metal, where the solver falls back to f32).
+        let features = adapter.features() & wgpu::Features::SHADER_F64;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("GpuContext::device"),
             required_features: features,

@@ -670,7 +670,9 @@ pub fn semidefinite_inverse(a: &mut [f64], n: usize) -> Vec<f64> {
         for j in 0..k {
             p -= a[k * n + j] * a[k * n + j];
         }
-        if !(diag[k] > 0.0) || !(p > 1e-5 * diag[k]) {
+        // NaN pivots drop too.
+        let usable = diag[k] > 0.0 && p > 1e-5 * diag[k];
+        if !usable {
             for i in k..n {
                 a[i * n + k] = 0.0;
             }

@@ -129,18 +129,35 @@ impl<'g> StressSolver<'g> {
     }
 
     /// Checks that the buffers fit the adapter, then allocates them and builds the
-    /// pipelines. `materials` must be the table the grid's ids refer to.
+    /// pipelines. `materials` must be the table the grid's ids refer to. The outer
+    /// iteration runs in f64 where the adapter has `SHADER_F64`, else in f32.
     pub fn new(
         gpu: &'g GpuContext,
         grid: &GpuGrid,
         materials: &MaterialTable,
+    ) -> Result<Self, StressError> {
+        Self::with_precision(gpu, grid, materials, gpu.has_f64())
+    }
+
+    /// [`StressSolver::new`] with the outer iteration's precision chosen: `f64 = false`
+    /// is the fallback of adapters without f64 (Metal), also for comparisons.
+    pub fn with_precision(
+        gpu: &'g GpuContext,
+        grid: &GpuGrid,
+        materials: &MaterialTable,
+        f64: bool,
     ) -> Result<Self, StressError> {
         let spec = grid.spec.clone();
         let [nx, ny, nz] = spec.dims;
         if spec.voxels() == 0 {
             return Err(StressError::EmptyGrid(spec.dims));
         }
-        let f64 = gpu.has_f64();
+        if f64 && !gpu.has_f64() {
+            return Err(StressError::BadOptions(format!(
+                "{} has no f64 shaders (SHADER_F64)",
+                gpu.info.name
+            )));
+        }
         let nodes = u64::from(nx + 1) * u64::from(ny + 1) * u64::from(nz + 1);
         let limit = gpu.max_binding_bytes();
         let (total, largest) = Self::memory_bytes(spec.dims, f64);
@@ -693,6 +710,26 @@ impl<'g> StressSolver<'g> {
         }
         let (_, rr) = self.restart();
         (iterations, rr.sqrt() / scale, false)
+    }
+
+    /// Wall time of one fine-level matvec at the outer precision and of one V-cycle, ms
+    /// (each the mean of `reps` submissions after a warm-up), for `voxfab bench stress`.
+    /// Call after a solve (it overwrites the search-direction product).
+    pub fn profile(&self, reps: u32) -> (f64, f64) {
+        let reps = reps.max(1);
+        let time = |f: &dyn Fn(&mut wgpu::ComputePass<'_>)| {
+            self.run(|_, pass| f(pass));
+            self.gpu.wait();
+            let t = Instant::now();
+            for _ in 0..reps {
+                self.run(|_, pass| f(pass));
+            }
+            self.gpu.wait();
+            t.elapsed().as_secs_f64() * 1e3 / f64::from(reps)
+        };
+        let matvec = time(&|pass| self.node_pass(pass, &self.pipes.apply));
+        let vcycle = time(&|pass| self.mg.vcycle(pass));
+        (matvec, vcycle)
     }
 
     fn node_pass(&self, pass: &mut wgpu::ComputePass<'_>, pipe: &wgpu::ComputePipeline) {
