@@ -5,7 +5,7 @@
 // to the Galerkin operator P' M K M P. One thread per (element, row); packed output.
 // Preludes: stress_common.wgsl, stress_mg_level.wgsl, stress_mg_pweights.wgsl.
 
-@group(0) @binding(3) var<storage, read> ke: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> ke: array<vec4<f32>, 554>;
 @group(0) @binding(4) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(5) var<uniform> lv: Level;
 @group(0) @binding(6) var<storage, read_write> ka_out: array<f32>;

@@ -2,7 +2,8 @@
 // inverse. Preludes: `alias real = f32;`, stress_common.wgsl, stress_mg_level.wgsl,
 // stress_gather.wgsl. Keep the bindings in sync with `Multigrid` in src/stress/multigrid.rs.
 
-@group(0) @binding(3) var<storage, read> ke_r: array<vec4<f32>>;
+// Uniform: every lane reads the same entry, so the loads stay scalar.
+@group(0) @binding(3) var<uniform> ke_r: array<vec4<f32>, 554>;
 @group(0) @binding(4) var<storage, read> mats_r: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(6) var<uniform> lv: Level;

@@ -4,7 +4,8 @@
 // V-cycle is a fixed linear operator only up to rounding. Scalars stay on the GPU.
 // Keep the bindings in sync with `OuterBuffers` in src/stress/solver.rs.
 
-@group(0) @binding(3) var<storage, read> ke_r: array<vec4<real>>;
+// Uniform: every lane reads the same entry, so the loads stay scalar.
+@group(0) @binding(3) var<uniform> ke_r: array<vec4<real>, 554>;
 @group(0) @binding(4) var<storage, read> mats_r: array<vec4<real>>;
 // Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes).
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;

@@ -135,7 +135,7 @@ pub struct FineInputs<'a> {
     pub params: &'a wgpu::Buffer,
     pub material: &'a wgpu::Buffer,
     pub mats: &'a wgpu::Buffer,
-    /// UnitElement::gpu_blocks as f32 storage.
+    /// UnitElement::gpu_blocks as an f32 uniform.
     pub ke: &'a wgpu::Buffer,
     pub fixed: &'a wgpu::Buffer,
 }
@@ -171,7 +171,7 @@ impl Multigrid {
             device,
             "stress_mg0",
             shaders::stress_mg("stress_mg0"),
-            &[U, Ro, Ro, Ro, Ro, Rw, U, Rw, Rw, Rw, Rw],
+            &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw],
         );
         let vec = Module::new(
             device,
@@ -189,7 +189,7 @@ impl Multigrid {
             device,
             "stress_galerkin0",
             shaders::stress_mg("stress_galerkin0"),
-            &[U, Ro, Ro, Ro, Rw, U, Rw, Rw, Rw],
+            &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw],
         );
         let gal = Module::new(
             device,

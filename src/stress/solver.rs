@@ -227,13 +227,13 @@ impl<'g> StressSolver<'g> {
             device,
             "StressSolver::ke_r",
             blocks.len() as u64 * 4 * rb,
-            storage_in,
+            UNIFORM,
         );
         let ke32 = buffer(
             device,
             "StressSolver::ke32",
             blocks.len() as u64 * 16,
-            storage_in,
+            UNIFORM,
         );
         let b32: Vec<[f32; 4]> = blocks.iter().map(|b| b.map(|v| v as f32)).collect();
         gpu.queue.write_buffer(&ke32, 0, bytemuck::cast_slice(&b32));
@@ -289,7 +289,7 @@ impl<'g> StressSolver<'g> {
         )?;
 
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
-        let mut kinds = vec![Un, Ro, Ro, Ro, Ro];
+        let mut kinds = vec![Un, Ro, Ro, Un, Ro];
         kinds.extend([Rw; 9]);
         kinds.extend([Ro, Ro]);
         kinds.extend([Rw; 3]);

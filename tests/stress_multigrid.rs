@@ -1,0 +1,523 @@
+//! The multigrid-preconditioned f64 solver on cases that need it: a 32³ heterogeneous
+//! grid with voids, thin layers, a cantilever over a gap and 1300x contrast against a
+//! sparse f64 CPU solve of the same discretisation; prescribed displacements (patch
+//! test); slender and soft-layer cases that stalled the old Jacobi-CG in f32; a floating
+//! part; iteration counts that do not grow with the grid; the f32 fallback.
+
+mod common;
+
+use common::{Rng, gpu, spec};
+use voxfab::grid::GpuGrid;
+use voxfab::materials::MaterialTable;
+use voxfab::stress::element::{DOFS, UnitElement, corner, lame};
+use voxfab::stress::multigrid::semidefinite_inverse;
+use voxfab::stress::{
+    BoundaryConditions, Prescribed, SolveOptions, StressResult, StressSolver, Support, ThermalLoad,
+    VoxelField,
+};
+
+const DT: f64 = -165.0;
+
+fn id(name: &str) -> u8 {
+    MaterialTable::builtin().id(name).unwrap()
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "test helper: every input of one solve"
+)]
+fn run(
+    dims: [u32; 3],
+    h: f64,
+    ids: &[u8],
+    bc: BoundaryConditions,
+    prescribed: &[Prescribed],
+    delta_t: f64,
+    tol: f64,
+    f64: bool,
+) -> StressResult {
+    let g = gpu();
+    let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], h)).unwrap();
+    grid.write_materials(g, ids);
+    let mut solver =
+        StressSolver::with_precision(g, &grid, &MaterialTable::builtin(), f64).unwrap();
+    let r = solver
+        .solve_prescribed(
+            &ThermalLoad { delta_t },
+            &bc,
+            prescribed,
+            &SolveOptions {
+                tol,
+                max_iterations: 400,
+            },
+        )
+        .unwrap();
+    eprintln!(
+        "{dims:?} h {h}: {} iterations, residual {:.2e}, converged {}, stalled {}, {:.0} ms \
+         (levels {:?}, set-up {:.0} ms, f64 {})",
+        r.iterations,
+        r.residual,
+        r.converged,
+        r.stalled,
+        r.solve_ms,
+        solver.stats.levels,
+        solver.stats.setup_ms,
+        solver.stats.f64
+    );
+    r
+}
+
+fn fill(dims: [u32; 3], f: impl Fn(u32, u32, u32) -> u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    for z in 0..dims[2] {
+        for y in 0..dims[1] {
+            for x in 0..dims[0] {
+                out.push(f(x, y, z));
+            }
+        }
+    }
+    out
+}
+
+/// The hex8 system assembled in f64 as CSR, solved by Jacobi-CG in f64 (tests only).
+struct Sparse {
+    rows: Vec<usize>,
+    cols: Vec<usize>,
+    vals: Vec<f64>,
+    f: Vec<f64>,
+    free: Vec<bool>,
+}
+
+impl Sparse {
+    fn assemble(dims: [u32; 3], h: f64, ids: &[u8], fixed: impl Fn(u32, u32, u32) -> u32) -> Self {
+        let t = MaterialTable::builtin();
+        let el = UnitElement::new();
+        let [nx, ny, nz] = dims.map(|d| d as usize);
+        let nn = (nx + 1) * (ny + 1) * (nz + 1);
+        let node = |x: usize, y: usize, z: usize| x + (nx + 1) * (y + (ny + 1) * z);
+        let mut map: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); 3 * nn];
+        let mut f = vec![0.0; 3 * nn];
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let m = ids[x + nx * (y + ny * z)];
+                    if m == 0 {
+                        continue;
+                    }
+                    let p = t.get(m);
+                    let (l, mu) = lame(p.e_gpa, p.nu);
+                    let eig = p.cte_ppm * 1e-6 * DT;
+                    let g: Vec<usize> = (0..8)
+                        .flat_map(|a| {
+                            let c = corner(a);
+                            let n = node(x + c[0], y + c[1], z + c[2]);
+                            (0..3).map(move |d| 3 * n + d)
+                        })
+                        .collect();
+                    for i in 0..DOFS {
+                        f[g[i]] += (3.0 * l + 2.0 * mu) * eig * h * h * el.g[i];
+                        for j in 0..DOFS {
+                            *map[g[i]].entry(g[j]).or_default() +=
+                                h * (l * el.k_lambda[i][j] + mu * el.k_mu[i][j]);
+                        }
+                    }
+                }
+            }
+        }
+        let mut free = vec![false; 3 * nn];
+        for z in 0..=nz {
+            for y in 0..=ny {
+                for x in 0..=nx {
+                    let bits = fixed(x as u32, y as u32, z as u32);
+                    for d in 0..3 {
+                        let i = 3 * node(x, y, z) + d;
+                        free[i] = bits >> d & 1 == 0 && map[i].get(&i).is_some_and(|&v| v > 0.0);
+                    }
+                }
+            }
+        }
+        let (mut rows, mut cols, mut vals) = (vec![0], Vec::new(), Vec::new());
+        for (i, row) in map.iter().enumerate() {
+            for (&j, &v) in row {
+                if free[i] && free[j] {
+                    cols.push(j);
+                    vals.push(v);
+                }
+            }
+            rows.push(cols.len());
+        }
+        Self {
+            rows,
+            cols,
+            vals,
+            f,
+            free,
+        }
+    }
+
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        for (i, yi) in y.iter_mut().enumerate() {
+            *yi = (self.rows[i]..self.rows[i + 1])
+                .map(|k| self.vals[k] * x[self.cols[k]])
+                .sum();
+        }
+    }
+
+    /// ‖f − K u‖ over free DOFs / ‖f‖.
+    fn residual(&self, u: &[f64]) -> f64 {
+        let mut ku = vec![0.0; u.len()];
+        let uf: Vec<f64> = u
+            .iter()
+            .zip(&self.free)
+            .map(|(v, &fr)| if fr { *v } else { 0.0 })
+            .collect();
+        self.apply(&uf, &mut ku);
+        let rr: f64 = (0..u.len())
+            .filter(|&i| self.free[i])
+            .map(|i| (self.f[i] - ku[i]).powi(2))
+            .sum();
+        (rr / self.f.iter().map(|v| v * v).sum::<f64>()).sqrt()
+    }
+
+    fn solve(&self, tol: f64) -> Vec<f64> {
+        let n = self.f.len();
+        let diag: Vec<f64> = (0..n)
+            .map(|i| {
+                (self.rows[i]..self.rows[i + 1])
+                    .find(|&k| self.cols[k] == i)
+                    .map_or(0.0, |k| 1.0 / self.vals[k])
+            })
+            .collect();
+        let b: Vec<f64> = (0..n)
+            .map(|i| if self.free[i] { self.f[i] } else { 0.0 })
+            .collect();
+        let bb: f64 = self.f.iter().map(|v| v * v).sum();
+        let mut u = vec![0.0; n];
+        let mut r = b.clone();
+        let mut z: Vec<f64> = r.iter().zip(&diag).map(|(a, d)| a * d).collect();
+        let mut p = z.clone();
+        let mut rz: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+        let mut q = vec![0.0; n];
+        for _ in 0..200_000 {
+            self.apply(&p, &mut q);
+            let alpha = rz / p.iter().zip(&q).map(|(a, b)| a * b).sum::<f64>();
+            for i in 0..n {
+                u[i] += alpha * p[i];
+                r[i] -= alpha * q[i];
+            }
+            if r.iter().map(|v| v * v).sum::<f64>() <= tol * tol * bb {
+                break;
+            }
+            for i in 0..n {
+                z[i] = r[i] * diag[i];
+            }
+            let rz_new: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+            let beta = rz_new / rz;
+            rz = rz_new;
+            for i in 0..n {
+                p[i] = z[i] + beta * p[i];
+            }
+        }
+        u
+    }
+}
+
+#[test]
+fn heterogeneous_32_cube_matches_a_sparse_f64_solve() {
+    let dims = [32, 32, 32];
+    let (si, cu, pi, el, sac) = (
+        id("si"),
+        id("cu"),
+        id("polyimide"),
+        id("elastomer"),
+        id("sac305"),
+    );
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let noise: Vec<u32> = (0..32 * 32 * 32).map(|_| rng.below(100)).collect();
+    let ids = fill(dims, |x, y, z| {
+        let i = (x + 32 * (y + 32 * z)) as usize;
+        match z {
+            0..=9 => si,
+            10 => cu,                                        // a one-voxel layer
+            11..=13 if x >= 12 && (4..28).contains(&y) => 0, // the gap under the cantilever
+            11..=13 => pi,
+            14..=15 => pi, // cantilever, anchored at x < 12
+            16..=23 if (8..20).contains(&x) && (10..22).contains(&y) => sac, // a bump on it
+            16..=23 if x > 24 && y > 24 => 0, // a void pocket
+            16..=23 => match noise[i] {
+                0..=54 => el, // elastomer with random inclusions: 1300x contrast
+                55..=79 => cu,
+                _ => si,
+            },
+            _ if (x + y) % 9 == 0 => 0, // trenches in the cap
+            _ => cu,
+        }
+    });
+    let h = 1.0;
+    let bc = BoundaryConditions::new(Support::BottomFixed);
+    let r = run(dims, h, &ids, bc, &[], DT, 1e-10, true);
+    assert!(r.converged, "residual {}", r.residual);
+    let t = std::time::Instant::now();
+    let cpu = Sparse::assemble(dims, h, &ids, |_, _, z| if z == 0 { 7 } else { 0 });
+    let u = cpu.solve(1e-12);
+    eprintln!(
+        "CPU sparse f64 Jacobi-CG: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let umax = u.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let err = r
+        .displacement_f64
+        .iter()
+        .flatten()
+        .zip(&u)
+        .fold(0f64, |m, (a, b)| m.max((a - b).abs()));
+    let gpu_u: Vec<f64> = r.displacement_f64.iter().flatten().copied().collect();
+    let res = cpu.residual(&gpu_u);
+    eprintln!(
+        "max |Δu| / max |u| = {:.2e}; CPU residual of the GPU u {res:.2e}",
+        err / umax
+    );
+    assert!(err < 1e-6 * umax, "u error {err} of {umax}");
+    assert!(
+        res < 3.0 * r.residual + 1e-12,
+        "reported {} vs actual {res}",
+        r.residual
+    );
+    assert!(r.iterations <= 80, "{} iterations", r.iterations);
+}
+
+#[test]
+fn prescribed_affine_field_is_reproduced_exactly() {
+    // Patch test: ΔT = 0, u = A X + c on every outer face; the interior must follow.
+    let dims = [6, 5, 4];
+    let h = 2.0;
+    let ids = vec![id("cu"); 120];
+    let a = [
+        [1e-3, 2e-4, -3e-4],
+        [5e-4, -8e-4, 1e-4],
+        [-2e-4, 3e-4, 6e-4],
+    ];
+    let c = [0.01, -0.02, 0.005];
+    let field = |x: u32, y: u32, z: u32| -> [f64; 3] {
+        let p = [f64::from(x) * h, f64::from(y) * h, f64::from(z) * h];
+        std::array::from_fn(|i| c[i] + (0..3).map(|j| a[i][j] * p[j]).sum::<f64>())
+    };
+    let mut pres = Vec::new();
+    for z in 0..=4 {
+        for y in 0..=5 {
+            for x in 0..=6 {
+                if x == 0 || y == 0 || z == 0 || x == 6 || y == 5 || z == 4 {
+                    pres.push(Prescribed::all([x, y, z], field(x, y, z)));
+                }
+            }
+        }
+    }
+    let bc = BoundaryConditions::new(Support::Free);
+    let r = run(dims, h, &ids, bc, &pres, 0.0, 1e-12, true);
+    assert!(r.converged);
+    let mut worst = 0f64;
+    for z in 0..=4 {
+        for y in 0..=5 {
+            for x in 0..=6 {
+                let got = r.displacement_f64[r.node_index(x, y, z)];
+                let want = field(x, y, z);
+                for k in 0..3 {
+                    worst = worst.max((got[k] - want[k]).abs());
+                }
+            }
+        }
+    }
+    assert!(worst < 1e-12, "affine field off by {worst} µm");
+    // Uniform strain: every voxel carries the same stress, σxx = λ tr ε + 2 μ εxx.
+    let p = MaterialTable::builtin().get(id("cu")).clone();
+    let (l, mu) = lame(p.e_gpa, p.nu);
+    let tr = a[0][0] + a[1][1] + a[2][2];
+    let sxx = (l * tr + 2.0 * mu * a[0][0]) * 1e3;
+    for v in 0..r.stress.len() {
+        assert!((r.value(VoxelField::Stress(0), v) - sxx).abs() < 1e-4 * sxx.abs());
+    }
+}
+
+#[test]
+fn slender_bimetal_and_soft_layer_stack_converge_in_f64() {
+    // A 64x4x8 Si/FR-4 strip on three free pins (stalled at ~9e-6 in f32 before).
+    let dims = [64, 4, 8];
+    let (si, fr4) = (id("si"), id("fr4"));
+    let strip = fill(dims, |_, _, z| if z < 4 { si } else { fr4 });
+    let r = run(
+        dims,
+        0.5,
+        &strip,
+        BoundaryConditions::new(Support::Free),
+        &[],
+        DT,
+        1e-9,
+        true,
+    );
+    assert!(
+        r.converged && r.residual <= 1e-9,
+        "strip residual {}",
+        r.residual
+    );
+    assert!(r.iterations <= 40, "strip: {} iterations", r.iterations);
+    // Si / 1-voxel elastomer / Cu, free: the soft layer decouples the two stiff ones.
+    let dims = [32, 32, 9];
+    let (el, cu) = (id("elastomer"), id("cu"));
+    let stack = fill(dims, |_, _, z| match z {
+        0..=3 => si,
+        4 => el,
+        _ => cu,
+    });
+    let r = run(
+        dims,
+        1.0,
+        &stack,
+        BoundaryConditions::new(Support::Free),
+        &[],
+        DT,
+        1e-9,
+        true,
+    );
+    assert!(
+        r.converged && r.residual <= 1e-9,
+        "stack residual {}",
+        r.residual
+    );
+    assert!(r.iterations <= 80, "stack: {} iterations", r.iterations);
+}
+
+#[test]
+fn floating_part_is_stress_free_and_the_rest_converges() {
+    // A Cu block above a bottom-fixed Si slab, separated by air: a singular system
+    // (the block's rigid modes) whose thermal load is self-equilibrated.
+    let dims = [12, 12, 10];
+    let (si, cu) = (id("si"), id("cu"));
+    let ids = fill(dims, |x, y, z| match z {
+        0..=3 => si,
+        6..=8 if (3..9).contains(&x) && (3..9).contains(&y) => cu,
+        _ => 0,
+    });
+    let r = run(
+        dims,
+        1.0,
+        &ids,
+        BoundaryConditions::new(Support::BottomFixed),
+        &[],
+        DT,
+        1e-9,
+        true,
+    );
+    assert!(r.converged, "residual {}", r.residual);
+    let cu_vm = r
+        .box_mean(VoxelField::VonMises, [3.0, 3.0, 6.0], [9.0, 9.0, 9.0])
+        .unwrap();
+    assert!(cu_vm < 1e-3, "floating Cu carries {cu_vm} MPa");
+    let si_vm = r
+        .box_mean(VoxelField::VonMises, [0.0, 0.0, 0.0], [12.0, 12.0, 4.0])
+        .unwrap();
+    assert!(si_vm > 1.0, "the clamped Si is stressed: {si_vm} MPa");
+}
+
+#[test]
+fn iterations_stay_flat_when_the_voxel_halves() {
+    // The same layered package (Si, polyimide, Cu pads) at two resolutions.
+    let (si, pi, cu) = (id("si"), id("polyimide"), id("cu"));
+    let mut counts = Vec::new();
+    for n in [16u32, 32] {
+        let dims = [n, n, n / 2];
+        let ids = fill(dims, |x, y, z| {
+            let zf = f64::from(z) / f64::from(n / 2);
+            let (xf, yf) = (f64::from(x) / f64::from(n), f64::from(y) / f64::from(n));
+            if zf < 0.5 {
+                si
+            } else if zf < 0.75 {
+                pi
+            } else if (0.25..0.75).contains(&xf) && (0.25..0.75).contains(&yf) {
+                cu
+            } else {
+                0
+            }
+        });
+        let h = 16.0 / f64::from(n);
+        let r = run(
+            dims,
+            h,
+            &ids,
+            BoundaryConditions::new(Support::BottomRoller),
+            &[],
+            DT,
+            1e-8,
+            true,
+        );
+        assert!(r.converged, "residual {}", r.residual);
+        counts.push(r.iterations);
+    }
+    assert!(
+        counts[1] <= counts[0] + counts[0] / 2 + 4,
+        "iterations grew with the grid: {counts:?}"
+    );
+}
+
+#[test]
+fn f32_fallback_reaches_its_floor_and_says_so() {
+    let dims = [16, 16, 8];
+    let (si, cu) = (id("si"), id("cu"));
+    let ids = fill(dims, |_, _, z| if z < 6 { si } else { cu });
+    let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true);
+    let exact = run(dims, 1.0, &ids, bc, &[], DT, 1e-10, true);
+    let lo = run(dims, 1.0, &ids, bc, &[], DT, 1e-5, false);
+    assert!(lo.converged && lo.residual <= 1e-5, "f32: {}", lo.residual);
+    let umax = exact
+        .displacement_f64
+        .iter()
+        .flatten()
+        .fold(0f64, |m, v| m.max(v.abs()));
+    let err = exact
+        .displacement_f64
+        .iter()
+        .flatten()
+        .zip(lo.displacement_f64.iter().flatten())
+        .fold(0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(err < 1e-4 * umax, "f32 solution off by {err} of {umax}");
+    // Asked for more than f32 can give, it stops and reports it did not converge.
+    let floor = run(dims, 1.0, &ids, bc, &[], DT, 1e-13, false);
+    assert!(!floor.converged && floor.residual > 1e-13);
+}
+
+#[test]
+fn semidefinite_inverse_drops_rigid_modes_only() {
+    // A free 1D bar of three springs (4 nodes): K is singular (translation).
+    let mut k = vec![0.0; 16];
+    for e in 0..3 {
+        for (i, j, v) in [
+            (e, e, 1.0),
+            (e + 1, e + 1, 1.0),
+            (e, e + 1, -1.0),
+            (e + 1, e, -1.0),
+        ] {
+            k[i * 4 + j] += v;
+        }
+    }
+    let orig = k.clone();
+    let inv = semidefinite_inverse(&mut k, 4);
+    // K A+ K = K (a generalised inverse), A+ symmetric.
+    let mul = |a: &[f64], b: &[f64]| -> Vec<f64> {
+        (0..16)
+            .map(|ij| {
+                (0..4)
+                    .map(|t| a[(ij / 4) * 4 + t] * b[t * 4 + ij % 4])
+                    .sum()
+            })
+            .collect()
+    };
+    let kak = mul(&mul(&orig, &inv), &orig);
+    for (a, b) in kak.iter().zip(&orig) {
+        assert!((a - b).abs() < 1e-12, "{kak:?}");
+    }
+    for i in 0..4 {
+        for j in 0..4 {
+            assert!((inv[i * 4 + j] - inv[j * 4 + i]).abs() < 1e-14);
+        }
+    }
+    assert_eq!(inv[15], 0.0, "the dependent last DOF is dropped");
+}
