@@ -11,7 +11,8 @@ use voxfab::scene::Scene;
 #[test]
 fn conventional_bump_thermal_cycle_solves_and_colours_its_frame() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/conventional_bump.toml");
-    let scene = Scene::load(&path, &[]).unwrap();
+    // On 6 µm blocks, for speed: tests/suspended_bump.rs solves its sibling at 2 µm.
+    let scene = Scene::load(&path, &["step.thermal_cycle.coarsen=3".to_string()]).unwrap();
     let out = std::env::temp_dir().join(format!("voxfab-test-{}-conventional", std::process::id()));
     let opts = RunOptions {
         frame_size: [640, 360],
@@ -19,7 +20,7 @@ fn conventional_bump_thermal_cycle_solves_and_colours_its_frame() {
     };
     let r = run_scene(gpu(), &scene, &opts).unwrap();
     let st = r.stress.as_ref().expect("stress solved");
-    assert!(st.residual < 1e-3, "residual {}", st.residual);
+    assert!(st.converged && st.residual <= 1e-8, "residual {}", st.residual);
     common::assert_board_outshrinks_silicon(st);
     let m = &r.metrics.stress[0];
     // Every material in the stack carries stress; copper (stiff, 17 ppm/K on 2.6 ppm/K
