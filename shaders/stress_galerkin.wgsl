@@ -29,6 +29,34 @@ fn cell_active(c: vec3<i32>) -> bool {
     return tr > 0.0;
 }
 
+// Whether element c couples its corners at nodes f and n: the Frobenius norm of their
+// 3x3 block against the geometric mean of their diagonal blocks' (a structural zero
+// where two pieces share the element but no fine element joins them).
+fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool {
+    if !inside(c, lv.fedims) {
+        return false;
+    }
+    let e = index_of(c, lv.fedims);
+    let lf = f - c;
+    let ln = n - c;
+    let a = u32(lf.x) + 2u * u32(lf.y) + 4u * u32(lf.z);
+    let b = u32(ln.x) + 2u * u32(ln.y) + 4u * u32(ln.z);
+    var off = 0.0;
+    var da = 0.0;
+    var db = 0.0;
+    for (var i = 0u; i < 3u; i++) {
+        for (var j = 0u; j < 3u; j++) {
+            let k_ab = kin(e, 3u * a + i, 3u * b + j);
+            let k_aa = kin(e, 3u * a + i, 3u * a + j);
+            let k_bb = kin(e, 3u * b + i, 3u * b + j);
+            off += k_ab * k_ab;
+            da += k_aa * k_aa;
+            db += k_bb * k_bb;
+        }
+    }
+    return off > 1e-6 * sqrt(da * db) && da > 0.0 && db > 0.0;
+}
+
 @compute @workgroup_size(MG_WG)
 fn pweights_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let nd = child_nodes();

@@ -17,6 +17,11 @@ fn cell_active(c: vec3<i32>) -> bool {
     return voxel_material(c) != 0u;
 }
 
+// A solid voxel joins all its corners.
+fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool {
+    return cell_active(c);
+}
+
 @compute @workgroup_size(WG)
 fn pweights0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = lin(wid, lid, prm.node_wx);

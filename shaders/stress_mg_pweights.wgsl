@@ -8,7 +8,10 @@
 // thin soft cantilever over an air gap then moves on coarse nodes of its own side
 // instead of being tied to the substrate under the gap. Each weight depends only on
 // the (fine node, coarse node) pair, so the element-wise Galerkin products stay exact.
-// The module defines `fn cell_active(c: vec3<i32>) -> bool` (false outside the grid).
+// The module defines `fn cell_active(c: vec3<i32>) -> bool` (false outside the grid)
+// and `fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool`: whether cell c
+// (which touches nodes f and n) couples them (on coarse levels a Galerkin element can
+// hold two pieces that no fine element joins; their coupling block is then zero).
 // Weights: 8 per fine node, candidate k picks lo (bit 0) or hi (bit 1) of
 // (f / 2, (f + 1) / 2) per axis; duplicates along even axes get 0.
 
@@ -23,7 +26,7 @@ fn joined(f: vec3<i32>, c2: vec3<i32>) -> bool {
         for (var k = 0; k < 3; k++) {
             ok = ok && (d[k] == 0 || (d[k] == 1 && cell[k] == f[k]) || (d[k] == -1 && cell[k] == f[k] - 1));
         }
-        if ok && cell_active(cell) {
+        if ok && cell_joins(cell, f, c2) {
             return true;
         }
     }
