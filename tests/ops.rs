@@ -387,3 +387,39 @@ fn isotropic_undercut_equals_etch_distance() {
         "vertical etch {depth} vs {d}"
     );
 }
+
+#[test]
+fn the_long_grid_runs_with_folded_dispatches() {
+    // 600000 voxels along x: 75000 workgroups of 8, more than one dispatch dimension
+    // holds; run used to panic in wgpu validation. Volume and column passes both run.
+    let gpu = gpu();
+    let s = spec(600_000, 4, 4, 1.0);
+    let mut p = Processor::new(gpu, &s).unwrap();
+    p.run(
+        &Op::Substrate {
+            material: 1,
+            z0: 0,
+            z1: 2,
+            mask: None,
+        },
+        &[],
+    );
+    let st = p.run(
+        &Op::Deposit {
+            material: 2,
+            mode: DepositMode::Directional { thickness: 1 },
+            mask: None,
+        },
+        &[],
+    );
+    assert_eq!(st.counts[1], 600_000 * 4 * 2);
+    assert_eq!(st.counts[2], 600_000 * 4);
+    assert_eq!(st.voxels_changed, 600_000 * 4);
+    let m = p.grid().read_materials(gpu);
+    // The far end too: the last voxel of the film layer.
+    let at = |x: usize, y: usize, z: usize| m[x + 600_000 * (y + 4 * z)];
+    assert_eq!(
+        (at(599_999, 3, 1), at(599_999, 3, 2), at(599_999, 3, 3)),
+        (1, 2, 0)
+    );
+}

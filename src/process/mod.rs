@@ -20,7 +20,7 @@ use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::{DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, Tone};
 use crate::shaders;
-use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams};
+use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams, fold_groups};
 use std::time::Instant;
 
 /// Dispatches one batch may hold before it must be submitted.
@@ -93,10 +93,21 @@ pub(crate) struct Batch<'a, 'g> {
 }
 
 impl Batch<'_, '_> {
+    /// Records one dispatch of `groups` workgroups (a logical 3D grid), folded into
+    /// rows so that no dimension exceeds the WebGPU limit (`dispatch_id` in
+    /// shaders/process_common.wgsl unfolds it).
     pub fn dispatch(&mut self, pipe: &wgpu::ComputePipeline, params: StepParams, groups: [u32; 3]) {
         assert!((self.slots.len() as u64) < PARAM_SLOTS, "batch too long");
+        if groups.contains(&0) {
+            return;
+        }
+        let (wx, folded) = fold_groups(groups)
+            .expect("the resource budget caps the grid below the dispatch limit");
         let offset = (self.slots.len() as u64 * PARAM_STRIDE) as u32;
-        self.slots.push(params);
+        self.slots.push(StepParams {
+            groups: [groups[0], groups[1], groups[2], wx],
+            ..params
+        });
         let mut pass = self
             .encoder
             .begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -105,7 +116,7 @@ impl Batch<'_, '_> {
             });
         pass.set_pipeline(pipe);
         pass.set_bind_group(0, &self.p.bind, &[offset]);
-        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+        pass.dispatch_workgroups(folded[0], folded[1], folded[2]);
     }
 
     pub fn clear_counters(&mut self) {
