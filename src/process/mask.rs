@@ -4,7 +4,8 @@ use super::Processor;
 use super::params::{FLAG_INVERT, StepParams};
 use crate::scene::{Mask, Shape};
 
-/// Packs shapes as the shader reads them: a header (kind, count) then data vec4s.
+/// Packs shapes as the shader reads them: a header (kind, count) then data vec4s
+/// ([`Shape::records`] of them per shape; the parser caps their sum per mask).
 pub fn encode(shapes: &[Shape]) -> Vec<[f32; 4]> {
     let mut out = Vec::new();
     for s in shapes {
@@ -98,5 +99,29 @@ impl Processor<'_> {
         let [nx, ny, _] = self.grid.spec.dims;
         self.grid
             .read_u32(self.gpu, &self.grid.mask, u64::from(nx) * u64::from(ny))
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_count_the_encoding() {
+        let shapes = [
+            Shape::Rect {
+                min: [0.0, 0.0],
+                max: [1.0, 1.0],
+            },
+            Shape::Circle {
+                center: [1.0, 1.0],
+                radius: 0.5,
+            },
+            Shape::Polygon(vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]),
+            Shape::Polygon(vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+        ];
+        for s in &shapes {
+            assert_eq!(encode(std::slice::from_ref(s)).len() as u64, s.records());
+        }
+        assert_eq!(encode(&shapes).len(), 2 + 2 + 3 + 3);
     }
 }

@@ -20,8 +20,11 @@ pub struct GridSpec {
 }
 
 impl GridSpec {
+    /// Voxel count, saturating: three u32 axes can overflow u64, and a wrapped count
+    /// would pass every size check (the parser caps the grid far below this).
     pub fn voxels(&self) -> u64 {
-        self.dims.iter().map(|&d| u64::from(d)).product()
+        let n: u128 = self.dims.iter().map(|&d| u128::from(d)).product();
+        u64::try_from(n).unwrap_or(u64::MAX)
     }
     pub fn size_um(&self) -> [f64; 3] {
         self.dims.map(|d| f64::from(d) * self.voxel_um)
@@ -52,6 +55,15 @@ impl Shape {
                         [hi[0].max(v[0]), hi[1].max(v[1])],
                     )
                 }),
+        }
+    }
+
+    /// 16-byte records the shape takes in the GPU encoding (`process::mask::encode`):
+    /// a header, then one per rect/circle or one per two polygon vertices.
+    pub fn records(&self) -> u64 {
+        match self {
+            Shape::Rect { .. } | Shape::Circle { .. } => 2,
+            Shape::Polygon(v) => 1 + (v.len() as u64).div_ceil(2),
         }
     }
 

@@ -15,6 +15,11 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 /// Largest grid index space: shaders index voxels with u32.
 const MAX_VOXELS: u64 = 1 << 31;
+/// Most copies one `array` makes.
+const MAX_ARRAY_COPIES: u64 = 1_000_000;
+/// Most GPU shape records (16 bytes each) of one mask: 64 MiB, half the smallest
+/// storage binding voxfab supports, so the shapes buffer always binds.
+pub const MAX_MASK_RECORDS: u64 = 1 << 22;
 
 const OPS: &[&str] = &[
     "substrate",
@@ -126,7 +131,7 @@ struct RawShape {
 #[serde(deny_unknown_fields)]
 struct RawArray {
     pitch: [f64; 2],
-    count: [u32; 2],
+    count: Spanned<[u32; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -559,24 +564,22 @@ fn grid(cx: &Ctx, g: &Spanned<RawGrid>) -> Result<GridSpec, SceneError> {
         }
         dims[a] = n as u32;
     }
-    let spec = GridSpec {
-        dims,
-        voxel_um: voxel,
-    };
-    if spec.voxels() > MAX_VOXELS {
+    // u128: three u32 axes overflow u64 (4194304³ = 2^66 wrapped to 0).
+    let voxels: u128 = dims.iter().map(|&d| u128::from(d)).product();
+    if voxels > u128::from(MAX_VOXELS) {
         return Err(cx.err(
-            g.span(),
+            g.get_ref().size.span(),
             format!(
-                "grid of {}x{}x{} = {} voxels exceeds the {} voxel index limit",
-                dims[0],
-                dims[1],
-                dims[2],
-                spec.voxels(),
-                MAX_VOXELS
+                "grid of {}x{}x{} = {voxels} voxels exceeds the {MAX_VOXELS} voxel index limit: \
+                 coarsen the voxel or shrink the domain",
+                dims[0], dims[1], dims[2],
             ),
         ));
     }
-    Ok(spec)
+    Ok(GridSpec {
+        dims,
+        voxel_um: voxel,
+    })
 }
 
 fn materials(
@@ -694,6 +697,7 @@ fn masks(
         let span = m.span();
         let m = m.get_ref();
         let mut shapes = Vec::new();
+        let mut records = 0u64;
         let top = RawShape {
             rect: m.rect.as_ref().map(|r| *r.get_ref()),
             circle: m.circle.as_ref().map(|c| *c.get_ref()),
@@ -709,7 +713,14 @@ fn masks(
         .flatten()
         .next();
         if let Some(top_span) = top_span {
-            expand(cx, &top, m.array.as_ref(), top_span, &mut shapes)?;
+            expand(
+                cx,
+                &top,
+                m.array.as_ref(),
+                top_span,
+                &mut shapes,
+                &mut records,
+            )?;
         } else if m.array.is_some() {
             return Err(cx.err(
                 span.clone(),
@@ -723,6 +734,7 @@ fn masks(
                 s.get_ref().array.as_ref(),
                 s.span(),
                 &mut shapes,
+                &mut records,
             )?;
         }
         if let Some(g) = &m.gds {
@@ -738,6 +750,15 @@ fn masks(
                 r.offset.unwrap_or([0.0, 0.0]),
             )
             .map_err(|e| cx.err(g.span(), format!("mask `{name}`: {e}")))?;
+            records += found.iter().map(Shape::records).sum::<u64>();
+            if records > MAX_MASK_RECORDS {
+                return Err(cx.err(
+                    g.span(),
+                    format!(
+                        "mask `{name}` too large: its shapes need {records} records, at most {MAX_MASK_RECORDS}"
+                    ),
+                ));
+            }
             shapes.extend(found.into_iter().map(|s| (s, g.span())));
         }
         if shapes.is_empty() {
@@ -767,12 +788,15 @@ fn masks(
     Ok(out)
 }
 
+/// Adds `s` (repeated over `array`) to `out`; `records` counts the mask's GPU shape
+/// records so far (see [`Shape::records`]) and is checked against the cap first.
 fn expand(
     cx: &Ctx,
     s: &RawShape,
     array: Option<&RawArray>,
     span: Range<usize>,
     out: &mut Vec<(Shape, Range<usize>)>,
+    records: &mut u64,
 ) -> Result<(), SceneError> {
     let given = [s.rect.is_some(), s.circle.is_some(), s.polygon.is_some()];
     if given.iter().filter(|&&g| g).count() != 1 {
@@ -812,16 +836,40 @@ fn expand(
     };
     let (pitch, count) = match array {
         Some(a) => {
-            if a.count[0] == 0 || a.count[1] == 0 || a.count[0] * a.count[1] > 1_000_000 {
+            let count = *a.count.get_ref();
+            // u64: the product of two u32 counts overflows u32 (65536 x 65536 wrapped to 0).
+            let copies = u64::from(count[0]) * u64::from(count[1]);
+            if copies == 0 || copies > MAX_ARRAY_COPIES {
                 return Err(cx.err(
-                    span,
-                    format!("array count must be 1..1e6 in total, got {:?}", a.count),
+                    a.count.span(),
+                    format!(
+                        "array count must give 1..{MAX_ARRAY_COPIES} copies in total, got {count:?} = {copies}"
+                    ),
                 ));
             }
-            (a.pitch, a.count)
+            if !(a.pitch[0].is_finite() && a.pitch[1].is_finite()) {
+                return Err(cx.err(
+                    span,
+                    format!("array pitch must be finite, got {:?}", a.pitch),
+                ));
+            }
+            (a.pitch, count)
         }
         None => ([0.0, 0.0], [1, 1]),
     };
+    // Checked before anything is pushed, so no input allocates past the cap.
+    let copies = u64::from(count[0]) * u64::from(count[1]);
+    let total = *records + copies * base.records();
+    if total > MAX_MASK_RECORDS {
+        return Err(cx.err(
+            span,
+            format!(
+                "mask too large: its shapes need {total} GPU records of 16 bytes, at most \
+                 {MAX_MASK_RECORDS}: use fewer or simpler shapes"
+            ),
+        ));
+    }
+    *records = total;
     for j in 0..count[1] {
         for i in 0..count[0] {
             let d = [f64::from(i) * pitch[0], f64::from(j) * pitch[1]];
