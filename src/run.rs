@@ -7,7 +7,7 @@ use crate::output::{self, WriteError, metrics};
 use crate::process::params::MaterialSet;
 use crate::process::{BondError, Processor, StepStats};
 use crate::render::{FRAME_FORMAT, FieldView, FrameInputs, OrbitCamera, Renderer};
-use crate::scene::{Op, Scene, Step, StressSpec};
+use crate::scene::{Scene, Step, StepKind, StressSpec};
 use crate::stress::{StressError, StressResult, StressSolver, VoxelField, coarsen};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -124,8 +124,8 @@ pub fn run_scene(
         let proc = &procs[step.part];
         // A stress step solves on the part's grid (or a coarsened copy) and colours
         // its frame by von Mises.
-        let solved = match &step.op {
-            Op::Stress(spec) => {
+        let solved = match step.kind.stress() {
+            Some(spec) => {
                 Some(
                     solve_stress(gpu, proc, scene, spec).map_err(|e| RunError::Stress {
                         file: scene.file.clone(),
@@ -135,20 +135,20 @@ pub fn run_scene(
                     })?,
                 )
             }
-            _ => None,
+            None => None,
         };
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
-            op: step.op.label(),
+            op: step.kind.label(),
             line: step.line,
             ms: stats.ms,
             voxels_changed: stats.voxels_changed,
             iterations: stats.iterations,
             materials: metrics::amounts(&stats.counts, &scene.materials, h),
         });
-        if let Some(sv) = &solved {
-            stresses.push(stress_metrics(scene, step, sv));
+        if let (Some(sv), Some(spec)) = (&solved, step.kind.stress()) {
+            stresses.push(stress_metrics(scene, step, spec, sv));
             if let Some(m) = steps.last_mut() {
                 m.ms += sv.result.ms;
                 m.iterations = sv.result.iterations;
@@ -206,7 +206,7 @@ pub fn run_scene(
                         ),
                         None => format!(
                             "{}  |  {} voxels changed  |  {:.1} ms  |  {}",
-                            step.op.label(),
+                            step.kind.label(),
                             stats.voxels_changed,
                             stats.ms,
                             scene.title
@@ -300,16 +300,11 @@ pub fn run_step(
     scene: &Scene,
     step: &Step,
 ) -> Result<StepStats, RunError> {
-    match &step.op {
-        Op::Bond {
-            part,
-            offset,
-            method,
-            film,
-            gap,
-        } => {
-            let (base, placed) = pair(procs, step.part, *part);
-            base.bond(placed, *offset, *method, *film, *gap)
+    match &step.kind {
+        StepKind::Process(op) => Ok(procs[step.part].run(op, &scene.masks)),
+        StepKind::Bond(b) => {
+            let (base, placed) = pair(procs, step.part, b.part);
+            base.bond(placed, b.offset, b.method, b.film, b.gap)
                 .map_err(|source| RunError::Bond {
                     file: scene.file.clone(),
                     line: step.line,
@@ -317,7 +312,8 @@ pub fn run_step(
                     source,
                 })
         }
-        op => Ok(procs[step.part].run(op, &scene.masks)),
+        // Analysis changes no voxel: the counts are the part's as it stands.
+        StepKind::Stress(_) => Ok(procs[step.part].unchanged()),
     }
 }
 
@@ -402,10 +398,12 @@ fn colour_top(r: &StressResult) -> f32 {
     top.max(1e-3)
 }
 
-fn stress_metrics(scene: &Scene, step: &crate::scene::Step, sv: &Solved) -> metrics::StressMetrics {
-    let Op::Stress(spec) = &step.op else {
-        unreachable!("only stress steps are solved")
-    };
+fn stress_metrics(
+    scene: &Scene,
+    step: &Step,
+    spec: &StressSpec,
+    sv: &Solved,
+) -> metrics::StressMetrics {
     let r = &sv.result;
     metrics::StressMetrics {
         step: step.name.clone(),

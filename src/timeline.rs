@@ -1,6 +1,6 @@
 //! The process as a scrubbable timeline: a CPU snapshot of the grid after every step,
 //! and sub-step states of timed steps made by re-running the step from its start
-//! snapshot with [`Op::scaled`]. The viewer and `voxfab record` both walk it.
+//! snapshot with [`Op::scaled`](crate::scene::Op::scaled). The viewer and `voxfab record` both walk it.
 
 use crate::gpu::GpuContext;
 use crate::process::Processor;
@@ -74,7 +74,7 @@ impl Timeline {
             let stats = run_step(&mut procs, scene, step)?;
             snapshots.push(procs[step.part].grid().read_materials(gpu));
             counts.push(stats.counts);
-            timed.push(step.op.is_timed());
+            timed.push(step.kind.is_timed());
             before.push(last_of_part[step.part]);
             last_of_part[step.part] = i + 1;
             progress(i + 1);
@@ -142,7 +142,10 @@ impl Timeline {
         }
         proc.grid()
             .write_materials(gpu, self.snapshot(self.before[step]));
-        let op = scene.steps[step - 1].op.scaled(at.fraction);
-        proc.run(&op, &scene.masks).counts
+        match scene.steps[step - 1].kind.process() {
+            Some(op) => proc.run(&op.scaled(at.fraction), &scene.masks).counts,
+            // `timed` holds only for process steps.
+            None => self.counts(step).to_vec(),
+        }
     }
 }

@@ -360,8 +360,8 @@ impl<'g> Processor<'g> {
         ))
     }
 
-    /// Runs one process op and measures what it changed. `Op::Bond` goes through
-    /// [`Processor::bond`], which needs the placed part.
+    /// Runs one process op and measures what it changed. Assembly (a bond) goes through
+    /// [`Processor::bond`], which needs the placed part; analysis changes no voxel.
     pub fn run(&mut self, op: &Op, masks: &[Mask]) -> StepStats {
         let start = Instant::now();
         self.snapshot();
@@ -445,11 +445,6 @@ impl<'g> Processor<'g> {
                 b.submit();
                 0
             }
-            Op::Bond { .. } => {
-                panic!("bond needs the placed part: call Processor::bond")
-            }
-            // Stress changes no voxel; stress::StressSolver does the solve.
-            Op::Stress(_) => 0,
             Op::Dispense {
                 material,
                 mask,
@@ -498,6 +493,14 @@ impl<'g> Processor<'g> {
             }
         };
         self.finish(start, iterations)
+    }
+
+    /// Stats of a step that changes no voxel (an analysis step): the counts as they
+    /// stand, nothing changed.
+    pub fn unchanged(&self) -> StepStats {
+        let start = Instant::now();
+        self.snapshot();
+        self.finish(start, 0)
     }
 
     /// Copies the grid to `prev`: the step's snapshot for "voxels changed" (and flip).

@@ -35,6 +35,7 @@ const OPS: &[&str] = &[
     "dice",
     "ball",
     "wirebond",
+    "stress",
 ];
 
 #[derive(Deserialize)]
@@ -1224,7 +1225,7 @@ fn step(
                 (None, _) => 0,
             };
             let off = r.offset.unwrap_or([0.0, 0.0]);
-            Op::Bond {
+            let kind = StepKind::Bond(BondSpec {
                 part: placed,
                 offset: [
                     (off[0] / grid.voxel_um).round() as i32,
@@ -1233,7 +1234,13 @@ fn step(
                 method,
                 film,
                 gap,
-            }
+            });
+            return Ok(Step {
+                name,
+                kind,
+                part,
+                line,
+            });
         }
         "dispense" => {
             let r: RawDispense = cx.typed(body)?;
@@ -1495,12 +1502,18 @@ fn step(
                 Some(c) => *c.get_ref(),
                 None => 1,
             };
-            Op::Stress(StressSpec {
+            let kind = StepKind::Stress(StressSpec {
                 delta_t,
                 bc,
                 options,
                 coarsen,
-            })
+            });
+            return Ok(Step {
+                name,
+                kind,
+                part,
+                line,
+            });
         }
         other => {
             return Err(cx.err(
@@ -1511,7 +1524,7 @@ fn step(
     };
     Ok(Step {
         name,
-        op,
+        kind: StepKind::Process(op),
         part,
         line,
     })

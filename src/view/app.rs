@@ -390,7 +390,7 @@ impl Viewer {
                 .filter(|_| self.st.deformed)
                 .map(|d| d.deformation(self.st.exaggeration)),
             title: at.title(&self.scene),
-            subtitle: step.map_or_else(String::new, |s| s.op.label()),
+            subtitle: step.map_or_else(String::new, |s| s.kind.label()),
         };
         if let Some([u, v]) = click {
             let px = [u * target.size[0] as f32, v * target.size[1] as f32];
