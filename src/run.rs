@@ -317,11 +317,7 @@ pub fn run_step(
     }
 }
 
-fn pair<'a, 'g>(
-    procs: &'a mut [Processor<'g>],
-    a: usize,
-    b: usize,
-) -> (&'a mut Processor<'g>, &'a Processor<'g>) {
+fn pair(procs: &mut [Processor], a: usize, b: usize) -> (&mut Processor, &Processor) {
     assert_ne!(a, b, "the scene parser refuses self-bonds");
     if a < b {
         let (lo, hi) = procs.split_at_mut(b);

@@ -423,3 +423,29 @@ fn the_long_grid_runs_with_folded_dispatches() {
         (1, 2, 0)
     );
 }
+
+#[test]
+fn kernels_are_built_once_per_device_and_shared_by_clones() {
+    struct Probe(u32);
+    let gpu = gpu();
+    let builds = std::cell::Cell::new(0);
+    let build = |_: &voxfab::gpu::GpuContext| {
+        builds.set(builds.get() + 1);
+        Probe(7)
+    };
+    let a = gpu.kernels(build);
+    let clone = gpu.clone();
+    let b = clone.kernels(|_| Probe(8));
+    assert!(
+        std::sync::Arc::ptr_eq(&a, &b),
+        "a clone shares the device's kernels"
+    );
+    assert_eq!((builds.get(), b.0), (1, 7));
+    // Processors reuse the process kernels: the second costs only its buffers.
+    let t = std::time::Instant::now();
+    let _p1 = Processor::new(gpu, &spec(8, 8, 8, 1.0)).unwrap();
+    let first = t.elapsed();
+    let t = std::time::Instant::now();
+    let _p2 = Processor::new(&clone, &spec(8, 8, 8, 1.0)).unwrap();
+    eprintln!("Processor::new: first {first:?}, second {:?}", t.elapsed());
+}

@@ -4,7 +4,9 @@ mod readback;
 
 pub use readback::{read_buffer, read_texture_rgba8};
 
+use std::any::Any;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Why no usable device could be made.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +25,9 @@ pub enum GpuError {
     },
 }
 
-/// Adapter, device and queue, with the limits actually granted.
+/// Adapter, device and queue, with the limits actually granted. Cloning is cheap and
+/// shares the device and its kernels.
+#[derive(Clone)]
 pub struct GpuContext {
     pub instance: wgpu::Instance,
     pub adapter: wgpu::Adapter,
@@ -31,6 +35,7 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    kernels: Arc<Mutex<Vec<Arc<dyn Any + Send + Sync>>>>,
 }
 
 /// Lower is preferred: a real GPU first, a CPU rasteriser (lavapipe) as the fallback.
@@ -109,7 +114,27 @@ impl GpuContext {
             queue,
             info,
             limits,
+            kernels: Arc::default(),
         })
+    }
+
+    /// Device-scoped kernels of type `T` (pipelines and layouts), built by `build` on
+    /// first use and shared by every user of this device afterwards.
+    pub fn kernels<T: Any + Send + Sync>(&self, build: impl FnOnce(&Self) -> T) -> Arc<T> {
+        let find = |list: &Vec<Arc<dyn Any + Send + Sync>>| {
+            list.iter().find_map(|k| Arc::clone(k).downcast::<T>().ok())
+        };
+        if let Some(k) = find(&self.kernels.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return k;
+        }
+        // Built outside the lock: kernels may ask for other kernels.
+        let built = Arc::new(build(self));
+        let mut list = self.kernels.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(k) = find(&list) {
+            return k;
+        }
+        list.push(built.clone());
+        built
     }
 
     /// Largest storage buffer one binding may see, in bytes.
