@@ -8,6 +8,7 @@
 //! The window (`voxfab view`) lives in the binary: the library never touches winit.
 
 pub mod bench;
+pub mod budget;
 pub mod fields;
 pub mod gpu;
 pub mod grid;

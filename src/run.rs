@@ -1,21 +1,33 @@
 //! A headless run of a scene: every step on the GPU, a frame after each, then
 //! metrics.json and result.vti.
 
+use crate::budget;
 use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::output::{self, WriteError, metrics};
 use crate::process::params::MaterialSet;
 use crate::process::{BondError, Processor, StepStats};
 use crate::render::{FRAME_FORMAT, FieldView, FrameInputs, OrbitCamera, Renderer};
-use crate::scene::{Scene, Step, StepKind, StressSpec};
+use crate::scene::{Scene, SceneError, Step, StepKind, StressSpec};
 use crate::stress::{StressError, StressResult, StressSolver, VoxelField, coarsen};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The scene does not fit the adapter or the memory budget (checked before any GPU work).
+    #[error(transparent)]
+    Budget(#[from] SceneError),
     #[error(transparent)]
     Grid(#[from] GridError),
+    /// Out of memory, device loss or another GPU error during a step.
+    #[error("{file}:{line}: step `{step}`: GPU error: {message}")]
+    Gpu {
+        file: String,
+        line: usize,
+        step: String,
+        message: String,
+    },
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("{file}:{line}: step `{step}`: {source}")]
@@ -46,6 +58,8 @@ pub struct RunOptions {
     pub frame_size: [u32; 2],
     pub frames: bool,
     pub progress: bool,
+    /// GPU memory budget, MiB (wgpu reports no total; see src/budget.rs).
+    pub gpu_memory_mib: u64,
 }
 
 impl RunOptions {
@@ -55,6 +69,7 @@ impl RunOptions {
             frame_size: [1600, 900],
             frames: true,
             progress: false,
+            gpu_memory_mib: budget::DEFAULT_GPU_MEMORY_MIB,
         }
     }
 }
@@ -91,13 +106,15 @@ pub fn run_scene(
     opts: &RunOptions,
 ) -> Result<RunOutput, RunError> {
     let start = Instant::now();
-    // Allocation is checked against the adapter before any file is touched.
+    // Every buffer of the run is checked against the adapter before any GPU work or file.
+    check_budget(
+        gpu,
+        scene,
+        opts.frames.then_some(opts.frame_size),
+        opts.gpu_memory_mib,
+    )?;
     // Every part is built on its own grid; parts[0] is the assembly.
-    let mut procs = scene
-        .parts
-        .iter()
-        .map(|_| Processor::new(gpu, &scene.grid))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut procs = new_parts(gpu, scene)?;
     mkdir(&opts.out)?;
     let frames_dir = opts.out.join("frames");
     if opts.frames {
@@ -121,6 +138,7 @@ pub fn run_scene(
     for (i, step) in scene.steps.iter().enumerate() {
         bar.set_message(step.name.clone());
         let stats = run_step(&mut procs, scene, step)?;
+        gpu_error(gpu, scene, step)?;
         let proc = &procs[step.part];
         // A stress step solves on the part's grid (or a coarsened copy) and colours
         // its frame by von Mises.
@@ -137,6 +155,7 @@ pub fn run_scene(
             }
             None => None,
         };
+        gpu_error(gpu, scene, step)?;
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
@@ -292,7 +311,39 @@ pub fn run_scene(
     })
 }
 
-/// Mutable access to part `a` and shared access to a different part `b`.
+/// Checks every buffer a run of `scene` allocates (frames of `frame` pixels if any)
+/// against `gpu`'s limits and a memory budget of `memory_mib`.
+pub fn check_budget(
+    gpu: &GpuContext,
+    scene: &Scene,
+    frame: Option<[u32; 2]>,
+    memory_mib: u64,
+) -> Result<(), SceneError> {
+    let est = budget::estimate(scene, frame);
+    let limits = budget::Limits::adapter(&gpu.limits, memory_mib);
+    budget::check(scene, &est, &limits, &gpu.info.name)
+}
+
+/// One processor per part of `scene`, each on its own grid.
+pub fn new_parts(gpu: &GpuContext, scene: &Scene) -> Result<Vec<Processor>, GridError> {
+    (0..scene.parts.len().max(1))
+        .map(|_| Processor::new(gpu, &scene.grid))
+        .collect()
+}
+
+/// A GPU error recorded during `step` (out of memory, device loss), as the step's error.
+pub fn gpu_error(gpu: &GpuContext, scene: &Scene, step: &Step) -> Result<(), RunError> {
+    match gpu.take_error() {
+        Some(message) => Err(RunError::Gpu {
+            file: scene.file.clone(),
+            line: step.line,
+            step: step.name.clone(),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Runs one step on its part's processor (`procs` has one per part); a bond places
 /// the other part's grid onto it. Shared by runs, recordings and the viewer's timeline.
 pub fn run_step(

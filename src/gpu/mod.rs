@@ -26,7 +26,7 @@ pub enum GpuError {
 }
 
 /// Adapter, device and queue, with the limits actually granted. Cloning is cheap and
-/// shares the device and its kernels.
+/// shares the device, its error sink and its kernels.
 #[derive(Clone)]
 pub struct GpuContext {
     pub instance: wgpu::Instance,
@@ -35,8 +35,30 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    errors: ErrorSink,
     kernels: Arc<Mutex<Vec<Arc<dyn Any + Send + Sync>>>>,
 }
+
+/// The first GPU error nobody captured (out of memory, validation, device loss). wgpu's
+/// default handler panics; voxfab records the error and the run reports it with the
+/// step it happened in.
+#[derive(Clone, Default)]
+struct ErrorSink(Arc<Mutex<Option<String>>>);
+
+impl ErrorSink {
+    fn record(&self, message: String) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.get_or_insert(message);
+    }
+}
+
+/// Where the backend reports a memory budget (Vulkan's VK_EXT_memory_budget, DX12),
+/// resource creation fails with out-of-memory at 90% of it instead of the driver
+/// paging or losing the device; the run turns that into an error naming the step.
+pub const MEMORY_THRESHOLDS: wgpu::MemoryBudgetThresholds = wgpu::MemoryBudgetThresholds {
+    for_resource_creation: Some(90),
+    for_device_loss: None,
+};
 
 /// Lower is preferred: a real GPU first, a CPU rasteriser (lavapipe) as the fallback.
 fn rank(ty: wgpu::DeviceType) -> u8 {
@@ -55,6 +77,7 @@ impl GpuContext {
     pub fn new() -> Result<Self, GpuError> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::PRIMARY,
+            memory_budget_thresholds: MEMORY_THRESHOLDS,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
         Self::with_instance(instance)
@@ -107,6 +130,13 @@ impl GpuContext {
             adapter: info.name.clone(),
             source,
         })?;
+        let errors = ErrorSink::default();
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.record(e.to_string())));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            sink.record(format!("device lost ({reason:?}): {message}"));
+        });
         Ok(Self {
             instance,
             adapter,
@@ -114,8 +144,23 @@ impl GpuContext {
             queue,
             info,
             limits,
+            errors,
             kernels: Arc::default(),
         })
+    }
+
+    /// The GPU error recorded since the last call (the first one), if any.
+    pub fn take_error(&self) -> Option<String> {
+        self.errors
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Records an error found outside wgpu's callbacks (a failed readback).
+    pub(crate) fn record_error(&self, message: String) {
+        self.errors.record(message);
     }
 
     /// Device-scoped kernels of type `T` (pipelines and layouts), built by `build` on

@@ -539,6 +539,8 @@ pub struct Scene {
     pub parts: Vec<String>,
     pub probes: Vec<Probe>,
     pub stress_probes: Vec<StressProbe>,
+    /// 1-based line and column of `grid.size`, where resource-budget errors point.
+    pub grid_at: [usize; 2],
 }
 
 /// A named point for connectivity checks (a ball, a pad), optionally with the net it

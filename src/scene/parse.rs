@@ -527,6 +527,10 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         parts,
         probes,
         stress_probes,
+        grid_at: {
+            let (line, col) = line_col(src, raw.grid.get_ref().size.span().start);
+            [line, col]
+        },
     })
 }
 

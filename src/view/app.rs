@@ -191,6 +191,7 @@ impl Viewer {
         let window = Arc::new(event_loop.create_window(attrs)?);
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::PRIMARY,
+            memory_budget_thresholds: voxfab::gpu::MEMORY_THRESHOLDS,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
         let surface = instance.create_surface(window.clone())?;
