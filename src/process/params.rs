@@ -78,3 +78,21 @@ impl MaterialSet {
         self.0[usize::from(id) / 32] >> (id % 32) & 1 == 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_groups_keeps_every_workgroup_within_the_limit() {
+        // Small grids stay one row; the 600000-voxel axis (75000 groups) folds to 2 rows.
+        assert_eq!(fold_groups([4, 3, 2]), Some((24, [24, 1, 1])));
+        assert_eq!(fold_groups([75_000, 1, 1]), Some((65_535, [65_535, 2, 1])));
+        // The fold covers every logical group, with less than a row to spare.
+        let (wx, d) = fold_groups([1000, 300, 7]).unwrap();
+        let (total, covered) = (1000u64 * 300 * 7, u64::from(wx) * u64::from(d[1]));
+        assert!(covered >= total && covered - total < u64::from(wx));
+        assert!(d.iter().all(|&g| g <= MAX_GROUPS_PER_DIM));
+        assert_eq!(fold_groups([65_535, 65_535, 2]), None);
+    }
+}
