@@ -1,6 +1,7 @@
 //! The `voxfab` command line: headless runs, recordings, the viewer window, scene
 //! checks, adapter info, benchmarks.
 
+#[cfg(feature = "view")]
 mod view;
 
 use anyhow::Context;
@@ -8,7 +9,6 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use voxfab::gpu::GpuContext;
-use voxfab::process::params::MaterialSet;
 use voxfab::record::RecordOptions;
 use voxfab::run::{RunError, RunOptions, run_scene};
 use voxfab::scene::{Scene, SceneError};
@@ -63,6 +63,7 @@ enum Command {
         budget: BudgetArgs,
     },
     /// Open the interactive 3D inspection window.
+    #[cfg(feature = "view")]
     View {
         #[command(flatten)]
         scene: SceneArgs,
@@ -168,6 +169,7 @@ fn parse_degrees(s: &str) -> Result<f32, String> {
     Ok(d)
 }
 
+#[cfg(feature = "view")]
 fn parse_exaggeration(s: &str) -> Result<f32, String> {
     let f: f32 = s.parse().map_err(|_| "expected a number")?;
     if !(1.0..=1e6).contains(&f) {
@@ -223,6 +225,7 @@ fn main() -> ExitCode {
                 ok => ok,
             }
         }
+        #[cfg(feature = "view")]
         Command::View {
             scene,
             size,
@@ -343,8 +346,12 @@ fn run(
 }
 
 /// Material ids of `names`, or an error naming the known materials.
-fn materials(scene: &Scene, names: &[String]) -> anyhow::Result<MaterialSet> {
-    let mut set = MaterialSet::default();
+#[cfg(feature = "view")]
+fn materials(
+    scene: &Scene,
+    names: &[String],
+) -> anyhow::Result<voxfab::process::params::MaterialSet> {
+    let mut set = voxfab::process::params::MaterialSet::default();
     for n in names {
         let id = scene.materials.id(n).with_context(|| {
             format!(
