@@ -1,6 +1,9 @@
 //! The one GPU context shared by headless runs, tests, benchmarks and the window.
 
+mod bind;
 mod readback;
+
+pub use bind::{buffer_layout, texture_2d, whole_buffers};
 
 pub use readback::{read_buffer, read_texture_rgba8};
 

@@ -3,7 +3,7 @@
 //! runs, timelines, recordings and the window.
 
 use super::params::StepParams;
-use crate::gpu::GpuContext;
+use crate::gpu::{GpuContext, buffer_layout};
 use crate::shaders;
 
 pub(crate) struct ProcessKernels {
@@ -47,15 +47,12 @@ impl ProcessKernels {
     /// Compiles every process shader (33 entry points) for `gpu`'s device.
     pub fn new(gpu: &GpuContext) -> Self {
         let device = &gpu.device;
-        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
+        let storage = |binding: u32, read_only: bool| {
+            buffer_layout(
+                binding,
+                wgpu::BufferBindingType::Storage { read_only },
+                wgpu::ShaderStages::COMPUTE,
+            )
         };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Processor::layout"),

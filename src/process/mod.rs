@@ -18,7 +18,7 @@ pub use attach::wire_records;
 pub use bond::BondError;
 pub use connect::Nets;
 
-use crate::gpu::{GpuContext, read_buffer};
+use crate::gpu::{GpuContext, read_buffer, whole_buffers};
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::{DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, Tone};
 use kernels::ProcessKernels;
@@ -150,32 +150,31 @@ impl Processor {
         params: &wgpu::Buffer,
         shapes: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        fn whole(binding: u32, b: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-            wgpu::BindGroupEntry {
-                binding,
-                resource: b.as_entire_binding(),
-            }
-        }
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Processor::bind"),
             layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: params,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
-                    }),
-                },
-                whole(1, &grid.material),
-                whole(2, &grid.prev),
-                whole(3, &grid.mask),
-                whole(4, &grid.scratch_a),
-                whole(5, &grid.scratch_b),
-                whole(6, &grid.counters),
-                whole(7, shapes),
-            ],
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: params,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
+                }),
+            }]
+            .into_iter()
+            .chain(whole_buffers(
+                1,
+                &[
+                    &grid.material,
+                    &grid.prev,
+                    &grid.mask,
+                    &grid.scratch_a,
+                    &grid.scratch_b,
+                    &grid.counters,
+                    shapes,
+                ],
+            ))
+            .collect::<Vec<_>>(),
         })
     }
 
