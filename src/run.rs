@@ -137,25 +137,26 @@ pub fn run_scene(
     let h = scene.grid.voxel_um;
     for (i, step) in scene.steps.iter().enumerate() {
         bar.set_message(step.name.clone());
-        let stats = run_step(&mut procs, scene, step)?;
+        // A GPU error (out of memory, device loss) is the cause of whatever the step
+        // then reports (a readback of zeros looks like an empty part), so it goes first.
+        let stats = run_step(&mut procs, scene, step);
         gpu_error(gpu, scene, step)?;
+        let stats = stats?;
         let proc = &procs[step.part];
         // A stress step solves on the part's grid (or a coarsened copy) and colours
         // its frame by von Mises.
-        let solved = match step.kind.stress() {
-            Some(spec) => {
-                Some(
-                    solve_stress(gpu, proc, scene, spec).map_err(|e| RunError::Stress {
-                        file: scene.file.clone(),
-                        line: step.line,
-                        step: step.name.clone(),
-                        source: Box::new(e),
-                    })?,
-                )
-            }
-            None => None,
-        };
+        let solved = step
+            .kind
+            .stress()
+            .map(|spec| solve_stress(gpu, proc, scene, spec))
+            .transpose();
         gpu_error(gpu, scene, step)?;
+        let solved = solved.map_err(|e| RunError::Stress {
+            file: scene.file.clone(),
+            line: step.line,
+            step: step.name.clone(),
+            source: Box::new(e),
+        })?;
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),

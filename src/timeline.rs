@@ -71,8 +71,10 @@ impl Timeline {
         let mut before = vec![0];
         let mut last_of_part = vec![0; procs.len()];
         for (i, step) in scene.steps.iter().enumerate() {
-            let stats = run_step(&mut procs, scene, step)?;
+            // The GPU error first: it is the cause of whatever the step then reports.
+            let stats = run_step(&mut procs, scene, step);
             gpu_error(gpu, scene, step)?;
+            let stats = stats?;
             snapshots.push(procs[step.part].grid().read_materials(gpu));
             counts.push(stats.counts);
             timed.push(step.kind.is_timed());

@@ -279,3 +279,27 @@ fn uncaptured_gpu_errors_are_recorded_for_the_step_not_panics() {
         "{e}"
     );
 }
+
+#[test]
+fn the_long_grid_runs_end_to_end_with_frames() {
+    // The scene that panicked: 600000 x 4 x 4 voxels, through run_scene with frames.
+    let gpu = common::gpu();
+    let step = "[[step]]\nname = \"film\"\nop = \"deposit\"\nmode = \"directional\"\nmaterial = \"cu\"\nthickness = 1.0\n";
+    let s = parse(&(scene_src("[600000.0, 4.0, 4.0]", "") + step)).unwrap();
+    let out = std::env::temp_dir().join(format!("voxfab_long_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let opts = voxfab::run::RunOptions {
+        frame_size: [320, 180],
+        ..voxfab::run::RunOptions::new(&out)
+    };
+    let r = voxfab::run::run_scene(gpu, &s, &opts).unwrap();
+    assert_eq!(r.frames.len(), 2);
+    assert_eq!(r.metrics.steps[0].voxels_changed, 600_000 * 4 * 2);
+    assert_eq!(r.metrics.steps[1].voxels_changed, 600_000 * 4);
+    let cu = s.materials.id("cu").unwrap();
+    assert_eq!(
+        r.materials.iter().filter(|&&m| m == cu).count(),
+        600_000 * 4
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
