@@ -1,6 +1,5 @@
 //! Per-op lowering: one `[[step]]` table, typed by its `op` (one `lower_<op>` each),
-//! checked against the grid,
-//! the materials and the masks, and resolved to voxels.
+//! checked against the grid, the materials and the masks, and resolved to voxels.
 
 use super::raw::*;
 use super::*;
