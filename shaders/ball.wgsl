@@ -8,7 +8,8 @@ fn ball_centre(b: u32) -> vec3<f32> {
 }
 
 @compute @workgroup_size(64, 1, 1)
-fn base(@builtin(global_invocation_id) g: vec3<u32>) {
+fn base(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(64u, 1u, 1u));
     if g.x >= p.shape_count {
         return;
     }
@@ -16,7 +17,8 @@ fn base(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn fill(@builtin(global_invocation_id) g: vec3<u32>) {
+fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -14,7 +14,8 @@ fn part_at(x: i32, y: i32, z: i32) -> u32 {
 }
 
 @compute @workgroup_size(8, 8, 1)
-fn drop(@builtin(global_invocation_id) g: vec3<u32>) {
+fn drop(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 1u));
     if g.x >= p.dims.x || g.y >= p.dims.y {
         return;
     }
@@ -41,7 +42,8 @@ fn drop(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn place(@builtin(global_invocation_id) g: vec3<u32>) {
+fn place(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -6,7 +6,8 @@
 const NONE: u32 = 0xffffffffu;
 
 @compute @workgroup_size(8, 8, 4)
-fn init(@builtin(global_invocation_id) g: vec3<u32>) {
+fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -40,7 +41,8 @@ fn visit(q: vec3<i32>, carried: u32) -> vec2<u32> {
 }
 
 @compute @workgroup_size(8, 8, 1)
-fn sweep(@builtin(global_invocation_id) g: vec3<u32>) {
+fn sweep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 1u));
     if any(g.xy >= line_count()) {
         return;
     }
@@ -65,7 +67,8 @@ fn sweep(@builtin(global_invocation_id) g: vec3<u32>) {
 
 // Nets = labels that are their own voxel index.
 @compute @workgroup_size(8, 8, 4)
-fn count(@builtin(global_invocation_id) g: vec3<u32>) {
+fn count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -16,7 +16,8 @@ fn is_source(m: u32) -> bool {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn edt_x(@builtin(global_invocation_id) g: vec3<u32>) {
+fn edt_x(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -31,7 +32,8 @@ fn edt_x(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn edt_y(@builtin(global_invocation_id) g: vec3<u32>) {
+fn edt_y(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -49,7 +51,8 @@ fn edt_y(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn edt_z(@builtin(global_invocation_id) g: vec3<u32>) {
+fn edt_z(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -69,7 +72,8 @@ fn edt_z(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn apply(@builtin(global_invocation_id) g: vec3<u32>) {
+fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

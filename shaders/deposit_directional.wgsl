@@ -1,7 +1,8 @@
 // Line-of-sight deposition from above: each masked column gets `k` voxels of material
 // on its top surface (on the grid floor if the column is empty). Overhangs shadow.
 @compute @workgroup_size(8, 8, 1)
-fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 1u));
     if g.x >= p.dims.x || g.y >= p.dims.y || !masked(g.x, g.y) {
         return;
     }

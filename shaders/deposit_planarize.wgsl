@@ -4,7 +4,8 @@
 // Highest solid surface inside the mask (anywhere when p.mode = 1), stored as
 // z_top + 1 in counters[C_TOP].
 @compute @workgroup_size(8, 8, 1)
-fn top(@builtin(global_invocation_id) g: vec3<u32>) {
+fn top(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 1u));
     if g.x >= p.dims.x || g.y >= p.dims.y || (p.mode == 0u && !masked(g.x, g.y)) {
         return;
     }
@@ -15,7 +16,8 @@ fn top(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn apply(@builtin(global_invocation_id) g: vec3<u32>) {
+fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -8,7 +8,8 @@
 const FAR: f32 = 1e30;
 
 @compute @workgroup_size(8, 8, 4)
-fn init(@builtin(global_invocation_id) g: vec3<u32>) {
+fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -19,7 +20,8 @@ fn init(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn relax(@builtin(global_invocation_id) g: vec3<u32>) {
+fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -54,7 +56,8 @@ fn relax(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn apply(@builtin(global_invocation_id) g: vec3<u32>) {
+fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -1,7 +1,8 @@
 // Turns the part upside down: a rotation by 180 degrees about the x axis
 // (y -> ny-1-y, z -> nz-1-z), read from the step's snapshot in `prev`.
 @compute @workgroup_size(8, 8, 4)
-fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -4,7 +4,8 @@
 // monotone (0 -> 1), so reading a neighbour mid-update only delays, never corrupts.
 
 @compute @workgroup_size(8, 8, 4)
-fn init(@builtin(global_invocation_id) g: vec3<u32>) {
+fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -47,7 +48,8 @@ fn visit(q: vec3<i32>, carried: bool) -> vec2<u32> {
 }
 
 @compute @workgroup_size(8, 8, 1)
-fn sweep(@builtin(global_invocation_id) g: vec3<u32>) {
+fn sweep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 1u));
     if any(g.xy >= line_count()) {
         return;
     }

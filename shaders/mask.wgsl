@@ -24,7 +24,8 @@ fn vertex(start: u32, i: u32) -> vec2<f32> {
 }
 
 @compute @workgroup_size(8, 8, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let gid = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 1u));
     if gid.x >= p.dims.x || gid.y >= p.dims.y {
         return;
     }
@@ -57,7 +58,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 // less half a voxel (the boundary lies between them); -1 outside. Truncated at p.k.
 // Stored as f32 bits in scratch_b[column]; tapers and sidewall angles read it.
 @compute @workgroup_size(8, 8, 1)
-fn distance(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn distance(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let gid = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 1u));
     if gid.x >= p.dims.x || gid.y >= p.dims.y {
         return;
     }

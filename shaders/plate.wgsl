@@ -5,7 +5,8 @@
 // flood.wgsl (FLAG_LIMIT) spreads them through the hole; `apply` fills what was reached.
 
 @compute @workgroup_size(8, 8, 4)
-fn seed(@builtin(global_invocation_id) g: vec3<u32>) {
+fn seed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }
@@ -16,7 +17,8 @@ fn seed(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn apply(@builtin(global_invocation_id) g: vec3<u32>) {
+fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -16,6 +16,9 @@ struct Params {
     voxel_um: f32,
     _pad0: u32,
     _pad1: u32,
+    // The dispatch's logical workgroup grid (x, y, z) and the row width w it is folded
+    // into: one dispatch dimension holds at most 65 535 workgroups (see dispatch_id).
+    groups: vec4<u32>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -34,6 +37,20 @@ const C_TOP: u32 = 258u;
 
 // "Infinite" squared distance for the distance transform.
 const D2_INF: u32 = 0x0fffffffu;
+
+// Position of an invocation in the logical 3D dispatch of `size`-sized workgroups.
+// Batch::dispatch (src/process/mod.rs) lays the logical workgroups out linearly in rows
+// of p.groups.w, so a long grid axis never needs more than 65 535 groups in one
+// dimension. Groups past the end of the logical grid get an id outside every grid, which
+// each entry point's bounds check rejects.
+fn dispatch_id(wid: vec3<u32>, lid: vec3<u32>, size: vec3<u32>) -> vec3<u32> {
+    let l = wid.x + wid.y * p.groups.w;
+    let group = vec3<u32>(l % p.groups.x, (l / p.groups.x) % p.groups.y, l / (p.groups.x * p.groups.y));
+    if group.z >= p.groups.z {
+        return vec3<u32>(0xffffffffu);
+    }
+    return group * size + lid;
+}
 
 fn idx(x: u32, y: u32, z: u32) -> u32 {
     return x + p.dims.x * (y + p.dims.y * z);

@@ -5,7 +5,8 @@ var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> diff: atomic<u32>;
 
 @compute @workgroup_size(8, 8, 4)
-fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     atomicStore(&hist[li], 0u);
     if li == 0u {
         atomicStore(&diff, 0u);

@@ -4,7 +4,8 @@
 // p.shape_count segments, then the segments' bounding box as a lo/hi pair).
 
 @compute @workgroup_size(64, 1, 1)
-fn ends(@builtin(global_invocation_id) g: vec3<u32>) {
+fn ends(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(64u, 1u, 1u));
     if g.x >= p.shape_count {
         return;
     }
@@ -12,7 +13,8 @@ fn ends(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 
 @compute @workgroup_size(8, 8, 4)
-fn fill(@builtin(global_invocation_id) g: vec3<u32>) {
+fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
     if !in_dims(g) {
         return;
     }

@@ -27,6 +27,19 @@ pub enum GridError {
         max_voxels: u64,
         adapter: String,
     },
+    #[error(
+        "allocating the {nx}x{ny}x{nz} grid ({mib} MiB in {buffers} buffers) ran out of GPU \
+         memory on {adapter}: {message}"
+    )]
+    OutOfMemory {
+        nx: u32,
+        ny: u32,
+        nz: u32,
+        mib: u64,
+        buffers: usize,
+        adapter: String,
+        message: String,
+    },
 }
 
 /// Checks the grid against the adapter before anything is allocated.
@@ -78,7 +91,9 @@ impl GpuGrid {
                 mapped_at_creation: false,
             })
         };
-        Ok(Self {
+        // An allocation the device cannot satisfy is an error here, not a panic later.
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let grid = Self {
             spec: spec.clone(),
             material: make("GpuGrid::material", voxel_bytes),
             prev: make("GpuGrid::prev", voxel_bytes),
@@ -89,7 +104,20 @@ impl GpuGrid {
                 u64::from(spec.dims[0]) * u64::from(spec.dims[1]) * 4,
             ),
             counters: make("GpuGrid::counters", COUNTERS as u64 * 4),
-        })
+        };
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            let [nx, ny, nz] = spec.dims;
+            return Err(GridError::OutOfMemory {
+                nx,
+                ny,
+                nz,
+                mib: (voxel_bytes * VOXEL_BUFFERS).div_ceil(1 << 20),
+                buffers: 6,
+                adapter: gpu.info.name.clone(),
+                message: e.to_string(),
+            });
+        }
+        Ok(grid)
     }
 
     /// Material ids, one byte per voxel, in grid order.

@@ -5,9 +5,12 @@
 //! [`output`] (PNG frames, metrics.json, result.vti); [`stress`] solves the
 //! thermal-mismatch stress of a grid. [`timeline`] keeps a snapshot per
 //! step for scrubbing and [`record`]ing; [`fields`] holds per-voxel scalars to colour by.
-//! The window (`voxfab view`) lives in the binary: the library never touches winit.
+//! The window (`voxfab view`, cargo feature `view`, on by default) lives in the binary:
+//! the library never touches winit or egui. [`budget`] checks every buffer of a run
+//! before any GPU work.
 
 pub mod bench;
+pub mod budget;
 pub mod fields;
 pub mod gpu;
 pub mod grid;

@@ -1,6 +1,7 @@
 //! The `voxfab` command line: headless runs, recordings, the viewer window, scene
 //! checks, adapter info, benchmarks.
 
+#[cfg(feature = "view")]
 mod view;
 
 use anyhow::Context;
@@ -8,9 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use voxfab::gpu::GpuContext;
-use voxfab::process::params::MaterialSet;
 use voxfab::record::RecordOptions;
-use voxfab::run::{RunOptions, run_scene};
+use voxfab::run::{RunError, RunOptions, run_scene};
 use voxfab::scene::{Scene, SceneError};
 
 #[derive(Parser)]
@@ -34,6 +34,16 @@ struct SceneArgs {
     set: Vec<String>,
 }
 
+/// The GPU memory the run may use (wgpu cannot report the total).
+#[derive(Args)]
+struct BudgetArgs {
+    /// GPU memory budget in MiB: every buffer of every part and of the stress solve must
+    /// fit in it together.
+    #[arg(long = "gpu-memory", value_name = "MiB", default_value_t = voxfab::budget::DEFAULT_GPU_MEMORY_MIB,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    mib: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scene headless: frames, metrics.json and result.vti in DIR.
@@ -49,8 +59,11 @@ enum Command {
         /// Skip the PNG frames.
         #[arg(long)]
         no_frames: bool,
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Open the interactive 3D inspection window.
+    #[cfg(feature = "view")]
     View {
         #[command(flatten)]
         scene: SceneArgs,
@@ -103,10 +116,12 @@ enum Command {
         #[arg(long, default_value = "1600x900", value_parser = parse_size)]
         size: [u32; 2],
     },
-    /// Parse and validate a scene without a GPU.
+    /// Parse and validate a scene without a GPU (absolute resource caps).
     Check {
         #[command(flatten)]
         scene: SceneArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Print the GPU adapter voxfab would use and its limits.
     Info,
@@ -155,6 +170,7 @@ fn parse_degrees(s: &str) -> Result<f32, String> {
     Ok(d)
 }
 
+#[cfg(feature = "view")]
 fn parse_exaggeration(s: &str) -> Result<f32, String> {
     let f: f32 = s.parse().map_err(|_| "expected a number")?;
     if !(1.0..=1e6).contains(&f) {
@@ -170,7 +186,13 @@ fn load(args: &SceneArgs) -> Result<Scene, SceneError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { scene } => match load(&scene) {
+        Command::Check { scene, budget } => match load(&scene).and_then(|s| {
+            // No GPU here: absolute caps, the memory budget, and default-sized frames.
+            let est = voxfab::budget::estimate(&s, Some([1600, 900]));
+            let limits = voxfab::budget::Limits::absolute(budget.mib);
+            voxfab::budget::check(&s, &est, &limits, "any adapter")?;
+            Ok(s)
+        }) {
             Ok(s) => {
                 let [nx, ny, nz] = s.grid.dims;
                 println!(
@@ -189,13 +211,22 @@ fn main() -> ExitCode {
             out,
             size,
             no_frames,
+            budget,
         } => {
             let s = match load(&scene) {
                 Ok(s) => s,
                 Err(e) => return scene_error(&e),
             };
-            run(&s, out, size, !no_frames)
+            match run(&s, out, size, !no_frames, budget.mib) {
+                Err(e) => match e.downcast_ref::<RunError>() {
+                    // A scene that does not fit the adapter is a scene error (status 2).
+                    Some(RunError::Budget(se)) => return scene_error(se),
+                    _ => Err(e),
+                },
+                ok => ok,
+            }
         }
+        #[cfg(feature = "view")]
         Command::View {
             scene,
             size,
@@ -279,16 +310,27 @@ fn scene_error(e: &SceneError) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run(scene: &Scene, out: PathBuf, size: [u32; 2], frames: bool) -> anyhow::Result<()> {
+fn run(
+    scene: &Scene,
+    out: PathBuf,
+    size: [u32; 2],
+    frames: bool,
+    gpu_memory_mib: u64,
+) -> anyhow::Result<()> {
     let gpu = GpuContext::new()?;
     eprintln!("adapter: {gpu}");
     let opts = RunOptions {
         frame_size: size,
         frames,
         progress: true,
+        gpu_memory_mib,
         ..RunOptions::new(&out)
     };
-    let r = run_scene(&gpu, scene, &opts).with_context(|| format!("running {}", scene.file))?;
+    let r = match run_scene(&gpu, scene, &opts) {
+        Ok(r) => r,
+        Err(e @ RunError::Budget(_)) => return Err(e.into()),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("running {}", scene.file))),
+    };
     for s in &r.metrics.steps {
         eprintln!(
             "{:>3} {:<28} {:<22} {:>10} voxels changed {:>9.1} ms",
@@ -305,8 +347,12 @@ fn run(scene: &Scene, out: PathBuf, size: [u32; 2], frames: bool) -> anyhow::Res
 }
 
 /// Material ids of `names`, or an error naming the known materials.
-fn materials(scene: &Scene, names: &[String]) -> anyhow::Result<MaterialSet> {
-    let mut set = MaterialSet::default();
+#[cfg(feature = "view")]
+fn materials(
+    scene: &Scene,
+    names: &[String],
+) -> anyhow::Result<voxfab::process::params::MaterialSet> {
+    let mut set = voxfab::process::params::MaterialSet::default();
     for n in names {
         let id = scene.materials.id(n).with_context(|| {
             format!(

@@ -138,7 +138,7 @@ pub fn record(
                 title: at.title(scene),
                 subtitle: format!(
                     "{}  |  frame {}/{}",
-                    step.op.label(),
+                    step.kind.label(),
                     k + 1,
                     positions.len()
                 ),

@@ -1,21 +1,33 @@
 //! A headless run of a scene: every step on the GPU, a frame after each, then
 //! metrics.json and result.vti.
 
+use crate::budget;
 use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::output::{self, WriteError, metrics};
 use crate::process::params::MaterialSet;
 use crate::process::{BondError, Processor, StepStats};
 use crate::render::{FRAME_FORMAT, FieldView, FrameInputs, OrbitCamera, Renderer};
-use crate::scene::{Op, Scene, Step, StressSpec};
+use crate::scene::{Scene, SceneError, Step, StepKind, StressSpec};
 use crate::stress::{StressError, StressResult, StressSolver, VoxelField, coarsen};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The scene does not fit the adapter or the memory budget (checked before any GPU work).
+    #[error(transparent)]
+    Budget(#[from] SceneError),
     #[error(transparent)]
     Grid(#[from] GridError),
+    /// Out of memory, device loss or another GPU error during a step.
+    #[error("{file}:{line}: step `{step}`: GPU error: {message}")]
+    Gpu {
+        file: String,
+        line: usize,
+        step: String,
+        message: String,
+    },
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("{file}:{line}: step `{step}`: {source}")]
@@ -46,6 +58,8 @@ pub struct RunOptions {
     pub frame_size: [u32; 2],
     pub frames: bool,
     pub progress: bool,
+    /// GPU memory budget, MiB (wgpu reports no total; see src/budget.rs).
+    pub gpu_memory_mib: u64,
 }
 
 impl RunOptions {
@@ -55,6 +69,7 @@ impl RunOptions {
             frame_size: [1600, 900],
             frames: true,
             progress: false,
+            gpu_memory_mib: budget::DEFAULT_GPU_MEMORY_MIB,
         }
     }
 }
@@ -91,13 +106,15 @@ pub fn run_scene(
     opts: &RunOptions,
 ) -> Result<RunOutput, RunError> {
     let start = Instant::now();
-    // Allocation is checked against the adapter before any file is touched.
+    // Every buffer of the run is checked against the adapter before any GPU work or file.
+    check_budget(
+        gpu,
+        scene,
+        opts.frames.then_some(opts.frame_size),
+        opts.gpu_memory_mib,
+    )?;
     // Every part is built on its own grid; parts[0] is the assembly.
-    let mut procs = scene
-        .parts
-        .iter()
-        .map(|_| Processor::new(gpu, &scene.grid))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut procs = new_parts(gpu, scene)?;
     mkdir(&opts.out)?;
     let frames_dir = opts.out.join("frames");
     if opts.frames {
@@ -120,35 +137,38 @@ pub fn run_scene(
     let h = scene.grid.voxel_um;
     for (i, step) in scene.steps.iter().enumerate() {
         bar.set_message(step.name.clone());
-        let stats = run_step(&mut procs, scene, step)?;
+        // A GPU error (out of memory, device loss) is the cause of whatever the step
+        // then reports (a readback of zeros looks like an empty part), so it goes first.
+        let stats = run_step(&mut procs, scene, step);
+        gpu_error(gpu, scene, step)?;
+        let stats = stats?;
         let proc = &procs[step.part];
         // A stress step solves on the part's grid (or a coarsened copy) and colours
         // its frame by von Mises.
-        let solved = match &step.op {
-            Op::Stress(spec) => {
-                Some(
-                    solve_stress(gpu, proc, scene, spec).map_err(|e| RunError::Stress {
-                        file: scene.file.clone(),
-                        line: step.line,
-                        step: step.name.clone(),
-                        source: Box::new(e),
-                    })?,
-                )
-            }
-            _ => None,
-        };
+        let solved = step
+            .kind
+            .stress()
+            .map(|spec| solve_stress(gpu, proc, scene, spec))
+            .transpose();
+        gpu_error(gpu, scene, step)?;
+        let solved = solved.map_err(|e| RunError::Stress {
+            file: scene.file.clone(),
+            line: step.line,
+            step: step.name.clone(),
+            source: Box::new(e),
+        })?;
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
-            op: step.op.label(),
+            op: step.kind.label(),
             line: step.line,
             ms: stats.ms,
             voxels_changed: stats.voxels_changed,
             iterations: stats.iterations,
             materials: metrics::amounts(&stats.counts, &scene.materials, h),
         });
-        if let Some(sv) = &solved {
-            stresses.push(stress_metrics(scene, step, sv));
+        if let (Some(sv), Some(spec)) = (&solved, step.kind.stress()) {
+            stresses.push(stress_metrics(scene, step, spec, sv));
             if let Some(m) = steps.last_mut() {
                 m.ms += sv.result.ms;
                 m.iterations = sv.result.iterations;
@@ -206,7 +226,7 @@ pub fn run_scene(
                         ),
                         None => format!(
                             "{}  |  {} voxels changed  |  {:.1} ms  |  {}",
-                            step.op.label(),
+                            step.kind.label(),
                             stats.voxels_changed,
                             stats.ms,
                             scene.title
@@ -292,7 +312,39 @@ pub fn run_scene(
     })
 }
 
-/// Mutable access to part `a` and shared access to a different part `b`.
+/// Checks every buffer a run of `scene` allocates (frames of `frame` pixels if any)
+/// against `gpu`'s limits and a memory budget of `memory_mib`.
+pub fn check_budget(
+    gpu: &GpuContext,
+    scene: &Scene,
+    frame: Option<[u32; 2]>,
+    memory_mib: u64,
+) -> Result<(), SceneError> {
+    let est = budget::estimate(scene, frame);
+    let limits = budget::Limits::adapter(&gpu.limits, memory_mib);
+    budget::check(scene, &est, &limits, &gpu.info.name)
+}
+
+/// One processor per part of `scene`, each on its own grid.
+pub fn new_parts(gpu: &GpuContext, scene: &Scene) -> Result<Vec<Processor>, GridError> {
+    (0..scene.parts.len().max(1))
+        .map(|_| Processor::new(gpu, &scene.grid))
+        .collect()
+}
+
+/// A GPU error recorded during `step` (out of memory, device loss), as the step's error.
+pub fn gpu_error(gpu: &GpuContext, scene: &Scene, step: &Step) -> Result<(), RunError> {
+    match gpu.take_error() {
+        Some(message) => Err(RunError::Gpu {
+            file: scene.file.clone(),
+            line: step.line,
+            step: step.name.clone(),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Runs one step on its part's processor (`procs` has one per part); a bond places
 /// the other part's grid onto it. Shared by runs, recordings and the viewer's timeline.
 pub fn run_step(
@@ -300,16 +352,11 @@ pub fn run_step(
     scene: &Scene,
     step: &Step,
 ) -> Result<StepStats, RunError> {
-    match &step.op {
-        Op::Bond {
-            part,
-            offset,
-            method,
-            film,
-            gap,
-        } => {
-            let (base, placed) = pair(procs, step.part, *part);
-            base.bond(placed, *offset, *method, *film, *gap)
+    match &step.kind {
+        StepKind::Process(op) => Ok(procs[step.part].run(op, &scene.masks)),
+        StepKind::Bond(b) => {
+            let (base, placed) = pair(procs, step.part, b.part);
+            base.bond(placed, b.offset, b.method, b.film, b.gap)
                 .map_err(|source| RunError::Bond {
                     file: scene.file.clone(),
                     line: step.line,
@@ -317,15 +364,12 @@ pub fn run_step(
                     source,
                 })
         }
-        op => Ok(procs[step.part].run(op, &scene.masks)),
+        // Analysis changes no voxel: the counts are the part's as it stands.
+        StepKind::Stress(_) => Ok(procs[step.part].unchanged()),
     }
 }
 
-fn pair<'a, 'g>(
-    procs: &'a mut [Processor<'g>],
-    a: usize,
-    b: usize,
-) -> (&'a mut Processor<'g>, &'a Processor<'g>) {
+fn pair(procs: &mut [Processor], a: usize, b: usize) -> (&mut Processor, &Processor) {
     assert_ne!(a, b, "the scene parser refuses self-bonds");
     if a < b {
         let (lo, hi) = procs.split_at_mut(b);
@@ -402,10 +446,12 @@ fn colour_top(r: &StressResult) -> f32 {
     top.max(1e-3)
 }
 
-fn stress_metrics(scene: &Scene, step: &crate::scene::Step, sv: &Solved) -> metrics::StressMetrics {
-    let Op::Stress(spec) = &step.op else {
-        unreachable!("only stress steps are solved")
-    };
+fn stress_metrics(
+    scene: &Scene,
+    step: &Step,
+    spec: &StressSpec,
+    sv: &Solved,
+) -> metrics::StressMetrics {
     let r = &sv.result;
     metrics::StressMetrics {
         step: step.name.clone(),

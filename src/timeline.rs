@@ -1,10 +1,11 @@
 //! The process as a scrubbable timeline: a CPU snapshot of the grid after every step,
 //! and sub-step states of timed steps made by re-running the step from its start
-//! snapshot with [`Op::scaled`]. The viewer and `voxfab record` both walk it.
+//! snapshot with [`Op::scaled`](crate::scene::Op::scaled). The viewer and `voxfab record` both walk it.
 
+use crate::budget::DEFAULT_GPU_MEMORY_MIB;
 use crate::gpu::GpuContext;
 use crate::process::Processor;
-use crate::run::{RunError, run_step};
+use crate::run::{RunError, check_budget, gpu_error, new_parts, run_step};
 use crate::scene::Scene;
 
 /// A point of the process: `fraction` of step `step` (1-based) done. Step 0 is the
@@ -61,9 +62,8 @@ impl Timeline {
         scene: &Scene,
         mut progress: impl FnMut(usize),
     ) -> Result<Self, RunError> {
-        let mut procs = (0..scene.parts.len().max(1))
-            .map(|_| Processor::new(gpu, &scene.grid))
-            .collect::<Result<Vec<_>, _>>()?;
+        check_budget(gpu, scene, None, DEFAULT_GPU_MEMORY_MIB)?;
+        let mut procs = new_parts(gpu, scene)?;
         let (_, counts0) = procs[0].stats();
         let mut snapshots = vec![procs[0].grid().read_materials(gpu)];
         let mut counts = vec![counts0];
@@ -71,10 +71,13 @@ impl Timeline {
         let mut before = vec![0];
         let mut last_of_part = vec![0; procs.len()];
         for (i, step) in scene.steps.iter().enumerate() {
-            let stats = run_step(&mut procs, scene, step)?;
+            // The GPU error first: it is the cause of whatever the step then reports.
+            let stats = run_step(&mut procs, scene, step);
+            gpu_error(gpu, scene, step)?;
+            let stats = stats?;
             snapshots.push(procs[step.part].grid().read_materials(gpu));
             counts.push(stats.counts);
-            timed.push(step.op.is_timed());
+            timed.push(step.kind.is_timed());
             before.push(last_of_part[step.part]);
             last_of_part[step.part] = i + 1;
             progress(i + 1);
@@ -142,7 +145,10 @@ impl Timeline {
         }
         proc.grid()
             .write_materials(gpu, self.snapshot(self.before[step]));
-        let op = scene.steps[step - 1].op.scaled(at.fraction);
-        proc.run(&op, &scene.masks).counts
+        match scene.steps[step - 1].kind.process() {
+            Some(op) => proc.run(&op.scaled(at.fraction), &scene.masks).counts,
+            // `timed` holds only for process steps.
+            None => self.counts(step).to_vec(),
+        }
     }
 }

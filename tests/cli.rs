@@ -65,3 +65,33 @@ fn info_names_the_adapter_and_its_limits() {
         "{text}"
     );
 }
+
+#[test]
+fn resource_budget_errors_are_scene_errors_in_check_and_run() {
+    let dir = std::env::temp_dir().join(format!("voxfab-cli-budget-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let scene = dir.with_extension("toml");
+    // 4 fields of 64 MiB each: within any adapter's limits, over a 100 MiB budget.
+    std::fs::write(&scene, "[grid]\nsize = [256.0, 256.0, 256.0]\nvoxel = 1.0\n\n[[step]]\nop = \"substrate\"\nmaterial = \"si\"\nthickness = 2.0\n").unwrap();
+    let out = voxfab().arg("check").arg(&scene).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut check = voxfab();
+    check.arg("check").arg(&scene).args(["--gpu-memory", "100"]);
+    let mut run = voxfab();
+    run.arg("run")
+        .arg(&scene)
+        .args(["--gpu-memory", "100", "--no-frames", "--out"])
+        .arg(&dir);
+    for (name, mut cmd) in [("check", check), ("run", run)] {
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let at = format!("{}:2:8: the run needs", scene.display());
+        assert!(
+            err.contains(&at) && err.contains("over the budget of 100 MiB"),
+            "{name}: {err}"
+        );
+    }
+    assert!(!dir.exists(), "nothing written");
+    let _ = std::fs::remove_file(&scene);
+}

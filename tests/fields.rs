@@ -80,15 +80,46 @@ fn stress_result_becomes_named_fields_the_view_reads() {
         .expect("copper under the centre");
     assert_eq!((hit.material, hit.cell[2]), (cu, 4));
     assert_eq!(hit.value, Some(r.von_mises[hit.index as usize]));
-    // The deformed view draws (exaggerated) without disturbing the pick of the grid.
-    let img = r_.render_image(
-        gpu,
-        size,
-        &FrameInputs {
-            field: None,
-            deformation: fields.displacement.as_ref().map(|d| d.deformation(50.0)),
-            ..inputs
-        },
+    // The deformed view moves the drawn shape, in proportion to the exaggeration: at 0
+    // it is the undeformed frame, at 50 the cooled film visibly moves.
+    let disp = fields.displacement.as_ref().expect("nodal displacement");
+    let draw = |deformation| {
+        r_.render_image(
+            gpu,
+            size,
+            &FrameInputs {
+                grid: inputs.grid,
+                spec: inputs.spec,
+                materials: inputs.materials,
+                counts: inputs.counts,
+                camera: inputs.camera,
+                section_axis: inputs.section_axis,
+                section_index: inputs.section_index,
+                cutaway: inputs.cutaway,
+                hidden: inputs.hidden,
+                ghost: inputs.ghost,
+                field: None,
+                deformation,
+                title: String::new(),
+                subtitle: String::new(),
+            },
+        )
+    };
+    let plain = draw(None);
+    let changed = |img: &image::RgbaImage| {
+        assert_eq!(img.dimensions(), (480, 270));
+        img.pixels()
+            .zip(plain.pixels())
+            .filter(|(a, b)| (0..3).any(|i| a[i].abs_diff(b[i]) > 8))
+            .count()
+    };
+    let at_zero = changed(&draw(Some(disp.deformation(0.0))));
+    let small = changed(&draw(Some(disp.deformation(5.0))));
+    let large = changed(&draw(Some(disp.deformation(50.0))));
+    eprintln!("deformed pixels: x0 {at_zero}, x5 {small}, x50 {large}");
+    assert!(
+        at_zero <= 4,
+        "no exaggeration draws the plain frame: {at_zero} px"
     );
-    assert_eq!(img.dimensions(), (480, 270));
+    assert!(large > 50 && large > small, "x5 {small} px, x50 {large} px");
 }

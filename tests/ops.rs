@@ -387,3 +387,65 @@ fn isotropic_undercut_equals_etch_distance() {
         "vertical etch {depth} vs {d}"
     );
 }
+
+#[test]
+fn the_long_grid_runs_with_folded_dispatches() {
+    // 600000 voxels along x: 75000 workgroups of 8, more than one dispatch dimension
+    // holds; run used to panic in wgpu validation. Volume and column passes both run.
+    let gpu = gpu();
+    let s = spec(600_000, 4, 4, 1.0);
+    let mut p = Processor::new(gpu, &s).unwrap();
+    p.run(
+        &Op::Substrate {
+            material: 1,
+            z0: 0,
+            z1: 2,
+            mask: None,
+        },
+        &[],
+    );
+    let st = p.run(
+        &Op::Deposit {
+            material: 2,
+            mode: DepositMode::Directional { thickness: 1 },
+            mask: None,
+        },
+        &[],
+    );
+    assert_eq!(st.counts[1], 600_000 * 4 * 2);
+    assert_eq!(st.counts[2], 600_000 * 4);
+    assert_eq!(st.voxels_changed, 600_000 * 4);
+    let m = p.grid().read_materials(gpu);
+    // The far end too: the last voxel of the film layer.
+    let at = |x: usize, y: usize, z: usize| m[x + 600_000 * (y + 4 * z)];
+    assert_eq!(
+        (at(599_999, 3, 1), at(599_999, 3, 2), at(599_999, 3, 3)),
+        (1, 2, 0)
+    );
+}
+
+#[test]
+fn kernels_are_built_once_per_device_and_shared_by_clones() {
+    struct Probe(u32);
+    let gpu = gpu();
+    let builds = std::cell::Cell::new(0);
+    let build = |_: &voxfab::gpu::GpuContext| {
+        builds.set(builds.get() + 1);
+        Probe(7)
+    };
+    let a = gpu.kernels(build);
+    let clone = gpu.clone();
+    let b = clone.kernels(|_| Probe(8));
+    assert!(
+        std::sync::Arc::ptr_eq(&a, &b),
+        "a clone shares the device's kernels"
+    );
+    assert_eq!((builds.get(), b.0), (1, 7));
+    // Processors reuse the process kernels: the second costs only its buffers.
+    let t = std::time::Instant::now();
+    let _p1 = Processor::new(gpu, &spec(8, 8, 8, 1.0)).unwrap();
+    let first = t.elapsed();
+    let t = std::time::Instant::now();
+    let _p2 = Processor::new(&clone, &spec(8, 8, 8, 1.0)).unwrap();
+    eprintln!("Processor::new: first {first:?}, second {:?}", t.elapsed());
+}

@@ -89,6 +89,8 @@ fn record_writes_step_and_substep_frames_and_a_gif() {
         substeps: 3,
         orbit_deg: 30.0,
         gif: true,
+        // Narrower than the frames: the GIF frames are downscaled.
+        gif_width: 200,
         ..RecordOptions::new(&out)
     };
     let r = record(gpu, &s, &opts, |_, _| {}).unwrap();
@@ -127,15 +129,12 @@ fn record_writes_step_and_substep_frames_and_a_gif() {
         assert!(n < last, "frame {i}: {n} oxide px, not fewer than {last}");
         last = n;
     }
-    // The GIF holds every frame, no wider than the cap.
-    let gif = r.gif.expect("gif requested");
-    let file = std::io::BufReader::new(std::fs::File::open(&gif).unwrap());
-    let dec = image::codecs::gif::GifDecoder::new(file).unwrap();
-    let frames = image::AnimationDecoder::into_frames(dec)
-        .collect_frames()
-        .unwrap();
+    // The GIF holds every frame, scaled to the cap with the aspect kept (180 * 200 / 320).
+    let frames = gif_frames(&r.gif.expect("gif requested"));
     assert_eq!(frames.len(), 9);
-    assert!(frames[0].buffer().width() <= 640);
+    for f in &frames {
+        assert_eq!(f.buffer().dimensions(), (200, 112));
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -148,12 +147,25 @@ fn recordings_are_deterministic() {
         let opts = RecordOptions {
             size: [160, 90],
             substeps: 1,
+            gif: true,
             ..RecordOptions::new(&out)
         };
         let r = record(gpu, &s, &opts, |_, _| {}).unwrap();
+        // Frames narrower than the GIF cap go in at their own size.
+        let gif = gif_frames(r.gif.as_ref().expect("gif requested"));
+        assert_eq!(gif.len(), r.frames.len());
+        assert!(gif.iter().all(|f| f.buffer().dimensions() == (160, 90)));
         let bytes: Vec<Vec<u8>> = r.frames.iter().map(|f| std::fs::read(f).unwrap()).collect();
         let _ = std::fs::remove_dir_all(&out);
         bytes
     };
     assert_eq!(frames("det_a"), frames("det_b"));
+}
+
+fn gif_frames(path: &std::path::Path) -> Vec<image::Frame> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let dec = image::codecs::gif::GifDecoder::new(file).unwrap();
+    image::AnimationDecoder::into_frames(dec)
+        .collect_frames()
+        .unwrap()
 }

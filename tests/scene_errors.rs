@@ -1,7 +1,7 @@
 //! Bad scenes are refused with FILE:LINE:COL messages; good ones (all bundled scenes) pass.
 //! No GPU needed, except the adapter-limit check at the end.
 
-use voxfab::scene::{DepositMode, Op, Scene, SceneError};
+use voxfab::scene::{DepositMode, Op, Scene, SceneError, StepKind};
 
 const GOOD: &str = r#"
 [grid]
@@ -41,14 +41,41 @@ fn good_scene_parses_to_voxels() {
     assert_eq!(s.grid.dims, [50, 40, 30]);
     assert_eq!(s.steps.len(), 2);
     assert_eq!(
-        s.steps[1].op,
-        Op::Deposit {
+        s.steps[1].kind,
+        StepKind::Process(Op::Deposit {
             material: s.materials.id("cu").unwrap(),
             mode: DepositMode::Conformal { thickness: 2 },
             mask: None
-        }
+        })
     );
     assert_eq!(s.steps[1].line, pos(GOOD, "[[step]]\nname = \"film\"").0);
+}
+
+#[test]
+fn unknown_op_lists_every_op() {
+    let src = GOOD.replace("op = \"deposit\"", "op = \"anneal\"");
+    let e = err(&src);
+    for op in [
+        "substrate",
+        "deposit",
+        "pattern",
+        "etch",
+        "drill",
+        "plate",
+        "grind",
+        "flip",
+        "bond",
+        "dispense",
+        "dice",
+        "ball",
+        "wirebond",
+        "stress",
+    ] {
+        assert!(
+            e.message.contains(&format!("{op},")) || e.message.ends_with(op),
+            "{op}: {e}"
+        );
+    }
 }
 
 #[test]
@@ -128,9 +155,10 @@ fn unknown_mask_and_bad_mode_are_refused() {
         "mode = \"conformal\"\nmask = \"nope\"",
     );
     let e = err(&src);
+    assert_eq!((e.line, e.col), pos(&src, "\"nope\""), "{e}");
     assert!(
-        e.message.contains("unknown mask `nope`") && e.message.contains("m"),
-        "{e}"
+        e.message.contains("unknown mask `nope`; defined: m"),
+        "names the masks the scene defines: {e}"
     );
     let src = GOOD.replace("mode = \"conformal\"", "mode = \"sideways\"");
     let e = err(&src);
@@ -140,8 +168,10 @@ fn unknown_mask_and_bad_mode_are_refused() {
 
 #[test]
 fn syntax_errors_have_positions() {
+    // The array never closes: the parser stops at the end of line 2, after `2.0`.
     let e = err("[grid]\nsize = [1.0, 2.0\n");
-    assert!(e.line >= 2, "{e}");
+    assert_eq!((e.line, e.col), (2, 17), "{e}");
+    assert!(e.message.contains("unclosed array"), "{e}");
 }
 
 #[test]
@@ -153,7 +183,7 @@ fn overrides_change_values_and_name_themselves_in_errors() {
     )
     .unwrap();
     assert_eq!(s.grid.dims, [25, 20, 15]);
-    let Op::Deposit { material, .. } = s.steps[1].op else {
+    let StepKind::Process(Op::Deposit { material, .. }) = s.steps[1].kind else {
         panic!()
     };
     assert_eq!(material, s.materials.id("al").unwrap());
@@ -176,16 +206,25 @@ fn missing_file_is_named() {
 
 #[test]
 fn every_bundled_scene_checks() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
-    let mut n = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(root.join("scenes")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             Scene::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
-            n += 1;
+            checked.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
     }
-    assert!(n >= 1);
+    // Every scene the README lists is bundled and was checked (12 today).
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let listed: std::collections::BTreeSet<&str> = readme
+        .split('`')
+        .filter(|w| w.ends_with(".toml") && !w.contains(['/', ' ']))
+        .collect();
+    assert!(listed.len() >= 12, "README lists {listed:?}");
+    for name in &listed {
+        assert!(checked.iter().any(|c| c == name), "{name} not in scenes/");
+    }
 }
 
 #[test]

@@ -1,10 +1,15 @@
 //! The one GPU context shared by headless runs, tests, benchmarks and the window.
 
+mod bind;
 mod readback;
+
+pub use bind::{buffer_layout, texture_2d, whole_buffers};
 
 pub use readback::{read_buffer, read_texture_rgba8};
 
+use std::any::Any;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Why no usable device could be made.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +28,9 @@ pub enum GpuError {
     },
 }
 
-/// Adapter, device and queue, with the limits actually granted.
+/// Adapter, device and queue, with the limits actually granted. Cloning is cheap and
+/// shares the device, its error sink and its kernels.
+#[derive(Clone)]
 pub struct GpuContext {
     pub instance: wgpu::Instance,
     pub adapter: wgpu::Adapter,
@@ -31,7 +38,30 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    errors: ErrorSink,
+    kernels: Arc<Mutex<Vec<Arc<dyn Any + Send + Sync>>>>,
 }
+
+/// The first GPU error nobody captured (out of memory, validation, device loss). wgpu's
+/// default handler panics; voxfab records the error and the run reports it with the
+/// step it happened in.
+#[derive(Clone, Default)]
+struct ErrorSink(Arc<Mutex<Option<String>>>);
+
+impl ErrorSink {
+    fn record(&self, message: String) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.get_or_insert(message);
+    }
+}
+
+/// Where the backend reports a memory budget (Vulkan's VK_EXT_memory_budget, DX12),
+/// resource creation fails with out-of-memory at 90% of it instead of the driver
+/// paging or losing the device; the run turns that into an error naming the step.
+pub const MEMORY_THRESHOLDS: wgpu::MemoryBudgetThresholds = wgpu::MemoryBudgetThresholds {
+    for_resource_creation: Some(90),
+    for_device_loss: None,
+};
 
 /// Lower is preferred: a real GPU first, a CPU rasteriser (lavapipe) as the fallback.
 fn rank(ty: wgpu::DeviceType) -> u8 {
@@ -50,6 +80,7 @@ impl GpuContext {
     pub fn new() -> Result<Self, GpuError> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::PRIMARY,
+            memory_budget_thresholds: MEMORY_THRESHOLDS,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
         Self::with_instance(instance)
@@ -105,6 +136,13 @@ impl GpuContext {
             adapter: info.name.clone(),
             source,
         })?;
+        let errors = ErrorSink::default();
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.record(e.to_string())));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            sink.record(format!("device lost ({reason:?}): {message}"));
+        });
         Ok(Self {
             instance,
             adapter,
@@ -112,7 +150,42 @@ impl GpuContext {
             queue,
             info,
             limits,
+            errors,
+            kernels: Arc::default(),
         })
+    }
+
+    /// The GPU error recorded since the last call (the first one), if any.
+    pub fn take_error(&self) -> Option<String> {
+        self.errors
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Records an error found outside wgpu's callbacks (a failed readback).
+    pub(crate) fn record_error(&self, message: String) {
+        self.errors.record(message);
+    }
+
+    /// Device-scoped kernels of type `T` (pipelines and layouts), built by `build` on
+    /// first use and shared by every user of this device afterwards.
+    pub fn kernels<T: Any + Send + Sync>(&self, build: impl FnOnce(&Self) -> T) -> Arc<T> {
+        let find = |list: &Vec<Arc<dyn Any + Send + Sync>>| {
+            list.iter().find_map(|k| Arc::clone(k).downcast::<T>().ok())
+        };
+        if let Some(k) = find(&self.kernels.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return k;
+        }
+        // Built outside the lock: kernels may ask for other kernels.
+        let built = Arc::new(build(self));
+        let mut list = self.kernels.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(k) = find(&list) {
+            return k;
+        }
+        list.push(built.clone());
+        built
     }
 
     /// Largest storage buffer one binding may see, in bytes.

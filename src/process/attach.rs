@@ -10,7 +10,12 @@ use crate::scene::{Mask, Wire};
 /// Straight segments per wire loop.
 const WIRE_SEGMENTS: usize = 24;
 
-impl Processor<'_> {
+/// Shape records a wire bond of `wires` wires uploads: two per segment, plus the bounds.
+pub fn wire_records(wires: usize) -> u64 {
+    2 * WIRE_SEGMENTS as u64 * wires as u64 + 2
+}
+
+impl Processor {
     /// One spherical cap per circle of `pads`, standing on the surface at its centre.
     pub(super) fn balls(&mut self, material: u8, pads: &Mask, radius: f64, height: f64) {
         self.upload_shapes(&encode(&pads.shapes));
@@ -47,7 +52,7 @@ impl Processor<'_> {
         b.dispatch(&self.pipes.wire_ends, p, [n.div_ceil(64), 1, 1]);
         b.submit();
         let tops: Vec<u32> = bytemuck::pod_collect_to_vec(&read_buffer(
-            self.gpu,
+            &self.gpu,
             &self.grid.scratch_b,
             0,
             u64::from(n) * 4,

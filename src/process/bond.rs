@@ -19,7 +19,7 @@ pub enum BondError {
     TooTall { top_um: f64, grid_um: f64 },
 }
 
-impl Processor<'_> {
+impl Processor {
     /// Places `part` (same grid shape) on this part, offset by `offset` voxels in
     /// x and y, with a gap of `gap` voxels. The placed part is emptied.
     pub fn bond(

@@ -15,7 +15,7 @@ pub struct Nets {
     pub sweeps: u32,
 }
 
-impl Processor<'_> {
+impl Processor {
     /// Labels the conductors in `conductors` and reads the labels at `probes` (voxels).
     pub fn nets(&self, conductors: MaterialSet, probes: &[[u32; 3]]) -> Nets {
         let p = StepParams {
@@ -55,7 +55,7 @@ impl Processor<'_> {
             .map(|v| {
                 let i = u64::from(v[0])
                     + u64::from(nx) * (u64::from(v[1]) + u64::from(ny) * u64::from(v[2]));
-                let raw = read_buffer(self.gpu, &self.grid.scratch_a, i * 4, 4);
+                let raw = read_buffer(&self.gpu, &self.grid.scratch_a, i * 4, 4);
                 let label = u32::from_le_bytes(raw[..4].try_into().expect("4 bytes"));
                 (label != u32::MAX).then_some(label)
             })

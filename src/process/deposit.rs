@@ -5,7 +5,7 @@ use super::Processor;
 use super::params::{C_TOP, FLAG_LIMIT, FLAG_SOURCE, MaterialSet, StepParams};
 use crate::scene::{DepositMode, PlanarTop, PlateMode};
 
-impl Processor<'_> {
+impl Processor {
     pub(super) fn deposit(&self, material: u8, mode: &DepositMode) -> u32 {
         let base = StepParams {
             material: u32::from(material),
@@ -64,7 +64,7 @@ impl Processor<'_> {
     }
 }
 
-impl Processor<'_> {
+impl Processor {
     /// Electroplating from the seed conductors in `seeds`.
     pub(super) fn plate(&self, material: u8, mode: &PlateMode, seeds: MaterialSet) -> u32 {
         let base = StepParams {

@@ -8,7 +8,7 @@ use crate::scene::{EtchMode, Side};
 /// Relaxation sweeps per submit of the isotropic distance field.
 const RELAX_PER_SUBMIT: usize = 4;
 
-impl Processor<'_> {
+impl Processor {
     pub(super) fn etch(&self, set: MaterialSet, mode: &EtchMode) -> u32 {
         let base = StepParams { set, ..self.base() };
         match *mode {
@@ -64,7 +64,7 @@ impl Processor<'_> {
     }
 }
 
-impl Processor<'_> {
+impl Processor {
     /// Drills the rasterised mask's columns (see shaders/drill.wgsl).
     pub(super) fn drill(&self, materials: &[u8], from: Side, depth: Option<u32>, taper: f64) {
         if taper > 0.0 {

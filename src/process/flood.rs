@@ -7,7 +7,7 @@ use super::params::{C_CHANGED, MaterialSet, StepParams};
 /// Line-sweep rounds per submit; convergence is checked between submits.
 const ROUNDS_PER_SUBMIT: usize = 1;
 
-impl Processor<'_> {
+impl Processor {
     /// Fills scratch_a with 1 where a voxel whose material is in `passable` connects
     /// (6-neighbour) to the top layer through passable voxels. Returns sweep rounds.
     pub fn flood(&self, passable: MaterialSet) -> u32 {
@@ -53,6 +53,6 @@ impl Processor<'_> {
     /// The reachability field of the last flood, for tests.
     pub fn read_reach(&self) -> Vec<u32> {
         self.grid
-            .read_u32(self.gpu, &self.grid.scratch_a, self.grid.spec.voxels())
+            .read_u32(&self.gpu, &self.grid.scratch_a, self.grid.spec.voxels())
     }
 }

@@ -8,7 +8,7 @@ use crate::scene::Ramp;
 /// Widest lateral taper the mask distance resolves, in voxels.
 pub const MAX_TAPER_VOXELS: i32 = 32;
 
-impl Processor<'_> {
+impl Processor {
     /// Distance inside the rasterised mask, for a taper of `tan` over the grid height.
     pub(super) fn mask_distance(&self, tan: f64) {
         let reach = (tan * f64::from(self.grid.spec.dims[2])).ceil() as i32 + 1;

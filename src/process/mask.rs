@@ -4,7 +4,9 @@ use super::Processor;
 use super::params::{FLAG_INVERT, StepParams};
 use crate::scene::{Mask, Shape};
 
-/// Packs shapes as the shader reads them: a header (kind, count) then data vec4s.
+/// Packs shapes as the shader reads them: a header (kind, count) then data vec4s
+/// ([`Shape::records`] of them per shape; the parser caps their sum per mask and the
+/// resource budget counts them).
 pub fn encode(shapes: &[Shape]) -> Vec<[f32; 4]> {
     let mut out = Vec::new();
     for s in shapes {
@@ -34,7 +36,7 @@ pub fn encode(shapes: &[Shape]) -> Vec<[f32; 4]> {
     out
 }
 
-impl Processor<'_> {
+impl Processor {
     /// Fills the grid's mask plane: inside `mask` (everywhere if `None`), inverted if
     /// `invert` (negative-tone lithography flips the mask once more).
     pub fn rasterize(&mut self, mask: Option<&Mask>, invert: bool) {
@@ -43,21 +45,7 @@ impl Processor<'_> {
             // No shapes, inverted: every column is inside.
             None => (Vec::new(), true),
         };
-        if shapes.len() as u64 * 16 > self.shapes.size() {
-            self.shapes = Self::shapes_buffer(self.gpu, (shapes.len() as u64).next_power_of_two());
-            self.bind = Self::bind_group(
-                self.gpu,
-                &self.layout,
-                &self.grid,
-                &self.params,
-                &self.shapes,
-            );
-        }
-        if !shapes.is_empty() {
-            self.gpu
-                .queue
-                .write_buffer(&self.shapes, 0, bytemuck::cast_slice(&shapes));
-        }
+        self.upload_shapes(&shapes);
         let count = mask.map_or(0, |m| m.shapes.len() as u32);
         let mut b = self.batch();
         let p = StepParams {
@@ -77,10 +65,10 @@ impl Processor<'_> {
     /// the buffer when needed.
     pub(crate) fn upload_shapes(&mut self, data: &[[f32; 4]]) {
         if data.len() as u64 * 16 > self.shapes.size() {
-            self.shapes = Self::shapes_buffer(self.gpu, (data.len() as u64).next_power_of_two());
+            self.shapes = Self::shapes_buffer(&self.gpu, (data.len() as u64).next_power_of_two());
             self.bind = Self::bind_group(
-                self.gpu,
-                &self.layout,
+                &self.gpu,
+                &self.pipes.layout,
                 &self.grid,
                 &self.params,
                 &self.shapes,
@@ -97,6 +85,31 @@ impl Processor<'_> {
     pub fn read_mask(&self) -> Vec<u32> {
         let [nx, ny, _] = self.grid.spec.dims;
         self.grid
-            .read_u32(self.gpu, &self.grid.mask, u64::from(nx) * u64::from(ny))
+            .read_u32(&self.gpu, &self.grid.mask, u64::from(nx) * u64::from(ny))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_count_the_encoding() {
+        let shapes = [
+            Shape::Rect {
+                min: [0.0, 0.0],
+                max: [1.0, 1.0],
+            },
+            Shape::Circle {
+                center: [1.0, 1.0],
+                radius: 0.5,
+            },
+            Shape::Polygon(vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]),
+            Shape::Polygon(vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+        ];
+        for s in &shapes {
+            assert_eq!(encode(std::slice::from_ref(s)).len() as u64, s.records());
+        }
+        assert_eq!(encode(&shapes).len(), 2 + 2 + 3 + 3);
     }
 }

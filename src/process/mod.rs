@@ -9,22 +9,27 @@ mod connect;
 mod deposit;
 mod etch;
 mod flood;
+mod kernels;
 mod litho;
 mod mask;
 pub mod params;
 
+pub use attach::wire_records;
 pub use bond::BondError;
 pub use connect::Nets;
 
-use crate::gpu::{GpuContext, read_buffer};
+use crate::gpu::{GpuContext, read_buffer, whole_buffers};
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::{DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, Tone};
-use crate::shaders;
-use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams};
+use kernels::ProcessKernels;
+use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams, fold_groups};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Dispatches one batch may hold before it must be submitted.
-const PARAM_SLOTS: u64 = 256;
+pub const PARAM_SLOTS: u64 = 256;
+/// Initial size of the shapes buffer in 16-byte records (it grows to the largest mask).
+pub const MIN_SHAPE_RECORDS: u64 = 1024;
 
 /// What one step did.
 #[derive(Debug, Clone)]
@@ -38,65 +43,41 @@ pub struct StepStats {
     pub iterations: u32,
 }
 
-struct Pipelines {
-    mask: wgpu::ComputePipeline,
-    substrate: wgpu::ComputePipeline,
-    directional: wgpu::ComputePipeline,
-    edt_x: wgpu::ComputePipeline,
-    edt_y: wgpu::ComputePipeline,
-    edt_z: wgpu::ComputePipeline,
-    conformal: wgpu::ComputePipeline,
-    planar_top: wgpu::ComputePipeline,
-    planar_apply: wgpu::ComputePipeline,
-    flood_init: wgpu::ComputePipeline,
-    flood_sweep: wgpu::ComputePipeline,
-    pattern: wgpu::ComputePipeline,
-    anisotropic: wgpu::ComputePipeline,
-    iso_init: wgpu::ComputePipeline,
-    iso_relax: wgpu::ComputePipeline,
-    iso_apply: wgpu::ComputePipeline,
-    strip: wgpu::ComputePipeline,
-    stats: wgpu::ComputePipeline,
-    mask_distance: wgpu::ComputePipeline,
-    drill: wgpu::ComputePipeline,
-    plate_seed: wgpu::ComputePipeline,
-    plate_apply: wgpu::ComputePipeline,
-    grind: wgpu::ComputePipeline,
-    flip: wgpu::ComputePipeline,
-    bond_drop: wgpu::ComputePipeline,
-    bond_place: wgpu::ComputePipeline,
-    ball_base: wgpu::ComputePipeline,
-    ball_fill: wgpu::ComputePipeline,
-    wire_ends: wgpu::ComputePipeline,
-    wire_fill: wgpu::ComputePipeline,
-    connect_init: wgpu::ComputePipeline,
-    connect_sweep: wgpu::ComputePipeline,
-    connect_count: wgpu::ComputePipeline,
-}
-
-/// Runs process steps on one grid.
-pub struct Processor<'g> {
-    gpu: &'g GpuContext,
+/// Runs process steps on one grid. Owns a clone of the context (cheap: wgpu handles
+/// are reference counted) so a window can keep one without borrowing.
+pub struct Processor {
+    gpu: GpuContext,
     grid: GpuGrid,
-    layout: wgpu::BindGroupLayout,
-    pipes: Pipelines,
+    /// Pipelines and layout, built once per device and shared by every processor.
+    pipes: Arc<ProcessKernels>,
     params: wgpu::Buffer,
     shapes: wgpu::Buffer,
     bind: wgpu::BindGroup,
 }
 
 /// Collects dispatches, each with its own uniform slot, then submits them together.
-pub(crate) struct Batch<'a, 'g> {
-    p: &'a Processor<'g>,
+pub(crate) struct Batch<'a> {
+    p: &'a Processor,
     encoder: wgpu::CommandEncoder,
     slots: Vec<StepParams>,
 }
 
-impl Batch<'_, '_> {
+impl Batch<'_> {
+    /// Records one dispatch of `groups` workgroups (a logical 3D grid), folded into
+    /// rows so that no dimension exceeds the WebGPU limit (`dispatch_id` in
+    /// shaders/process_common.wgsl unfolds it).
     pub fn dispatch(&mut self, pipe: &wgpu::ComputePipeline, params: StepParams, groups: [u32; 3]) {
         assert!((self.slots.len() as u64) < PARAM_SLOTS, "batch too long");
+        if groups.contains(&0) {
+            return;
+        }
+        let (wx, folded) = fold_groups(groups)
+            .expect("the resource budget caps the grid below the dispatch limit");
         let offset = (self.slots.len() as u64 * PARAM_STRIDE) as u32;
-        self.slots.push(params);
+        self.slots.push(StepParams {
+            groups: [groups[0], groups[1], groups[2], wx],
+            ..params
+        });
         let mut pass = self
             .encoder
             .begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -105,7 +86,7 @@ impl Batch<'_, '_> {
             });
         pass.set_pipeline(pipe);
         pass.set_bind_group(0, &self.p.bind, &[offset]);
-        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+        pass.dispatch_workgroups(folded[0], folded[1], folded[2]);
     }
 
     pub fn clear_counters(&mut self) {
@@ -129,121 +110,23 @@ impl Batch<'_, '_> {
     }
 }
 
-impl<'g> Processor<'g> {
+impl Processor {
     /// Allocates the grid (after checking it fits the adapter) and builds every pipeline.
-    pub fn new(gpu: &'g GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
+    pub fn new(gpu: &GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
         let grid = GpuGrid::new(gpu, spec)?;
         let device = &gpu.device;
-        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("Processor::layout"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: true,
-                        min_binding_size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
-                    },
-                    count: None,
-                },
-                storage(1, false),
-                storage(2, false),
-                storage(3, false),
-                storage(4, false),
-                storage(5, false),
-                storage(6, false),
-                storage(7, true),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("Processor::pipeline_layout"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let module = |name: &str| {
-            device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(shaders::process(name).into()),
-            })
-        };
-        let pipe = |m: &wgpu::ShaderModule, entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&pipeline_layout),
-                module: m,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
-        let conformal = module("deposit_conformal");
-        let planar = module("deposit_planarize");
-        let flood = module("flood");
-        let iso = module("etch_isotropic");
-        let mask = module("mask");
-        let plate = module("plate");
-        let bond = module("bond");
-        let ball = module("ball");
-        let wire = module("wire");
-        let connect = module("connect");
-        let pipes = Pipelines {
-            mask: pipe(&mask, "main"),
-            mask_distance: pipe(&mask, "distance"),
-            drill: pipe(&module("drill"), "main"),
-            plate_seed: pipe(&plate, "seed"),
-            plate_apply: pipe(&plate, "apply"),
-            grind: pipe(&module("grind"), "main"),
-            flip: pipe(&module("flip"), "main"),
-            bond_drop: pipe(&bond, "drop"),
-            bond_place: pipe(&bond, "place"),
-            ball_base: pipe(&ball, "base"),
-            ball_fill: pipe(&ball, "fill"),
-            wire_ends: pipe(&wire, "ends"),
-            wire_fill: pipe(&wire, "fill"),
-            connect_init: pipe(&connect, "init"),
-            connect_sweep: pipe(&connect, "sweep"),
-            connect_count: pipe(&connect, "count"),
-            substrate: pipe(&module("substrate"), "main"),
-            directional: pipe(&module("deposit_directional"), "main"),
-            edt_x: pipe(&conformal, "edt_x"),
-            edt_y: pipe(&conformal, "edt_y"),
-            edt_z: pipe(&conformal, "edt_z"),
-            conformal: pipe(&conformal, "apply"),
-            planar_top: pipe(&planar, "top"),
-            planar_apply: pipe(&planar, "apply"),
-            flood_init: pipe(&flood, "init"),
-            flood_sweep: pipe(&flood, "sweep"),
-            pattern: pipe(&module("pattern"), "main"),
-            anisotropic: pipe(&module("etch_anisotropic"), "main"),
-            iso_init: pipe(&iso, "init"),
-            iso_relax: pipe(&iso, "relax"),
-            iso_apply: pipe(&iso, "apply"),
-            strip: pipe(&module("strip"), "main"),
-            stats: pipe(&module("stats"), "main"),
-        };
+        let pipes = gpu.kernels(ProcessKernels::new);
         let params = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("Processor::params"),
             size: PARAM_SLOTS * PARAM_STRIDE,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let shapes = Self::shapes_buffer(gpu, 1024);
-        let bind = Self::bind_group(gpu, &layout, &grid, &params, &shapes);
+        let shapes = Self::shapes_buffer(gpu, MIN_SHAPE_RECORDS);
+        let bind = Self::bind_group(gpu, &pipes.layout, &grid, &params, &shapes);
         Ok(Self {
-            gpu,
+            gpu: gpu.clone(),
             grid,
-            layout,
             pipes,
             params,
             shapes,
@@ -267,44 +150,43 @@ impl<'g> Processor<'g> {
         params: &wgpu::Buffer,
         shapes: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        fn whole(binding: u32, b: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-            wgpu::BindGroupEntry {
-                binding,
-                resource: b.as_entire_binding(),
-            }
-        }
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Processor::bind"),
             layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: params,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
-                    }),
-                },
-                whole(1, &grid.material),
-                whole(2, &grid.prev),
-                whole(3, &grid.mask),
-                whole(4, &grid.scratch_a),
-                whole(5, &grid.scratch_b),
-                whole(6, &grid.counters),
-                whole(7, shapes),
-            ],
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: params,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
+                }),
+            }]
+            .into_iter()
+            .chain(whole_buffers(
+                1,
+                &[
+                    &grid.material,
+                    &grid.prev,
+                    &grid.mask,
+                    &grid.scratch_a,
+                    &grid.scratch_b,
+                    &grid.counters,
+                    shapes,
+                ],
+            ))
+            .collect::<Vec<_>>(),
         })
     }
 
-    pub fn gpu(&self) -> &'g GpuContext {
-        self.gpu
+    pub fn gpu(&self) -> &GpuContext {
+        &self.gpu
     }
 
     pub fn grid(&self) -> &GpuGrid {
         &self.grid
     }
 
-    pub(crate) fn batch(&self) -> Batch<'_, 'g> {
+    pub(crate) fn batch(&self) -> Batch<'_> {
         Batch {
             p: self,
             encoder: self
@@ -342,15 +224,15 @@ impl<'g> Processor<'g> {
     /// Reads the counters buffer.
     pub(crate) fn counters(&self) -> Vec<u32> {
         bytemuck::pod_collect_to_vec(&read_buffer(
-            self.gpu,
+            &self.gpu,
             &self.grid.counters,
             0,
             COUNTERS as u64 * 4,
         ))
     }
 
-    /// Runs one process op and measures what it changed. `Op::Bond` goes through
-    /// [`Processor::bond`], which needs the placed part.
+    /// Runs one process op and measures what it changed. Assembly (a bond) goes through
+    /// [`Processor::bond`], which needs the placed part; analysis changes no voxel.
     pub fn run(&mut self, op: &Op, masks: &[Mask]) -> StepStats {
         let start = Instant::now();
         self.snapshot();
@@ -434,11 +316,6 @@ impl<'g> Processor<'g> {
                 b.submit();
                 0
             }
-            Op::Bond { .. } => {
-                panic!("bond needs the placed part: call Processor::bond")
-            }
-            // Stress changes no voxel; stress::StressSolver does the solve.
-            Op::Stress(_) => 0,
             Op::Dispense {
                 material,
                 mask,
@@ -487,6 +364,14 @@ impl<'g> Processor<'g> {
             }
         };
         self.finish(start, iterations)
+    }
+
+    /// Stats of a step that changes no voxel (an analysis step): the counts as they
+    /// stand, nothing changed.
+    pub fn unchanged(&self) -> StepStats {
+        let start = Instant::now();
+        self.snapshot();
+        self.finish(start, 0)
     }
 
     /// Copies the grid to `prev`: the step's snapshot for "voxels changed" (and flip).

@@ -19,8 +19,11 @@ pub struct StepParams {
     pub shape_count: u32,
     pub voxel_um: f32,
     pub _pad: [u32; 2],
+    /// Logical workgroup grid (x, y, z) of the dispatch and the row width it is folded
+    /// into; set by `Batch::dispatch`, read by `dispatch_id` in the shader.
+    pub groups: [u32; 4],
 }
-const _: () = assert!(std::mem::size_of::<StepParams>() == 96);
+const _: () = assert!(std::mem::size_of::<StepParams>() == 112);
 
 /// Uniform slots are this far apart (the WebGPU minimum dynamic-offset alignment).
 pub const PARAM_STRIDE: u64 = 256;
@@ -37,6 +40,19 @@ pub const FLAG_INVERT: u32 = 1;
 pub const FLAG_SOURCE: u32 = 2;
 /// `flags` bit of the flood: only voxels below `z1` inside the mask pass.
 pub const FLAG_LIMIT: u32 = 4;
+
+/// Most workgroups along one dispatch dimension (the WebGPU limit).
+pub const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// Folds a logical 3D workgroup grid into rows of at most [`MAX_GROUPS_PER_DIM`]:
+/// returns (row width, the 2D dispatch). `None` when even the fold does not fit, which
+/// the resource budget (src/budget.rs) rules out before any GPU work.
+pub fn fold_groups(groups: [u32; 3]) -> Option<(u32, [u32; 3])> {
+    let total = groups.iter().map(|&g| u64::from(g)).product::<u64>();
+    let wx = total.clamp(1, u64::from(MAX_GROUPS_PER_DIM));
+    let rows = total.div_ceil(wx).max(1);
+    (rows <= u64::from(MAX_GROUPS_PER_DIM)).then_some((wx as u32, [wx as u32, rows as u32, 1]))
+}
 
 /// A set of material ids as 256 bits.
 #[repr(C)]
@@ -60,5 +76,23 @@ impl MaterialSet {
     }
     pub fn contains(&self, id: u8) -> bool {
         self.0[usize::from(id) / 32] >> (id % 32) & 1 == 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_groups_keeps_every_workgroup_within_the_limit() {
+        // Small grids stay one row; the 600000-voxel axis (75000 groups) folds to 2 rows.
+        assert_eq!(fold_groups([4, 3, 2]), Some((24, [24, 1, 1])));
+        assert_eq!(fold_groups([75_000, 1, 1]), Some((65_535, [65_535, 2, 1])));
+        // The fold covers every logical group, with less than a row to spare.
+        let (wx, d) = fold_groups([1000, 300, 7]).unwrap();
+        let (total, covered) = (1000u64 * 300 * 7, u64::from(wx) * u64::from(d[1]));
+        assert!(covered >= total && covered - total < u64::from(wx));
+        assert!(d.iter().all(|&g| g <= MAX_GROUPS_PER_DIM));
+        assert_eq!(fold_groups([65_535, 65_535, 2]), None);
     }
 }

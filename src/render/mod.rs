@@ -7,7 +7,7 @@ pub mod gpu_data;
 mod pick;
 pub mod text;
 
-use crate::gpu::{GpuContext, read_texture_rgba8};
+use crate::gpu::{GpuContext, buffer_layout, read_texture_rgba8, texture_2d, whole_buffers};
 use crate::materials::MaterialTable;
 use crate::process::params::MaterialSet;
 use crate::scene::{Axis, GridSpec};
@@ -119,18 +119,7 @@ const DIM_TEXT: [f32; 4] = [0.6, 0.63, 0.68, 1.0];
 impl Renderer {
     pub fn new(gpu: &GpuContext, format: wgpu::TextureFormat) -> Self {
         let device = &gpu.device;
-        let buffer_entry = |binding: u32, ty: wgpu::BufferBindingType, vis: wgpu::ShaderStages| {
-            wgpu::BindGroupLayoutEntry {
-                binding,
-                visibility: vis,
-                ty: wgpu::BindingType::Buffer {
-                    ty,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            }
-        };
+        let buffer_entry = buffer_layout;
         let frag = wgpu::ShaderStages::FRAGMENT;
         let ro = wgpu::BufferBindingType::Storage { read_only: true };
         let voxel_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -288,36 +277,18 @@ impl Renderer {
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Renderer::voxel_bind"),
             layout: &self.voxel_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: ubuf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: grid.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: palette.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: field.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: displacement[0].as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: displacement[1].as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 6,
-                    resource: displacement[2].as_entire_binding(),
-                },
-            ],
+            entries: &whole_buffers(
+                0,
+                &[
+                    &ubuf,
+                    grid,
+                    palette,
+                    field,
+                    displacement[0],
+                    displacement[1],
+                    displacement[2],
+                ],
+            ),
         })
     }
 
@@ -473,19 +444,13 @@ impl Renderer {
             label: Some("Renderer::overlay_bind"),
             layout: &self.overlay_layout,
             entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: screen.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: quad_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
+                whole_buffers(0, &[&screen, &quad_buf]),
+                vec![wgpu::BindGroupEntry {
                     binding: 2,
                     resource: wgpu::BindingResource::TextureView(&self.font),
-                },
-            ],
+                }],
+            ]
+            .concat(),
         });
 
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
@@ -644,20 +609,14 @@ impl Renderer {
         size: [u32; 2],
         f: &FrameInputs,
     ) -> image::RgbaImage {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("Renderer::frame"),
-            size: wgpu::Extent3d {
-                width: size[0],
-                height: size[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: self.format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let texture = texture_2d(
+            gpu,
+            "Renderer::frame",
+            size,
+            self.format,
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            &[],
+        );
         let view = texture.create_view(&Default::default());
         let mut encoder = gpu
             .device

@@ -2,7 +2,7 @@
 //! clicked pixel's ray with the 3D view's own DDA, and one 32-byte result comes back.
 
 use super::gpu_data::{NO_VOXEL, PickResult, ViewUniform};
-use crate::gpu::{GpuContext, read_buffer};
+use crate::gpu::{GpuContext, buffer_layout, read_buffer, whole_buffers};
 use crate::scene::GridSpec;
 use crate::shaders;
 use wgpu::util::DeviceExt;
@@ -61,16 +61,7 @@ pub(super) struct Picker {
 impl Picker {
     pub fn new(gpu: &GpuContext) -> Self {
         let device = &gpu.device;
-        let entry = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
+        let entry = |binding: u32, ty| buffer_layout(binding, ty, wgpu::ShaderStages::COMPUTE);
         let ro = wgpu::BufferBindingType::Storage { read_only: true };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Picker::layout"),
@@ -142,25 +133,22 @@ impl Picker {
             }),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         });
-        fn whole(binding: u32, b: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-            wgpu::BindGroupEntry {
-                binding,
-                resource: b.as_entire_binding(),
-            }
-        }
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Picker::bind"),
             layout: &self.layout,
-            entries: &[
-                whole(0, &uniform),
-                whole(1, grid),
-                whole(2, palette),
-                whole(3, field),
-                whole(4, displacement[0]),
-                whole(5, displacement[1]),
-                whole(6, displacement[2]),
-                whole(7, &result),
-            ],
+            entries: &whole_buffers(
+                0,
+                &[
+                    &uniform,
+                    grid,
+                    palette,
+                    field,
+                    displacement[0],
+                    displacement[1],
+                    displacement[2],
+                    &result,
+                ],
+            ),
         });
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("Picker::encoder"),

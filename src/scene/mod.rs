@@ -20,8 +20,11 @@ pub struct GridSpec {
 }
 
 impl GridSpec {
+    /// Voxel count, saturating: three u32 axes can overflow u64, and a wrapped count
+    /// would pass every size check (the parser caps the grid far below this).
     pub fn voxels(&self) -> u64 {
-        self.dims.iter().map(|&d| u64::from(d)).product()
+        let n: u128 = self.dims.iter().map(|&d| u128::from(d)).product();
+        u64::try_from(n).unwrap_or(u64::MAX)
     }
     pub fn size_um(&self) -> [f64; 3] {
         self.dims.map(|d| f64::from(d) * self.voxel_um)
@@ -52,6 +55,15 @@ impl Shape {
                         [hi[0].max(v[0]), hi[1].max(v[1])],
                     )
                 }),
+        }
+    }
+
+    /// 16-byte records the shape takes in the GPU encoding (`process::mask::encode`):
+    /// a header, then one per rect/circle or one per two polygon vertices.
+    pub fn records(&self) -> u64 {
+        match self {
+            Shape::Rect { .. } | Shape::Circle { .. } => 2,
+            Shape::Polygon(v) => 1 + (v.len() as u64).div_ceil(2),
         }
     }
 
@@ -237,16 +249,6 @@ pub enum Op {
     },
     /// Turns the part upside down (rotation by 180° about the x axis).
     Flip,
-    /// Drops part `part` (offset by `offset` voxels in x, y) onto this step's part until
-    /// it rests on it, with a film of `film` material filling the gap for ACF/adhesive.
-    Bond {
-        part: usize,
-        offset: [i32; 2],
-        method: BondMethod,
-        film: u8,
-        /// Extra gap in voxels (adhesive thickness; ACF particle gap).
-        gap: u32,
-    },
     /// Underfill or encapsulant: fills the reachable empty space inside the mask up to a top.
     Dispense {
         material: u8,
@@ -274,8 +276,83 @@ pub enum Op {
         /// Wire radius in voxels.
         radius: f64,
     },
-    /// Thermal-mismatch stress of the part as built so far (changes no voxel).
+}
+
+/// Assembly: drops part `part` (offset by `offset` voxels in x, y) onto the step's part
+/// until it rests on it, with a film of `film` material filling the gap for ACF/adhesive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BondSpec {
+    pub part: usize,
+    pub offset: [i32; 2],
+    pub method: BondMethod,
+    pub film: u8,
+    /// Extra gap in voxels (adhesive thickness; ACF particle gap).
+    pub gap: u32,
+}
+
+impl BondSpec {
+    /// `bond:eutectic`, `bond:acf` or `bond:adhesive`.
+    pub fn label(&self) -> String {
+        format!(
+            "bond:{}",
+            match self.method {
+                BondMethod::Eutectic => "eutectic",
+                BondMethod::Acf => "acf",
+                BondMethod::Adhesive => "adhesive",
+            }
+        )
+    }
+}
+
+/// What a step does, by kind: each kind has its own engine, so none can be handed a
+/// step it cannot run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKind {
+    /// Changes the voxels of the step's part (`process::Processor::run`).
+    Process(Op),
+    /// Assembly: places another part onto the step's part (`process::Processor::bond`).
+    Bond(BondSpec),
+    /// Analysis: thermal-mismatch stress of the part as built so far (changes no voxel).
     Stress(StressSpec),
+}
+
+impl StepKind {
+    /// The op's name as written in scene files (`deposit`, `bond`, `stress`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StepKind::Process(op) => op.kind(),
+            StepKind::Bond(_) => "bond",
+            StepKind::Stress(_) => "stress",
+        }
+    }
+
+    /// The op with its mode, e.g. `etch:isotropic`, `bond:acf`.
+    pub fn label(&self) -> String {
+        match self {
+            StepKind::Process(op) => op.label(),
+            StepKind::Bond(b) => b.label(),
+            StepKind::Stress(_) => "stress".to_string(),
+        }
+    }
+
+    /// Whether the step shows part-way states (see [`Op::is_timed`]).
+    pub fn is_timed(&self) -> bool {
+        matches!(self, StepKind::Process(op) if op.is_timed())
+    }
+
+    pub fn process(&self) -> Option<&Op> {
+        match self {
+            StepKind::Process(op) => Some(op),
+            _ => None,
+        }
+    }
+
+    pub fn stress(&self) -> Option<&StressSpec> {
+        match self {
+            StepKind::Stress(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// A thermoelastic solve: load, supports, stopping rule and solve resolution.
@@ -310,12 +387,10 @@ impl Op {
             Op::Plate { .. } => "plate",
             Op::Grind { .. } => "grind",
             Op::Flip => "flip",
-            Op::Bond { .. } => "bond",
             Op::Dispense { .. } => "dispense",
             Op::Dice { .. } => "dice",
             Op::Ball { .. } => "ball",
             Op::Wirebond { .. } => "wirebond",
-            Op::Stress(_) => "stress",
         }
     }
 
@@ -401,14 +476,6 @@ impl Op {
                     PlateMode::Conformal { .. } => "conformal",
                 }
             ),
-            Op::Bond { method, .. } => format!(
-                "bond:{}",
-                match method {
-                    BondMethod::Eutectic => "eutectic",
-                    BondMethod::Acf => "acf",
-                    BondMethod::Adhesive => "adhesive",
-                }
-            ),
             other => other.kind().to_string(),
         }
     }
@@ -417,7 +484,7 @@ impl Op {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub name: String,
-    pub op: Op,
+    pub kind: StepKind,
     /// Index into `Scene::parts` of the part this step builds.
     pub part: usize,
     /// 1-based line of the step in its file.
@@ -472,6 +539,8 @@ pub struct Scene {
     pub parts: Vec<String>,
     pub probes: Vec<Probe>,
     pub stress_probes: Vec<StressProbe>,
+    /// 1-based line and column of `grid.size`, where resource-budget errors point.
+    pub grid_at: [usize; 2],
 }
 
 /// A named point for connectivity checks (a ball, a pad), optionally with the net it

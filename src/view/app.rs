@@ -150,12 +150,12 @@ impl Fps {
 
 struct Viewer {
     window: Arc<Window>,
-    /// Lives for the whole process: leaked once so the processor can borrow it 'static.
-    gpu: &'static GpuContext,
+    /// Shared (cloned handles) with the processor, renderer and solves.
+    gpu: GpuContext,
     surface: wgpu::Surface<'static>,
     config: wgpu::SurfaceConfiguration,
     scene: Scene,
-    proc: Processor<'static>,
+    proc: Processor,
     timeline: Timeline,
     fields: FieldSet,
     renderer: Renderer,
@@ -191,11 +191,11 @@ impl Viewer {
         let window = Arc::new(event_loop.create_window(attrs)?);
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::PRIMARY,
+            memory_budget_thresholds: voxfab::gpu::MEMORY_THRESHOLDS,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
         let surface = instance.create_surface(window.clone())?;
-        let gpu: &'static GpuContext =
-            Box::leak(Box::new(GpuContext::with_surface(instance, &surface)?));
+        let gpu = GpuContext::with_surface(instance, &surface)?;
         eprintln!("adapter: {gpu}");
 
         let inner = window.inner_size();
@@ -224,13 +224,13 @@ impl Viewer {
         };
         surface.configure(&gpu.device, &config);
 
-        let proc = Processor::new(gpu, &scene.grid)?;
+        let proc = Processor::new(&gpu, &scene.grid)?;
         let n = scene.steps.len();
-        let timeline = Timeline::build(gpu, &scene, |i| {
+        let timeline = Timeline::build(&gpu, &scene, |i| {
             eprint!("\rrunning step {i}/{n}");
         })?;
         eprintln!();
-        let renderer = Renderer::new(gpu, FRAME_FORMAT);
+        let renderer = Renderer::new(&gpu, FRAME_FORMAT);
         let egui_ctx = egui::Context::default();
         let egui_state = egui_winit::State::new(
             egui_ctx.clone(),
@@ -390,20 +390,20 @@ impl Viewer {
                 .filter(|_| self.st.deformed)
                 .map(|d| d.deformation(self.st.exaggeration)),
             title: at.title(&self.scene),
-            subtitle: step.map_or_else(String::new, |s| s.op.label()),
+            subtitle: step.map_or_else(String::new, |s| s.kind.label()),
         };
         if let Some([u, v]) = click {
             let px = [u * target.size[0] as f32, v * target.size[1] as f32];
             self.st.picked = self
                 .renderer
-                .pick(self.gpu, target.size, &inputs, px)
+                .pick(&self.gpu, target.size, &inputs, px)
                 .map(|pick| PickInfo {
                     pick,
                     fields: fields.map_or_else(Vec::new, |fs| {
                         fs.fields
                             .iter()
                             .filter_map(|f| {
-                                Some((f.label.clone(), f.value_at(self.gpu, pick.index)?))
+                                Some((f.label.clone(), f.value_at(&self.gpu, pick.index)?))
                             })
                             .collect()
                     }),
@@ -424,7 +424,8 @@ impl Viewer {
                 return Ok(Flow::Continue);
             }
         };
-        let gpu = self.gpu;
+        // A handle clone (reference counted), so the frame can still borrow `self` mutably.
+        let gpu = self.gpu.clone();
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -434,7 +435,7 @@ impl Viewer {
         let key = self.st.frame_key(target.size);
         if self.frames_left.is_some() || self.drawn != Some(key) {
             self.renderer
-                .draw(gpu, &mut encoder, &target.view, target.size, &inputs);
+                .draw(&gpu, &mut encoder, &target.view, target.size, &inputs);
             self.drawn = Some(key);
         }
 
@@ -503,7 +504,7 @@ impl Viewer {
         textures: &egui::TexturesDelta,
         ppp: f32,
     ) {
-        let gpu = self.gpu;
+        let gpu = &self.gpu;
         let screen = egui_wgpu::ScreenDescriptor {
             size_in_pixels: [self.config.width, self.config.height],
             pixels_per_point: ppp,
@@ -562,12 +563,12 @@ impl Viewer {
             tol: 1e-4,
             max_iterations: 5000,
         };
-        let result = StressSolver::new(self.gpu, self.proc.grid(), &self.scene.materials)
+        let result = StressSolver::new(&self.gpu, self.proc.grid(), &self.scene.materials)
             .and_then(|mut s| s.solve(&load, &self.st.stress_bc, &opts));
         self.status = match result {
             Ok(r) => {
                 let max = r.von_mises.iter().copied().fold(0.0f32, f32::max);
-                self.fields = FieldSet::from_stress(self.gpu, &r);
+                self.fields = FieldSet::from_stress(&self.gpu, &r);
                 self.fields_at = Some(at);
                 self.st.colour_by = ColourBy::Field(0);
                 format!(
@@ -591,7 +592,7 @@ impl Viewer {
         if self.frame.as_ref().is_some_and(|(t, _)| t.size == size) {
             return;
         }
-        let target = FrameTarget::new(self.gpu, size);
+        let target = FrameTarget::new(&self.gpu, size);
         let id = match self.frame.take() {
             Some((_, id)) => {
                 self.egui_renderer.update_egui_texture_from_wgpu_texture(
@@ -618,7 +619,7 @@ impl Viewer {
     /// `voxfab_screenshot_N.png`) after.
     fn save_screenshot(&mut self, texture: &wgpu::Texture) -> anyhow::Result<PathBuf> {
         let path = screenshot::path(self.screenshot.as_deref(), self.screenshots_taken);
-        screenshot::save(self.gpu, texture, &self.config, &path)?;
+        screenshot::save(&self.gpu, texture, &self.config, &path)?;
         self.screenshots_taken += 1;
         Ok(path)
     }

@@ -73,10 +73,7 @@ pub struct ViewState {
 
 impl ViewState {
     pub fn new(scene: &Scene, timeline: &Timeline, substeps: u32) -> Self {
-        let stress = scene.steps.iter().find_map(|s| match &s.op {
-            voxfab::scene::Op::Stress(spec) => Some(spec),
-            _ => None,
-        });
+        let stress = scene.steps.iter().find_map(|s| s.kind.stress());
         let positions = timeline.positions(substeps);
         let home = camera(scene);
         Self {

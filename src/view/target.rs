@@ -1,6 +1,6 @@
 //! The offscreen texture the renderer draws into, shown by egui as an image.
 
-use voxfab::gpu::GpuContext;
+use voxfab::gpu::{GpuContext, texture_2d};
 use voxfab::render::FRAME_FORMAT;
 
 /// The offscreen texture the renderer draws into, shown by egui as an image.
@@ -14,20 +14,14 @@ pub struct FrameTarget {
 
 impl FrameTarget {
     pub fn new(gpu: &GpuContext, size: [u32; 2]) -> Self {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("Viewer::frame"),
-            size: wgpu::Extent3d {
-                width: size[0],
-                height: size[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: FRAME_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
-            view_formats: &[wgpu::TextureFormat::Rgba8Unorm],
-        });
+        let texture = texture_2d(
+            gpu,
+            "Viewer::frame",
+            size,
+            FRAME_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            &[wgpu::TextureFormat::Rgba8Unorm],
+        );
         let view = texture.create_view(&wgpu::TextureViewDescriptor {
             label: Some("Viewer::frame_view"),
             ..Default::default()

@@ -422,9 +422,7 @@ impl Grid {
                     }
                 }
             }
-            Op::Bond { .. } => panic!("use Grid::bond"),
             Op::Wirebond { .. } => panic!("wires are checked geometrically"),
-            Op::Stress(_) => {}
             Op::Etch {
                 materials,
                 mode,

@@ -63,11 +63,11 @@ pub fn assert_board_outshrinks_silicon(st: &voxfab::stress::StressResult) {
 
 /// A processor whose grid holds horizontal slabs `(material, z0, z1)` (voxels), built
 /// with the substrate op; returns it with the per-material counts.
-pub fn slabs<'g>(
-    gpu: &'g GpuContext,
+pub fn slabs(
+    gpu: &GpuContext,
     spec: &GridSpec,
     slabs: &[(u8, u32, u32)],
-) -> (voxfab::process::Processor<'g>, Vec<u64>) {
+) -> (voxfab::process::Processor, Vec<u64>) {
     let mut p = voxfab::process::Processor::new(gpu, spec).unwrap();
     for &(material, z0, z1) in slabs {
         let op = voxfab::scene::Op::Substrate {

@@ -1,0 +1,360 @@
+//! The resource budget of a run, checked before any GPU work: every buffer of every
+//! part, of the renderer and of the stress solves, summed and compared with the
+//! adapter's buffer and binding limits and a GPU memory budget.
+//!
+//! wgpu reports no total VRAM, so the memory budget is a setting (`--gpu-memory`,
+//! [`DEFAULT_GPU_MEMORY_MIB`]); `voxfab check` uses absolute caps instead of an
+//! adapter's. Everything here is pure arithmetic on the scene, so tests call it directly.
+
+use crate::grid::{BYTES_PER_VOXEL, VOXEL_BUFFERS};
+use crate::process::params::{COUNTERS, MAX_GROUPS_PER_DIM, PARAM_STRIDE, fold_groups};
+use crate::process::{MIN_SHAPE_RECORDS, PARAM_SLOTS, wire_records};
+use crate::scene::{GridSpec, Op, Scene, SceneError, StepKind};
+use crate::stress::coarsen::coarse_spec;
+
+/// GPU memory budget when none is given, MiB: below what any discrete or integrated
+/// GPU voxfab targets has, and well within the CPU adapter's host memory.
+pub const DEFAULT_GPU_MEMORY_MIB: u64 = 4096;
+
+/// Node fields of today's stress solve (displacement, residual, search direction, ...),
+/// 4 bytes each per node. The solver's own estimate replaces this through
+/// [`Estimate::add_stress_solve`] once it has one.
+pub const STRESS_NODE_FIELDS: u64 = 15;
+
+/// What the run may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest buffer, bytes.
+    pub max_buffer: u64,
+    /// Largest storage binding, bytes.
+    pub max_binding: u64,
+    /// All buffers together, bytes.
+    pub memory: u64,
+}
+
+impl Limits {
+    /// Caps no adapter lifts, for `voxfab check` (no GPU): Vulkan, Metal and DX12 size a
+    /// storage binding with 32 bits.
+    pub fn absolute(memory_mib: u64) -> Self {
+        Self {
+            max_buffer: u64::from(u32::MAX),
+            max_binding: u64::from(u32::MAX),
+            memory: memory_mib.saturating_mul(1 << 20),
+        }
+    }
+
+    /// The adapter's limits and a memory budget.
+    pub fn adapter(limits: &wgpu::Limits, memory_mib: u64) -> Self {
+        Self {
+            max_buffer: limits.max_buffer_size,
+            max_binding: limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size),
+            memory: memory_mib.saturating_mul(1 << 20),
+        }
+    }
+}
+
+/// Where in the scene file a buffer comes from, for the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The `[grid]` table: process grids and the frames.
+    Grid,
+    /// A step (its index in `Scene::steps`).
+    Step(usize),
+}
+
+/// One GPU buffer of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Buffer {
+    /// e.g. "part `main`: GpuGrid::material".
+    pub what: String,
+    pub bytes: u64,
+    /// Bound as a storage buffer (then the binding limit applies).
+    pub storage: bool,
+    pub origin: Origin,
+}
+
+/// Every buffer a run allocates at its peak: the parts' grids for the whole run, the
+/// renderer's frame, and the largest stress solve (solves run one after another).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Estimate {
+    pub buffers: Vec<Buffer>,
+    /// The stress step with the most bytes: (step index, its buffers).
+    stress: Option<(usize, Vec<Buffer>)>,
+}
+
+impl Estimate {
+    /// Bytes of every buffer alive at the peak.
+    pub fn total(&self) -> u64 {
+        self.peak_buffers().map(|b| b.bytes).sum()
+    }
+
+    fn peak_buffers(&self) -> impl Iterator<Item = &Buffer> {
+        self.buffers
+            .iter()
+            .chain(self.stress.iter().flat_map(|(_, b)| b))
+    }
+
+    /// The hook for the stress solver's own estimate: adds stress step `index`'s solve
+    /// of `solve_bytes` (largest single buffer `largest_buffer`) on the grid `grid`
+    /// (a coarsened copy, allocated by the run). Only the largest solve counts, since
+    /// each is dropped before the next step.
+    pub fn add_stress_solve(
+        &mut self,
+        index: usize,
+        grid: &GridSpec,
+        solve_bytes: u64,
+        largest_buffer: u64,
+    ) {
+        let origin = Origin::Step(index);
+        let mut buffers = grid_buffers("stress grid", grid, origin);
+        buffers.push(Buffer {
+            what: "stress solve: all fields".into(),
+            bytes: solve_bytes.saturating_sub(largest_buffer),
+            storage: false,
+            origin,
+        });
+        buffers.push(Buffer {
+            what: "stress solve: largest field".into(),
+            bytes: largest_buffer,
+            storage: true,
+            origin,
+        });
+        let bytes: u64 = buffers.iter().map(|b| b.bytes).sum();
+        let current = self
+            .stress
+            .as_ref()
+            .map_or(0, |(_, b)| b.iter().map(|b| b.bytes).sum());
+        if self.stress.is_none() || bytes > current {
+            self.stress = Some((index, buffers));
+        }
+    }
+}
+
+/// Today's stress solve on `grid`: [`STRESS_NODE_FIELDS`] node fields of 4 bytes.
+/// Returns (all bytes, largest buffer).
+pub fn stress_solve_bytes(grid: &GridSpec) -> (u64, u64) {
+    let nodes = grid
+        .dims
+        .iter()
+        .map(|&d| u64::from(d) + 1)
+        .fold(1u64, u64::saturating_mul);
+    (
+        nodes.saturating_mul(STRESS_NODE_FIELDS * 4),
+        nodes.saturating_mul(4),
+    )
+}
+
+/// The buffers of one `GpuGrid` (src/grid.rs).
+fn grid_buffers(owner: &str, spec: &GridSpec, origin: Origin) -> Vec<Buffer> {
+    let field = spec.voxels().saturating_mul(BYTES_PER_VOXEL);
+    let mut out: Vec<Buffer> = ["material", "prev", "scratch_a", "scratch_b"]
+        .iter()
+        .take(VOXEL_BUFFERS as usize)
+        .map(|name| Buffer {
+            what: format!("{owner}: GpuGrid::{name}"),
+            bytes: field,
+            storage: true,
+            origin,
+        })
+        .collect();
+    out.push(Buffer {
+        what: format!("{owner}: GpuGrid::mask"),
+        bytes: u64::from(spec.dims[0]) * u64::from(spec.dims[1]) * 4,
+        storage: true,
+        origin,
+    });
+    out.push(Buffer {
+        what: format!("{owner}: GpuGrid::counters"),
+        bytes: COUNTERS as u64 * 4,
+        storage: true,
+        origin,
+    });
+    out
+}
+
+/// Every buffer of a run of `scene`, frames of `frame` pixels if any.
+pub fn estimate(scene: &Scene, frame: Option<[u32; 2]>) -> Estimate {
+    let mut est = Estimate::default();
+    // The shapes buffer grows to the largest mask (or ball/wire list) a part uploads.
+    let records = scene
+        .masks
+        .iter()
+        .map(|m| m.shapes.iter().map(|s| s.records()).sum::<u64>())
+        .chain(scene.steps.iter().map(|s| match &s.kind {
+            StepKind::Process(Op::Wirebond { wires, .. }) => wire_records(wires.len()),
+            _ => 0,
+        }))
+        .max()
+        .unwrap_or(0)
+        .max(MIN_SHAPE_RECORDS)
+        .next_power_of_two();
+    for part in &scene.parts {
+        let owner = format!("part `{part}`");
+        est.buffers
+            .extend(grid_buffers(&owner, &scene.grid, Origin::Grid));
+        est.buffers.push(Buffer {
+            what: format!("{owner}: Processor::params"),
+            bytes: PARAM_SLOTS * PARAM_STRIDE,
+            storage: false,
+            origin: Origin::Grid,
+        });
+        est.buffers.push(Buffer {
+            what: format!("{owner}: Processor::shapes"),
+            bytes: records * 16,
+            storage: true,
+            origin: Origin::Grid,
+        });
+    }
+    // Reading the final grid back stages one voxel field.
+    est.buffers.push(Buffer {
+        what: "readback of the grid".into(),
+        bytes: scene.grid.voxels().saturating_mul(BYTES_PER_VOXEL),
+        storage: false,
+        origin: Origin::Grid,
+    });
+    if let Some([w, h]) = frame {
+        // The frame texture and its staging copy (rows padded to 256 bytes).
+        let row = u64::from(w * 4).next_multiple_of(256);
+        est.buffers.push(Buffer {
+            what: format!("frame {w}x{h}: texture and readback"),
+            bytes: u64::from(w) * u64::from(h) * 4 + row * u64::from(h),
+            storage: false,
+            origin: Origin::Grid,
+        });
+    }
+    for (i, step) in scene.steps.iter().enumerate() {
+        if let StepKind::Stress(spec) = &step.kind {
+            let coarse = coarse_spec(&scene.grid, spec.coarsen);
+            let (bytes, largest) = stress_solve_bytes(&coarse);
+            est.add_stress_solve(i, &coarse, bytes, largest);
+        }
+    }
+    est
+}
+
+/// Checks `est` (of `scene`) against `limits`; `device` names them in errors
+/// (an adapter, or "any adapter").
+pub fn check(
+    scene: &Scene,
+    est: &Estimate,
+    limits: &Limits,
+    device: &str,
+) -> Result<(), SceneError> {
+    let at = |origin: Origin, message: String| {
+        let (line, col) = match origin {
+            Origin::Grid => (scene.grid_at[0], scene.grid_at[1]),
+            Origin::Step(i) => (scene.steps[i].line, 1),
+        };
+        SceneError {
+            file: scene.file.clone(),
+            line,
+            col,
+            message,
+        }
+    };
+    let mib = |b: u64| b.div_ceil(1 << 20);
+    check_dispatch(&scene.grid).map_err(|m| at(Origin::Grid, m))?;
+    for (i, step) in scene.steps.iter().enumerate() {
+        if let StepKind::Stress(spec) = &step.kind {
+            check_coarsen_dispatch(&coarse_spec(&scene.grid, spec.coarsen))
+                .map_err(|m| at(Origin::Step(i), format!("step `{}`: {m}", step.name)))?;
+        }
+    }
+    for b in est.peak_buffers() {
+        let (limit, kind) = if b.storage {
+            (limits.max_binding, "storage binding")
+        } else {
+            (limits.max_buffer, "buffer")
+        };
+        if b.bytes > limit {
+            let hint = match b.origin {
+                Origin::Grid => "coarsen the voxel or shrink the domain",
+                Origin::Step(_) => "raise the step's `coarsen`",
+            };
+            return Err(at(
+                b.origin,
+                format!(
+                    "{} needs {}, but {device} allows at most {} per {kind}: {hint}",
+                    b.what,
+                    bytes(b.bytes),
+                    bytes(limit)
+                ),
+            ));
+        }
+    }
+    let total = est.total();
+    if total > limits.memory {
+        let grids: u64 = est.buffers.iter().map(|b| b.bytes).sum();
+        let (origin, detail) = match &est.stress {
+            Some((i, s)) if grids <= limits.memory => (
+                Origin::Step(*i),
+                format!(
+                    "{} MiB for the parts and frames plus {} MiB for stress step `{}`",
+                    mib(grids),
+                    mib(s.iter().map(|b| b.bytes).sum()),
+                    scene.steps[*i].name
+                ),
+            ),
+            _ => (
+                Origin::Grid,
+                format!(
+                    "{} part grid(s) of {} voxels",
+                    scene.parts.len(),
+                    scene.grid.voxels()
+                ),
+            ),
+        };
+        return Err(at(
+            origin,
+            format!(
+                "the run needs {} MiB of GPU memory ({detail}), over the budget of {} MiB: \
+                 coarsen the voxel, shrink the domain or raise --gpu-memory",
+                mib(total),
+                mib(limits.memory)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `n` bytes in MiB, or KiB / bytes below a MiB (a rounded-up "1 MiB" would hide
+/// which side of a limit a small buffer is).
+fn bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{} MiB", n.div_ceil(1 << 20))
+    } else if n >= 1 << 10 {
+        format!("{} KiB", n.div_ceil(1 << 10))
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Process passes dispatch 8x8x4 voxels per workgroup, folded into rows of at most
+/// 65 535 workgroups (src/process/params.rs).
+fn check_dispatch(grid: &GridSpec) -> Result<(), String> {
+    let [nx, ny, nz] = grid.dims;
+    if fold_groups([nx.div_ceil(8), ny.div_ceil(8), nz.div_ceil(4)]).is_none() {
+        return Err(format!(
+            "grid {nx}x{ny}x{nz} needs more workgroups than one dispatch holds"
+        ));
+    }
+    Ok(())
+}
+
+/// The stress grid's coarsen pass (src/stress/coarsen.rs) dispatches 4x4x4 voxels per
+/// workgroup in three dimensions, unfolded.
+fn check_coarsen_dispatch(grid: &GridSpec) -> Result<(), String> {
+    let [nx, ny, nz] = grid.dims;
+    if let Some(a) = (0..3).find(|&a| grid.dims[a].div_ceil(4) > MAX_GROUPS_PER_DIM) {
+        return Err(format!(
+            "the stress grid {nx}x{ny}x{nz} has {} voxels along {}, more than the coarsen \
+             pass dispatches ({}): raise the step's `coarsen`",
+            grid.dims[a],
+            ["x", "y", "z"][a],
+            MAX_GROUPS_PER_DIM * 4
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! The process pipelines and their bind-group layout: built once per device
+//! ([`GpuContext::kernels`]) and shared by every [`Processor`](super::Processor) of
+//! runs, timelines, recordings and the window.
+
+use super::params::StepParams;
+use crate::gpu::{GpuContext, buffer_layout};
+use crate::shaders;
+
+pub(crate) struct ProcessKernels {
+    pub layout: wgpu::BindGroupLayout,
+    pub mask: wgpu::ComputePipeline,
+    pub substrate: wgpu::ComputePipeline,
+    pub directional: wgpu::ComputePipeline,
+    pub edt_x: wgpu::ComputePipeline,
+    pub edt_y: wgpu::ComputePipeline,
+    pub edt_z: wgpu::ComputePipeline,
+    pub conformal: wgpu::ComputePipeline,
+    pub planar_top: wgpu::ComputePipeline,
+    pub planar_apply: wgpu::ComputePipeline,
+    pub flood_init: wgpu::ComputePipeline,
+    pub flood_sweep: wgpu::ComputePipeline,
+    pub pattern: wgpu::ComputePipeline,
+    pub anisotropic: wgpu::ComputePipeline,
+    pub iso_init: wgpu::ComputePipeline,
+    pub iso_relax: wgpu::ComputePipeline,
+    pub iso_apply: wgpu::ComputePipeline,
+    pub strip: wgpu::ComputePipeline,
+    pub stats: wgpu::ComputePipeline,
+    pub mask_distance: wgpu::ComputePipeline,
+    pub drill: wgpu::ComputePipeline,
+    pub plate_seed: wgpu::ComputePipeline,
+    pub plate_apply: wgpu::ComputePipeline,
+    pub grind: wgpu::ComputePipeline,
+    pub flip: wgpu::ComputePipeline,
+    pub bond_drop: wgpu::ComputePipeline,
+    pub bond_place: wgpu::ComputePipeline,
+    pub ball_base: wgpu::ComputePipeline,
+    pub ball_fill: wgpu::ComputePipeline,
+    pub wire_ends: wgpu::ComputePipeline,
+    pub wire_fill: wgpu::ComputePipeline,
+    pub connect_init: wgpu::ComputePipeline,
+    pub connect_sweep: wgpu::ComputePipeline,
+    pub connect_count: wgpu::ComputePipeline,
+}
+
+impl ProcessKernels {
+    /// Compiles every process shader (33 entry points) for `gpu`'s device.
+    pub fn new(gpu: &GpuContext) -> Self {
+        let device = &gpu.device;
+        let storage = |binding: u32, read_only: bool| {
+            buffer_layout(
+                binding,
+                wgpu::BufferBindingType::Storage { read_only },
+                wgpu::ShaderStages::COMPUTE,
+            )
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Processor::layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: true,
+                        min_binding_size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
+                    },
+                    count: None,
+                },
+                storage(1, false),
+                storage(2, false),
+                storage(3, false),
+                storage(4, false),
+                storage(5, false),
+                storage(6, false),
+                storage(7, true),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("Processor::pipeline_layout"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let module = |name: &str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(shaders::process(name).into()),
+            })
+        };
+        let pipe = |m: &wgpu::ShaderModule, entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: m,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let conformal = module("deposit_conformal");
+        let planar = module("deposit_planarize");
+        let flood = module("flood");
+        let iso = module("etch_isotropic");
+        let mask = module("mask");
+        let plate = module("plate");
+        let bond = module("bond");
+        let ball = module("ball");
+        let wire = module("wire");
+        let connect = module("connect");
+        Self {
+            layout: layout.clone(),
+            mask: pipe(&mask, "main"),
+            mask_distance: pipe(&mask, "distance"),
+            drill: pipe(&module("drill"), "main"),
+            plate_seed: pipe(&plate, "seed"),
+            plate_apply: pipe(&plate, "apply"),
+            grind: pipe(&module("grind"), "main"),
+            flip: pipe(&module("flip"), "main"),
+            bond_drop: pipe(&bond, "drop"),
+            bond_place: pipe(&bond, "place"),
+            ball_base: pipe(&ball, "base"),
+            ball_fill: pipe(&ball, "fill"),
+            wire_ends: pipe(&wire, "ends"),
+            wire_fill: pipe(&wire, "fill"),
+            connect_init: pipe(&connect, "init"),
+            connect_sweep: pipe(&connect, "sweep"),
+            connect_count: pipe(&connect, "count"),
+            substrate: pipe(&module("substrate"), "main"),
+            directional: pipe(&module("deposit_directional"), "main"),
+            edt_x: pipe(&conformal, "edt_x"),
+            edt_y: pipe(&conformal, "edt_y"),
+            edt_z: pipe(&conformal, "edt_z"),
+            conformal: pipe(&conformal, "apply"),
+            planar_top: pipe(&planar, "top"),
+            planar_apply: pipe(&planar, "apply"),
+            flood_init: pipe(&flood, "init"),
+            flood_sweep: pipe(&flood, "sweep"),
+            pattern: pipe(&module("pattern"), "main"),
+            anisotropic: pipe(&module("etch_anisotropic"), "main"),
+            iso_init: pipe(&iso, "init"),
+            iso_relax: pipe(&iso, "relax"),
+            iso_apply: pipe(&iso, "apply"),
+            strip: pipe(&module("strip"), "main"),
+            stats: pipe(&module("stats"), "main"),
+        }
+    }
+}
