@@ -363,17 +363,19 @@ pub fn stress_scene(
     name: &str,
     mut report: impl FnMut(&StressBenchRow),
 ) -> Result<Option<StressBenchRow>, Box<dyn std::error::Error + Send + Sync>> {
-    use crate::scene::Op;
+    use crate::scene::StepKind;
     use crate::stress::{StressSolver, ThermalLoad};
-    let Some(spec) = scene.steps.iter().rev().find_map(|s| match &s.op {
-        Op::Stress(spec) => Some(spec.clone()),
-        _ => None,
-    }) else {
+    let Some(spec) = scene
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| s.kind.stress().cloned())
+    else {
         return Ok(None);
     };
     let mut quick = scene.clone();
     for s in &mut quick.steps {
-        if let Op::Stress(sp) = &mut s.op {
+        if let StepKind::Stress(sp) = &mut s.kind {
             sp.options.max_iterations = 1;
         }
     }

@@ -16,11 +16,6 @@ use crate::stress::coarsen::coarse_spec;
 /// GPU voxfab targets has, and well within the CPU adapter's host memory.
 pub const DEFAULT_GPU_MEMORY_MIB: u64 = 4096;
 
-/// Node fields of today's stress solve (displacement, residual, search direction, ...),
-/// 4 bytes each per node. The solver's own estimate replaces this through
-/// [`Estimate::add_stress_solve`] once it has one.
-pub const STRESS_NODE_FIELDS: u64 = 15;
-
 /// What the run may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -132,18 +127,10 @@ impl Estimate {
     }
 }
 
-/// Today's stress solve on `grid`: [`STRESS_NODE_FIELDS`] node fields of 4 bytes.
-/// Returns (all bytes, largest buffer).
+/// The stress solve on `grid` (the solver's own estimate: f64 outer vectors, every
+/// multigrid level, the outputs). Returns (all bytes, largest binding).
 pub fn stress_solve_bytes(grid: &GridSpec) -> (u64, u64) {
-    let nodes = grid
-        .dims
-        .iter()
-        .map(|&d| u64::from(d) + 1)
-        .fold(1u64, u64::saturating_mul);
-    (
-        nodes.saturating_mul(STRESS_NODE_FIELDS * 4),
-        nodes.saturating_mul(4),
-    )
+    crate::stress::StressSolver::memory_bytes(grid.dims, true)
 }
 
 /// The buffers of one `GpuGrid` (src/grid.rs).

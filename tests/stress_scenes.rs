@@ -20,7 +20,11 @@ fn conventional_bump_thermal_cycle_solves_and_colours_its_frame() {
     };
     let r = run_scene(gpu(), &scene, &opts).unwrap();
     let st = r.stress.as_ref().expect("stress solved");
-    assert!(st.converged && st.residual <= 1e-8, "residual {}", st.residual);
+    assert!(
+        st.converged && st.residual <= 1e-8,
+        "residual {}",
+        st.residual
+    );
     common::assert_board_outshrinks_silicon(st);
     let m = &r.metrics.stress[0];
     // Every material in the stack carries stress; copper (stiff, 17 ppm/K on 2.6 ppm/K
