@@ -26,23 +26,35 @@ pub fn coarse_spec(fine: &GridSpec, factor: u32) -> GridSpec {
     }
 }
 
+/// The coarsen pipeline, compiled once per device ([`GpuContext::kernels`]).
+struct CoarsenKernel(wgpu::ComputePipeline);
+
+impl CoarsenKernel {
+    fn new(gpu: &GpuContext) -> Self {
+        let device = &gpu.device;
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("coarsen"),
+            source: wgpu::ShaderSource::Wgsl(shaders::standalone("coarsen").into()),
+        });
+        Self(
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some("coarsen"),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            }),
+        )
+    }
+}
+
 /// A new grid whose voxels are `factor`³ blocks of `fine`.
 pub fn coarsen(gpu: &GpuContext, fine: &GpuGrid, factor: u32) -> Result<GpuGrid, GridError> {
     let spec = coarse_spec(&fine.spec, factor);
     let out = GpuGrid::new(gpu, &spec)?;
     let device = &gpu.device;
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("coarsen"),
-        source: wgpu::ShaderSource::Wgsl(shaders::standalone("coarsen").into()),
-    });
-    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some("coarsen"),
-        layout: None,
-        module: &module,
-        entry_point: Some("main"),
-        compilation_options: Default::default(),
-        cache: None,
-    });
+    let pipeline = &gpu.kernels(CoarsenKernel::new).0;
     let [nx, ny, nz] = fine.spec.dims;
     let [cx, cy, cz] = spec.dims;
     let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -79,7 +91,7 @@ pub fn coarsen(gpu: &GpuContext, fine: &GpuGrid, factor: u32) -> Result<GpuGrid,
             label: Some("coarsen::pass"),
             timestamp_writes: None,
         });
-        pass.set_pipeline(&pipeline);
+        pass.set_pipeline(pipeline);
         pass.set_bind_group(0, &bind, &[]);
         pass.dispatch_workgroups(cx.div_ceil(4), cy.div_ceil(4), cz.div_ceil(4));
     }

@@ -32,11 +32,13 @@
 pub mod coarsen;
 pub mod element;
 mod gpu_util;
+mod kernels;
 pub mod multigrid;
 pub mod params;
 mod results;
 mod solver;
 
+pub use kernels::StressKernels;
 pub use results::{MaterialStats, StressResult, VoxelField};
 pub use solver::{SolveStats, StressSolver};
 
@@ -174,6 +176,8 @@ pub enum StressError {
     BadOptions(String),
     #[error("boundary conditions hold nothing: {0}")]
     Unsupported(String),
+    #[error("the stress solve was cancelled after {iterations} iterations")]
+    Cancelled { iterations: u32 },
     #[error(transparent)]
     Grid(#[from] crate::grid::GridError),
 }

@@ -12,10 +12,11 @@
 //! preconditioner. See docs/STRESS.md.
 
 use super::StressError;
-use super::gpu_util::{Bind, Module, RW, UNIFORM, buffer, cover, dispatch};
+use super::gpu_util::{RW, UNIFORM, buffer, cover, dispatch};
+use super::kernels::MgKernels;
 use crate::gpu::{GpuContext, read_buffer};
-use crate::shaders;
 use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
 
 /// The coarsest level is solved densely once it has at most this many DOFs.
 pub const COARSEST_DOFS: u64 = 1000;
@@ -111,25 +112,6 @@ struct Level {
     galerkin_bind: Option<wgpu::BindGroup>,
 }
 
-struct Pipes {
-    resid0: wgpu::ComputePipeline,
-    diag0: wgpu::ComputePipeline,
-    resid_e: wgpu::ComputePipeline,
-    diag_e: wgpu::ComputePipeline,
-    cheb_zero: wgpu::ComputePipeline,
-    cheb1: wgpu::ComputePipeline,
-    cheb2: wgpu::ComputePipeline,
-    pow_init: wgpu::ComputePipeline,
-    pow_step: wgpu::ComputePipeline,
-    galerkin0: wgpu::ComputePipeline,
-    galerkin: wgpu::ComputePipeline,
-    pweights0: wgpu::ComputePipeline,
-    pweights_e: wgpu::ComputePipeline,
-    restrict: wgpu::ComputePipeline,
-    prolong: wgpu::ComputePipeline,
-    dense: wgpu::ComputePipeline,
-}
-
 /// Level-0 inputs shared with the solver (bindings 0..5 of stress_mg0.wgsl).
 pub struct FineInputs<'a> {
     pub params: &'a wgpu::Buffer,
@@ -145,7 +127,7 @@ pub struct FineInputs<'a> {
 /// constraints; [`Multigrid::vcycle`] records one V-cycle from `b()` into `x()`.
 pub struct Multigrid {
     levels: Vec<Level>,
-    pipes: Pipes,
+    k: Arc<MgKernels>,
     ainv: wgpu::Buffer,
     dense_bind: wgpu::BindGroup,
     dense_grid: [u32; 3],
@@ -159,75 +141,24 @@ fn nodes_of(e: [u32; 3]) -> [u32; 4] {
 }
 
 impl Multigrid {
-    pub fn new(
+    pub(super) fn new(
         gpu: &GpuContext,
+        kernels: Arc<MgKernels>,
         fine: &FineInputs<'_>,
         voxels: [u32; 3],
     ) -> Result<Self, StressError> {
         let device = &gpu.device;
         let dims = level_dims(voxels);
-        use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as U};
-        let mg0 = Module::new(
-            device,
-            "stress_mg0",
-            shaders::stress_mg("stress_mg0"),
-            &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw],
-        );
-        let vec = Module::new(
-            device,
-            "stress_mg_vec",
-            shaders::stress_mg("stress_mg_vec"),
-            &[U, Rw, Rw, Rw, Rw, Rw, Rw],
-        );
-        let elem = Module::new(
-            device,
-            "stress_mg_elem",
-            shaders::stress_mg("stress_mg_elem"),
-            &[U, Ro, Ro, Rw, Rw, Rw, Rw],
-        );
-        let gal0 = Module::new(
-            device,
-            "stress_galerkin0",
-            shaders::stress_mg("stress_galerkin0"),
-            &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw],
-        );
-        let gal = Module::new(
-            device,
-            "stress_galerkin",
-            shaders::stress_mg("stress_galerkin"),
-            &[U, Ro, Ro, Rw, Rw, Rw],
-        );
-        let transfer = Module::new(
-            device,
-            "stress_transfer",
-            shaders::stress_mg("stress_transfer"),
-            &[U, Rw, Rw, Rw, Rw, Rw, Rw],
-        );
-        let coarsest = Module::new(
-            device,
-            "stress_coarsest",
-            shaders::stress_mg("stress_coarsest"),
-            &[U, Ro, Rw, Rw],
-        );
-        let pipes = Pipes {
-            resid0: mg0.pipeline(device, "resid0"),
-            diag0: mg0.pipeline(device, "diag0"),
-            resid_e: elem.pipeline(device, "resid_e"),
-            diag_e: elem.pipeline(device, "diag_e"),
-            cheb_zero: vec.pipeline(device, "cheb_zero"),
-            cheb1: vec.pipeline(device, "cheb1"),
-            cheb2: vec.pipeline(device, "cheb2"),
-            pow_init: vec.pipeline(device, "pow_init"),
-            pow_step: vec.pipeline(device, "pow_step"),
-            galerkin0: gal0.pipeline(device, "galerkin0"),
-            galerkin: gal.pipeline(device, "galerkin"),
-            pweights0: gal0.pipeline(device, "pweights0"),
-            pweights_e: gal.pipeline(device, "pweights_e"),
-            restrict: transfer.pipeline(device, "restrict_residual"),
-            prolong: transfer.pipeline(device, "prolong"),
-            dense: coarsest.pipeline(device, "dense_solve"),
-        };
-
+        let MgKernels {
+            mg0,
+            vec,
+            elem,
+            gal0,
+            gal,
+            transfer,
+            coarsest,
+            ..
+        } = &*kernels;
         // Buffers first (the transfers bind two levels).
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         struct Raw {
@@ -417,7 +348,7 @@ impl Multigrid {
             .collect();
         Ok(Self {
             levels,
-            pipes,
+            k: kernels,
             ainv,
             dense_bind,
             dense_grid,
@@ -450,9 +381,9 @@ impl Multigrid {
     fn resid(&self, pass: &mut wgpu::ComputePass<'_>, l: usize) {
         let lv = &self.levels[l];
         let pipe = if l == 0 {
-            &self.pipes.resid0
+            &self.k.pipes.resid0
         } else {
-            &self.pipes.resid_e
+            &self.k.pipes.resid_e
         };
         dispatch(pass, pipe, &lv.op_bind, lv.node_grid);
     }
@@ -472,16 +403,16 @@ impl Multigrid {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             dispatch(
                 &mut pass,
-                &self.pipes.diag0,
+                &self.k.pipes.diag0,
                 &self.levels[0].op_bind,
                 self.levels[0].node_grid,
             );
             for l in 1..=top {
                 let lv = &self.levels[l];
                 let pipe = if l == 1 {
-                    &self.pipes.galerkin0
+                    &self.k.pipes.galerkin0
                 } else {
-                    &self.pipes.galerkin
+                    &self.k.pipes.galerkin
                 };
                 let gb = lv
                     .galerkin_bind
@@ -489,13 +420,13 @@ impl Multigrid {
                     .expect("levels >= 1 have a Galerkin bind group");
                 // Prolongation weights of the child level first (they read its matrices).
                 let pw = if l == 1 {
-                    &self.pipes.pweights0
+                    &self.k.pipes.pweights0
                 } else {
-                    &self.pipes.pweights_e
+                    &self.k.pipes.pweights_e
                 };
                 dispatch(&mut pass, pw, gb, self.levels[l - 1].node_grid);
                 dispatch(&mut pass, pipe, gb, lv.elem_grid);
-                dispatch(&mut pass, &self.pipes.diag_e, &lv.op_bind, lv.node_grid);
+                dispatch(&mut pass, &self.k.pipes.diag_e, &lv.op_bind, lv.node_grid);
             }
         }
         gpu.queue.submit([encoder.finish()]);
@@ -538,7 +469,7 @@ impl Multigrid {
         encoder.clear_buffer(&lv.b, 0, None);
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            self.vec_op(&mut pass, l, &self.pipes.pow_init);
+            self.vec_op(&mut pass, l, &self.k.pipes.pow_init);
         }
         gpu.queue.submit([encoder.finish()]);
         let (_, mut dnorm) = sums(gpu);
@@ -551,7 +482,7 @@ impl Multigrid {
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 self.resid(&mut pass, l);
-                self.vec_op(&mut pass, l, &self.pipes.pow_step);
+                self.vec_op(&mut pass, l, &self.k.pipes.pow_step);
             }
             gpu.queue.submit([encoder.finish()]);
             let (xax, vdv) = sums(gpu);
@@ -624,28 +555,28 @@ impl Multigrid {
         let top = self.levels.len() - 1;
         for l in 0..top {
             let lv = &self.levels[l];
-            self.vec_op(pass, l, &self.pipes.cheb_zero);
+            self.vec_op(pass, l, &self.k.pipes.cheb_zero);
             self.resid(pass, l);
-            self.vec_op(pass, l, &self.pipes.cheb2);
+            self.vec_op(pass, l, &self.k.pipes.cheb2);
             self.resid(pass, l);
             let tb = lv
                 .transfer_bind
                 .as_ref()
                 .expect("all but the coarsest transfer");
-            dispatch(pass, &self.pipes.restrict, tb, lv.cnode_grid);
+            dispatch(pass, &self.k.pipes.restrict, tb, lv.cnode_grid);
         }
-        dispatch(pass, &self.pipes.dense, &self.dense_bind, self.dense_grid);
+        dispatch(pass, &self.k.pipes.dense, &self.dense_bind, self.dense_grid);
         for l in (0..top).rev() {
             let lv = &self.levels[l];
             let tb = lv
                 .transfer_bind
                 .as_ref()
                 .expect("all but the coarsest transfer");
-            dispatch(pass, &self.pipes.prolong, tb, lv.node_grid);
+            dispatch(pass, &self.k.pipes.prolong, tb, lv.node_grid);
             self.resid(pass, l);
-            self.vec_op(pass, l, &self.pipes.cheb1);
+            self.vec_op(pass, l, &self.k.pipes.cheb1);
             self.resid(pass, l);
-            self.vec_op(pass, l, &self.pipes.cheb2);
+            self.vec_op(pass, l, &self.k.pipes.cheb2);
         }
     }
 

@@ -12,7 +12,8 @@
 //! iterations.
 
 use super::element::{UnitElement, lame};
-use super::gpu_util::{Bind, Module, RW, UNIFORM, buffer, cover, dispatch};
+use super::gpu_util::{Module, RW, UNIFORM, buffer, cover, dispatch};
+use super::kernels::StressKernels;
 use super::multigrid::{self, FineInputs, Multigrid};
 use super::params::{DOF_X, DOF_Y, DOF_Z};
 use super::params::{
@@ -25,7 +26,7 @@ use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::GpuGrid;
 use crate::materials::{MAX_MATERIALS, MaterialTable};
 use crate::scene::GridSpec;
-use crate::shaders;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Iterations between residual readbacks.
@@ -34,23 +35,6 @@ pub const CHECK_EVERY: u32 = 2;
 const STALL_CHECKS: u32 = 50;
 /// Restarts from the true residual before giving up on reaching `tol`.
 const MAX_RESTARTS: u32 = 3;
-
-struct OuterPipes {
-    fix_init: wgpu::ComputePipeline,
-    prescribe: wgpu::ComputePipeline,
-    residual: wgpu::ComputePipeline,
-    finish_residual: wgpu::ComputePipeline,
-    to_b32: wgpu::ComputePipeline,
-    precond_dots: wgpu::ComputePipeline,
-    finish_beta: wgpu::ComputePipeline,
-    update_p: wgpu::ComputePipeline,
-    apply: wgpu::ComputePipeline,
-    finish_alpha: wgpu::ComputePipeline,
-    update_ur: wgpu::ComputePipeline,
-    finish_rr: wgpu::ComputePipeline,
-    export_u: wgpu::ComputePipeline,
-    results: wgpu::ComputePipeline,
-}
 
 /// Elastic constants of one table entry, or why it cannot be used.
 #[derive(Debug, Clone)]
@@ -90,11 +74,10 @@ pub struct StressSolver<'g> {
     scalars: wgpu::Buffer,
     u_out: [wgpu::Buffer; 3],
     fields: Vec<wgpu::Buffer>,
-    outer: Module,
+    k: Arc<StressKernels>,
     outer_bind: wgpu::BindGroup,
     pres_bind: Option<(wgpu::BindGroup, [u32; 3])>,
     results_bind: wgpu::BindGroup,
-    pipes: OuterPipes,
     mg: Multigrid,
     node_count: u32,
     node_groups: u32,
@@ -147,16 +130,24 @@ impl<'g> StressSolver<'g> {
         materials: &MaterialTable,
         f64: bool,
     ) -> Result<Self, StressError> {
+        let kernels = StressKernels::shared(gpu, f64)?;
+        Self::with_kernels(gpu, kernels, grid, materials)
+    }
+
+    /// [`StressSolver::new`] with the device's kernels passed in (an engine holds them),
+    /// so construction only allocates buffers and bind groups. The outer precision is
+    /// the kernels'.
+    pub fn with_kernels(
+        gpu: &'g GpuContext,
+        kernels: Arc<StressKernels>,
+        grid: &GpuGrid,
+        materials: &MaterialTable,
+    ) -> Result<Self, StressError> {
+        let f64 = kernels.f64;
         let spec = grid.spec.clone();
         let [nx, ny, nz] = spec.dims;
         if spec.voxels() == 0 {
             return Err(StressError::EmptyGrid(spec.dims));
-        }
-        if f64 && !gpu.has_f64() {
-            return Err(StressError::BadOptions(format!(
-                "{} has no f64 shaders (SHADER_F64)",
-                gpu.info.name
-            )));
         }
         let nodes = u64::from(nx + 1) * u64::from(ny + 1) * u64::from(nz + 1);
         let limit = gpu.max_binding_bytes();
@@ -278,6 +269,7 @@ impl<'g> StressSolver<'g> {
         }
         let mg = Multigrid::new(
             gpu,
+            kernels.mg.clone(),
             &FineInputs {
                 params: &params,
                 material: &grid.material,
@@ -288,15 +280,9 @@ impl<'g> StressSolver<'g> {
             spec.dims,
         )?;
 
-        use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
-        let mut kinds = vec![Un, Ro, Ro, Un, Ro];
-        kinds.extend([Rw; 9]);
-        kinds.extend([Ro, Ro]);
-        kinds.extend([Rw; 3]);
-        let outer = Module::new(device, "stress_outer", shaders::stress_outer(f64), &kinds);
         let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
         let outer_bind = Self::outer_bind(
-            &outer,
+            &kernels.outer,
             device,
             &params,
             &grid.material,
@@ -311,32 +297,12 @@ impl<'g> StressSolver<'g> {
             [&empty, &empty],
             &u_out,
         );
-        let results_mod = Module::new(
-            device,
-            "stress_results",
-            shaders::stress("stress_results"),
-            &[Un, Ro, Ro, Ro, Ro, Ro, Rw, Rw, Rw, Rw, Rw, Rw, Rw, Rw],
-        );
         let mut res_bufs: Vec<&wgpu::Buffer> = vec![&params, &grid.material, &mats];
         res_bufs.extend(u_out.iter());
         res_bufs.extend(fields.iter());
-        let results_bind = results_mod.bind(device, "StressSolver::results", &res_bufs);
-        let pipes = OuterPipes {
-            fix_init: outer.pipeline(device, "fix_init"),
-            prescribe: outer.pipeline(device, "prescribe"),
-            residual: outer.pipeline(device, "residual"),
-            finish_residual: outer.pipeline(device, "finish_residual"),
-            to_b32: outer.pipeline(device, "to_b32"),
-            precond_dots: outer.pipeline(device, "precond_dots"),
-            finish_beta: outer.pipeline(device, "finish_beta"),
-            update_p: outer.pipeline(device, "update_p"),
-            apply: outer.pipeline(device, "apply"),
-            finish_alpha: outer.pipeline(device, "finish_alpha"),
-            update_ur: outer.pipeline(device, "update_ur"),
-            finish_rr: outer.pipeline(device, "finish_rr"),
-            export_u: outer.pipeline(device, "export_u"),
-            results: results_mod.pipeline(device, "results"),
-        };
+        let results_bind = kernels
+            .results
+            .bind(device, "StressSolver::results", &res_bufs);
         Ok(Self {
             gpu,
             spec,
@@ -353,11 +319,10 @@ impl<'g> StressSolver<'g> {
             scalars,
             u_out,
             fields,
-            outer,
+            k: kernels,
             outer_bind,
             pres_bind: None,
             results_bind,
-            pipes,
             mg,
             node_count,
             node_groups,
@@ -438,6 +403,22 @@ impl<'g> StressSolver<'g> {
         prescribed: &[Prescribed],
         opts: &SolveOptions,
     ) -> Result<StressResult, StressError> {
+        self.solve_with_progress(load, bc, prescribed, opts, &|_, _| true)
+    }
+
+    /// [`StressSolver::solve_prescribed`] that reports (iterations, relative residual of
+    /// the recursion) to `progress` at every residual check (every [`CHECK_EVERY`]
+    /// iterations); `progress` returning false cancels the solve with
+    /// [`StressError::Cancelled`]. The window's worker thread uses it for its progress
+    /// bar and Cancel button.
+    pub fn solve_with_progress(
+        &mut self,
+        load: &ThermalLoad,
+        bc: &BoundaryConditions,
+        prescribed: &[Prescribed],
+        opts: &SolveOptions,
+        progress: &dyn Fn(u32, f64) -> bool,
+    ) -> Result<StressResult, StressError> {
         let start = Instant::now();
         if !(opts.tol.is_finite() && opts.tol > 0.0) {
             return Err(StressError::BadOptions(format!(
@@ -506,9 +487,9 @@ impl<'g> StressSolver<'g> {
         // Constraints (and prescribed values into u), then the operators of every level.
         let setup = Instant::now();
         self.run(|s, pass| {
-            s.node_pass(pass, &s.pipes.fix_init);
+            s.node_pass(pass, &s.k.pipes.fix_init);
             if let Some((bind, grid)) = &s.pres_bind {
-                dispatch(pass, &s.pipes.prescribe, bind, *grid);
+                dispatch(pass, &s.k.pipes.prescribe, bind, *grid);
             }
         });
         self.mg.setup(self.gpu)?;
@@ -529,7 +510,7 @@ impl<'g> StressSolver<'g> {
             converged = false;
             residual = f64::NAN;
         } else if scale > 0.0 && rr0.sqrt() / scale > opts.tol {
-            let (its, res, conv) = self.iterate(scale, opts);
+            let (its, res, conv) = self.iterate(scale, opts, progress)?;
             iterations = its;
             residual = res;
             converged = conv;
@@ -537,7 +518,7 @@ impl<'g> StressSolver<'g> {
         } else if scale > 0.0 {
             residual = rr0.sqrt() / scale;
         }
-        self.run(|s, pass| s.node_pass(pass, &s.pipes.export_u));
+        self.run(|s, pass| s.node_pass(pass, &s.k.pipes.export_u));
         let solve_ms = start.elapsed().as_secs_f64() * 1e3;
         Ok(self.collect(
             ids, iterations, residual, converged, stalled, solve_ms, start,
@@ -610,7 +591,7 @@ impl<'g> StressSolver<'g> {
         }
         // `pres` is sized exactly: the kernel reads its length.
         let bind = Self::outer_bind(
-            &self.outer,
+            &self.k.outer,
             device,
             &self.params,
             &self.material,
@@ -637,8 +618,8 @@ impl<'g> StressSolver<'g> {
         encoder.copy_buffer_to_buffer(&self.vectors[U], 0, &self.vectors[P], 0, bytes);
         {
             let mut pass = self.begin(&mut encoder);
-            self.node_pass(&mut pass, &self.pipes.residual);
-            self.single(&mut pass, &self.pipes.finish_residual);
+            self.node_pass(&mut pass, &self.k.pipes.residual);
+            self.single(&mut pass, &self.k.pipes.finish_residual);
             self.precondition(&mut pass);
         }
         self.gpu.queue.submit([encoder.finish()]);
@@ -648,16 +629,21 @@ impl<'g> StressSolver<'g> {
 
     /// z = V-cycle(r / ‖r‖)·‖r‖; β; p = z + β p.
     fn precondition(&self, pass: &mut wgpu::ComputePass<'_>) {
-        self.node_pass(pass, &self.pipes.to_b32);
+        self.node_pass(pass, &self.k.pipes.to_b32);
         self.mg.vcycle(pass);
-        self.node_pass(pass, &self.pipes.precond_dots);
-        self.single(pass, &self.pipes.finish_beta);
-        self.node_pass(pass, &self.pipes.update_p);
+        self.node_pass(pass, &self.k.pipes.precond_dots);
+        self.single(pass, &self.k.pipes.finish_beta);
+        self.node_pass(pass, &self.k.pipes.update_p);
     }
 
     /// CG until the true relative residual reaches `tol`, stalls, or the budget runs out.
     /// Returns (iterations, true relative residual, converged).
-    fn iterate(&self, scale: f64, opts: &SolveOptions) -> (u32, f64, bool) {
+    fn iterate(
+        &self,
+        scale: f64,
+        opts: &SolveOptions,
+        progress: &dyn Fn(u32, f64) -> bool,
+    ) -> Result<(u32, f64, bool), StressError> {
         let mut iterations = 0u32;
         let mut best = f64::INFINITY;
         let mut stall = 0u32;
@@ -668,10 +654,10 @@ impl<'g> StressSolver<'g> {
             let n = CHECK_EVERY.min(opts.max_iterations - iterations);
             self.run(|s, pass| {
                 for _ in 0..n {
-                    s.node_pass(pass, &s.pipes.apply);
-                    s.single(pass, &s.pipes.finish_alpha);
-                    s.node_pass(pass, &s.pipes.update_ur);
-                    s.single(pass, &s.pipes.finish_rr);
+                    s.node_pass(pass, &s.k.pipes.apply);
+                    s.single(pass, &s.k.pipes.finish_alpha);
+                    s.node_pass(pass, &s.k.pipes.update_ur);
+                    s.single(pass, &s.k.pipes.finish_rr);
                     s.precondition(pass);
                 }
             });
@@ -679,6 +665,9 @@ impl<'g> StressSolver<'g> {
             let rel = self.read_scalars()[O_RR].sqrt() / scale;
             if trace {
                 eprintln!("stress: iteration {iterations}: relative residual {rel:.3e}");
+            }
+            if !progress(iterations, rel) {
+                return Err(StressError::Cancelled { iterations });
             }
             if !rel.is_finite() {
                 break;
@@ -688,11 +677,11 @@ impl<'g> StressSolver<'g> {
                 let (_, rr) = self.restart();
                 let true_rel = rr.sqrt() / scale;
                 if true_rel <= opts.tol {
-                    return (iterations, true_rel, true);
+                    return Ok((iterations, true_rel, true));
                 }
                 restarts += 1;
                 if restarts > MAX_RESTARTS {
-                    return (iterations, true_rel, false);
+                    return Ok((iterations, true_rel, false));
                 }
                 best = best.min(true_rel);
                 stall = 0;
@@ -709,7 +698,7 @@ impl<'g> StressSolver<'g> {
             }
         }
         let (_, rr) = self.restart();
-        (iterations, rr.sqrt() / scale, false)
+        Ok((iterations, rr.sqrt() / scale, false))
     }
 
     /// Wall time of one fine-level matvec at the outer precision and of one V-cycle, ms
@@ -727,7 +716,7 @@ impl<'g> StressSolver<'g> {
             self.gpu.wait();
             t.elapsed().as_secs_f64() * 1e3 / f64::from(reps)
         };
-        let matvec = time(&|pass| self.node_pass(pass, &self.pipes.apply));
+        let matvec = time(&|pass| self.node_pass(pass, &self.k.pipes.apply));
         let vcycle = time(&|pass| self.mg.vcycle(pass));
         (matvec, vcycle)
     }
@@ -823,7 +812,7 @@ impl<'g> StressSolver<'g> {
         start: Instant,
     ) -> StressResult {
         self.run(|s, pass| {
-            dispatch(pass, &s.pipes.results, &s.results_bind, s.voxel_grid);
+            dispatch(pass, &s.k.pipes.results, &s.results_bind, s.voxel_grid);
         });
         let read = |b: &wgpu::Buffer, len: u64| -> Vec<f32> {
             bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, b, 0, len * 4))

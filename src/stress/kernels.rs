@@ -1,0 +1,204 @@
+//! The stress solver's shader modules, layouts and pipelines: built once per device and
+//! precision ([`StressKernels::shared`]) and shared by every [`StressSolver`] of runs,
+//! benches and the window, so a solver's construction only allocates buffers and bind
+//! groups.
+//!
+//! [`StressSolver`]: super::StressSolver
+
+use super::StressError;
+use super::gpu_util::{Bind, Module};
+use crate::gpu::GpuContext;
+use crate::shaders;
+use std::sync::{Arc, OnceLock};
+
+/// Entry points of stress_outer.wgsl and stress_results.wgsl.
+pub(super) struct OuterPipes {
+    pub fix_init: wgpu::ComputePipeline,
+    pub prescribe: wgpu::ComputePipeline,
+    pub residual: wgpu::ComputePipeline,
+    pub finish_residual: wgpu::ComputePipeline,
+    pub to_b32: wgpu::ComputePipeline,
+    pub precond_dots: wgpu::ComputePipeline,
+    pub finish_beta: wgpu::ComputePipeline,
+    pub update_p: wgpu::ComputePipeline,
+    pub apply: wgpu::ComputePipeline,
+    pub finish_alpha: wgpu::ComputePipeline,
+    pub update_ur: wgpu::ComputePipeline,
+    pub finish_rr: wgpu::ComputePipeline,
+    pub export_u: wgpu::ComputePipeline,
+    pub results: wgpu::ComputePipeline,
+}
+
+/// Entry points of the multigrid shaders (stress_mg*.wgsl, stress_galerkin*.wgsl,
+/// stress_transfer.wgsl, stress_coarsest.wgsl).
+pub(super) struct MgPipes {
+    pub resid0: wgpu::ComputePipeline,
+    pub diag0: wgpu::ComputePipeline,
+    pub resid_e: wgpu::ComputePipeline,
+    pub diag_e: wgpu::ComputePipeline,
+    pub cheb_zero: wgpu::ComputePipeline,
+    pub cheb1: wgpu::ComputePipeline,
+    pub cheb2: wgpu::ComputePipeline,
+    pub pow_init: wgpu::ComputePipeline,
+    pub pow_step: wgpu::ComputePipeline,
+    pub galerkin0: wgpu::ComputePipeline,
+    pub galerkin: wgpu::ComputePipeline,
+    pub pweights0: wgpu::ComputePipeline,
+    pub pweights_e: wgpu::ComputePipeline,
+    pub restrict: wgpu::ComputePipeline,
+    pub prolong: wgpu::ComputePipeline,
+    pub dense: wgpu::ComputePipeline,
+}
+
+/// The multigrid's modules (their layouts make the per-grid bind groups) and pipelines;
+/// all f32, so one set serves both outer precisions.
+pub(super) struct MgKernels {
+    pub mg0: Module,
+    pub vec: Module,
+    pub elem: Module,
+    pub gal0: Module,
+    pub gal: Module,
+    pub transfer: Module,
+    pub coarsest: Module,
+    pub pipes: MgPipes,
+}
+
+impl MgKernels {
+    fn new(gpu: &GpuContext) -> Self {
+        let device = &gpu.device;
+        use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as U};
+        let module =
+            |name: &str, kinds: &[Bind]| Module::new(device, name, shaders::stress_mg(name), kinds);
+        let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw]);
+        let vec = module("stress_mg_vec", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
+        let elem = module("stress_mg_elem", &[U, Ro, Ro, Rw, Rw, Rw, Rw]);
+        let gal0 = module("stress_galerkin0", &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw]);
+        let gal = module("stress_galerkin", &[U, Ro, Ro, Rw, Rw, Rw]);
+        let transfer = module("stress_transfer", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
+        let coarsest = module("stress_coarsest", &[U, Ro, Rw, Rw]);
+        let pipes = MgPipes {
+            resid0: mg0.pipeline(device, "resid0"),
+            diag0: mg0.pipeline(device, "diag0"),
+            resid_e: elem.pipeline(device, "resid_e"),
+            diag_e: elem.pipeline(device, "diag_e"),
+            cheb_zero: vec.pipeline(device, "cheb_zero"),
+            cheb1: vec.pipeline(device, "cheb1"),
+            cheb2: vec.pipeline(device, "cheb2"),
+            pow_init: vec.pipeline(device, "pow_init"),
+            pow_step: vec.pipeline(device, "pow_step"),
+            galerkin0: gal0.pipeline(device, "galerkin0"),
+            galerkin: gal.pipeline(device, "galerkin"),
+            pweights0: gal0.pipeline(device, "pweights0"),
+            pweights_e: gal.pipeline(device, "pweights_e"),
+            restrict: transfer.pipeline(device, "restrict_residual"),
+            prolong: transfer.pipeline(device, "prolong"),
+            dense: coarsest.pipeline(device, "dense_solve"),
+        };
+        Self {
+            mg0,
+            vec,
+            elem,
+            gal0,
+            gal,
+            transfer,
+            coarsest,
+            pipes,
+        }
+    }
+}
+
+/// Everything a [`StressSolver`](super::StressSolver) dispatches, for one outer
+/// precision.
+pub struct StressKernels {
+    pub(super) f64: bool,
+    pub(super) outer: Module,
+    pub(super) results: Module,
+    pub(super) pipes: OuterPipes,
+    pub(super) mg: Arc<MgKernels>,
+}
+
+/// Per-device cache: one slot per outer precision (f32, f64).
+#[derive(Default)]
+struct Cache([OnceLock<Arc<StressKernels>>; 2]);
+
+/// The multigrid's kernels, cached on the device on their own so that both
+/// precisions share them.
+struct SharedMg(Arc<MgKernels>);
+
+impl StressKernels {
+    /// The kernels of `gpu`'s device for the outer precision `f64`, compiled on first
+    /// use and shared afterwards.
+    pub fn shared(gpu: &GpuContext, f64: bool) -> Result<Arc<Self>, StressError> {
+        Self::check(gpu, f64)?;
+        let cache = gpu.kernels(|_| Cache::default());
+        Ok(cache.0[usize::from(f64)]
+            .get_or_init(|| Arc::new(Self::build(gpu, f64)))
+            .clone())
+    }
+
+    /// Fresh kernels, not shared (for measuring what sharing saves).
+    pub fn new(gpu: &GpuContext, f64: bool) -> Result<Self, StressError> {
+        Self::check(gpu, f64)?;
+        let mut k = Self::build(gpu, f64);
+        k.mg = Arc::new(MgKernels::new(gpu));
+        Ok(k)
+    }
+
+    /// Whether the outer iteration of these kernels runs in f64.
+    pub fn f64(&self) -> bool {
+        self.f64
+    }
+
+    fn check(gpu: &GpuContext, f64: bool) -> Result<(), StressError> {
+        if f64 && !gpu.has_f64() {
+            return Err(StressError::BadOptions(format!(
+                "{} has no f64 shaders (SHADER_F64)",
+                gpu.info.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn build(gpu: &GpuContext, f64: bool) -> Self {
+        let device = &gpu.device;
+        let mg = gpu
+            .kernels(|g| SharedMg(Arc::new(MgKernels::new(g))))
+            .0
+            .clone();
+        use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
+        let mut kinds = vec![Un, Ro, Ro, Un, Ro];
+        kinds.extend([Rw; 9]);
+        kinds.extend([Ro, Ro]);
+        kinds.extend([Rw; 3]);
+        let outer = Module::new(device, "stress_outer", shaders::stress_outer(f64), &kinds);
+        let results = Module::new(
+            device,
+            "stress_results",
+            shaders::stress("stress_results"),
+            &[Un, Ro, Ro, Ro, Ro, Ro, Rw, Rw, Rw, Rw, Rw, Rw, Rw, Rw],
+        );
+        let pipes = OuterPipes {
+            fix_init: outer.pipeline(device, "fix_init"),
+            prescribe: outer.pipeline(device, "prescribe"),
+            residual: outer.pipeline(device, "residual"),
+            finish_residual: outer.pipeline(device, "finish_residual"),
+            to_b32: outer.pipeline(device, "to_b32"),
+            precond_dots: outer.pipeline(device, "precond_dots"),
+            finish_beta: outer.pipeline(device, "finish_beta"),
+            update_p: outer.pipeline(device, "update_p"),
+            apply: outer.pipeline(device, "apply"),
+            finish_alpha: outer.pipeline(device, "finish_alpha"),
+            update_ur: outer.pipeline(device, "update_ur"),
+            finish_rr: outer.pipeline(device, "finish_rr"),
+            export_u: outer.pipeline(device, "export_u"),
+            results: results.pipeline(device, "results"),
+        };
+        Self {
+            f64,
+            outer,
+            results,
+            pipes,
+            mg,
+        }
+    }
+}
