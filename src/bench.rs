@@ -363,49 +363,29 @@ pub fn stress_scene(
     name: &str,
     mut report: impl FnMut(&StressBenchRow),
 ) -> Result<Option<StressBenchRow>, Box<dyn std::error::Error + Send + Sync>> {
-    use crate::scene::StepKind;
-    use crate::stress::{StressSolver, ThermalLoad};
-    let Some(spec) = scene
+    use crate::engine::{Engine, check_budget};
+    let Some((last, step, spec)) = scene
         .steps
         .iter()
+        .enumerate()
         .rev()
-        .find_map(|s| s.kind.stress().cloned())
+        .find_map(|(i, s)| Some((i, s, s.kind.stress()?)))
     else {
         return Ok(None);
     };
-    let mut quick = scene.clone();
-    for s in &mut quick.steps {
-        if let StepKind::Stress(sp) = &mut s.kind {
-            sp.options.max_iterations = 1;
-        }
+    check_budget(gpu, scene, None, crate::budget::DEFAULT_GPU_MEMORY_MIB)?;
+    // The flow up to the step (earlier stress steps change no voxel: skipped), then the
+    // engine's solve with the step's own coarsen, supports, tol and iteration cap.
+    let mut engine = Engine::new(gpu, scene)?;
+    for s in scene.steps[..last]
+        .iter()
+        .filter(|s| s.kind.stress().is_none())
+    {
+        engine.run_step(scene, s)?;
     }
-    let out = std::env::temp_dir().join(format!("voxfab-bench-{}", std::process::id()));
-    let opts = crate::run::RunOptions {
-        frames: false,
-        ..crate::run::RunOptions::new(&out)
-    };
-    let run = crate::run::run_scene(gpu, &quick, &opts)?;
-    let _ = std::fs::remove_dir_all(&out);
-    let Some(first) = run.stress else {
-        return Ok(None);
-    };
-    let grid = crate::grid::GpuGrid::new(
-        gpu,
-        &GridSpec {
-            dims: first.dims,
-            voxel_um: first.voxel_um,
-        },
-    )?;
-    grid.write_materials(gpu, &first.material);
-    let mut solver = StressSolver::new(gpu, &grid, &scene.materials)?;
-    let r = solver.solve(
-        &ThermalLoad {
-            delta_t: spec.delta_t,
-        },
-        &spec.bc,
-        &spec.options,
-    )?;
-    let row = stress_row(&format!("{name} (coarsen {})", spec.coarsen), &solver, &r);
+    let sv = engine.solve_stress(scene, step, spec)?;
+    let (solver, r) = (&sv.solver, &sv.result);
+    let row = stress_row(&format!("{name} (coarsen {})", spec.coarsen), solver, r);
     report(&row);
     Ok(Some(row))
 }

@@ -11,6 +11,7 @@
 
 pub mod bench;
 pub mod budget;
+pub mod engine;
 pub mod fields;
 pub mod gpu;
 pub mod grid;

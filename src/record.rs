@@ -2,13 +2,14 @@
 //! plus sub-step frames of timed steps so fronts are seen advancing), with an optional
 //! camera orbit and an animated GIF. Loops the same [`Renderer::draw`] as every view.
 
+use crate::budget::DEFAULT_GPU_MEMORY_MIB;
+use crate::engine::{Engine, RunError, check_budget};
 use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::output::{self, WriteError};
-use crate::process::Processor;
 use crate::process::params::MaterialSet;
-use crate::render::{FRAME_FORMAT, FrameInputs, Renderer};
-use crate::run::{RunError, camera};
+use crate::render::FrameInputs;
+use crate::run::camera;
 use crate::scene::Scene;
 use crate::timeline::{Position, Timeline};
 use image::codecs::gif::{GifEncoder, Repeat};
@@ -83,14 +84,17 @@ pub fn record(
     opts: &RecordOptions,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Recording, RecordError> {
-    let mut proc = Processor::new(gpu, &scene.grid)?;
+    check_budget(gpu, scene, None, DEFAULT_GPU_MEMORY_MIB).map_err(RunError::from)?;
+    // The timeline runs on the engine's parts; part 0 then shows each position.
+    let mut engine = Engine::new(gpu, scene)?;
     std::fs::create_dir_all(&opts.out).map_err(|source| RecordError::Dir {
         path: opts.out.clone(),
         source,
     })?;
-    let timeline = Timeline::build(gpu, scene, |_| {})?;
+    let timeline = Timeline::build_on(&mut engine, scene, |_| {})?;
     let positions = timeline.positions(opts.substeps);
-    let renderer = Renderer::new(gpu, FRAME_FORMAT);
+    let renderer = engine.renderer();
+    let proc = engine.part_mut(0);
     let gif_path = opts.out.join("process.gif");
     let mut gif = if opts.gif {
         let file = std::fs::File::create(&gif_path).map_err(|source| {
@@ -115,7 +119,7 @@ pub fn record(
     let mut counts_out = Vec::new();
     let last = positions.len().saturating_sub(1).max(1) as f32;
     for (k, &at) in positions.iter().enumerate() {
-        let counts = timeline.show(&mut proc, scene, at);
+        let counts = timeline.show(proc, scene, at);
         let step = &scene.steps[at.step - 1];
         let mut cam = camera(scene);
         cam.azimuth_deg += opts.orbit_deg * k as f32 / last;

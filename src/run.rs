@@ -2,54 +2,19 @@
 //! metrics.json and result.vti.
 
 use crate::budget;
+use crate::engine::{Engine, Solved};
 use crate::gpu::GpuContext;
-use crate::grid::GridError;
 use crate::output::{self, WriteError, metrics};
+use crate::process::Processor;
 use crate::process::params::MaterialSet;
-use crate::process::{BondError, Processor, StepStats};
-use crate::render::{FRAME_FORMAT, FieldView, FrameInputs, OrbitCamera, Renderer};
-use crate::scene::{Scene, SceneError, Step, StepKind, StressSpec};
-use crate::stress::{StressError, StressResult, StressSolver, VoxelField, coarsen};
+use crate::render::{FieldView, FrameInputs, OrbitCamera};
+use crate::scene::{Scene, Step, StressSpec};
+use crate::stress::{StressResult, VoxelField};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The scene does not fit the adapter or the memory budget (checked before any GPU work).
-    #[error(transparent)]
-    Budget(#[from] SceneError),
-    #[error(transparent)]
-    Grid(#[from] GridError),
-    /// Out of memory, device loss or another GPU error during a step.
-    #[error("{file}:{line}: step `{step}`: GPU error: {message}")]
-    Gpu {
-        file: String,
-        line: usize,
-        step: String,
-        message: String,
-    },
-    #[error(transparent)]
-    Write(#[from] WriteError),
-    #[error("{file}:{line}: step `{step}`: {source}")]
-    Bond {
-        file: String,
-        line: usize,
-        step: String,
-        source: BondError,
-    },
-    #[error("{file}:{line}: step `{step}`: {source}")]
-    Stress {
-        file: String,
-        line: usize,
-        step: String,
-        source: Box<StressError>,
-    },
-    #[error("cannot create {}: {source}", path.display())]
-    Dir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
+// The orchestration moved to the engine; these paths stay for callers.
+pub use crate::engine::{RunError, check_budget, gpu_error};
+use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -114,13 +79,13 @@ pub fn run_scene(
         opts.gpu_memory_mib,
     )?;
     // Every part is built on its own grid; parts[0] is the assembly.
-    let mut procs = new_parts(gpu, scene)?;
+    let mut engine = Engine::new(gpu, scene)?;
     mkdir(&opts.out)?;
     let frames_dir = opts.out.join("frames");
     if opts.frames {
         mkdir(&frames_dir)?;
     }
-    let renderer = opts.frames.then(|| Renderer::new(gpu, FRAME_FORMAT));
+    let renderer = opts.frames.then(|| engine.renderer());
     let bar = if opts.progress {
         indicatif::ProgressBar::new(scene.steps.len() as u64)
     } else {
@@ -139,24 +104,15 @@ pub fn run_scene(
         bar.set_message(step.name.clone());
         // A GPU error (out of memory, device loss) is the cause of whatever the step
         // then reports (a readback of zeros looks like an empty part), so it goes first.
-        let stats = run_step(&mut procs, scene, step);
-        gpu_error(gpu, scene, step)?;
-        let stats = stats?;
-        let proc = &procs[step.part];
+        let stats = engine.run_step(scene, step)?;
+        let proc = engine.part(step.part);
         // A stress step solves on the part's grid (or a coarsened copy) and colours
         // its frame by von Mises.
         let solved = step
             .kind
             .stress()
-            .map(|spec| solve_stress(gpu, proc, scene, spec))
-            .transpose();
-        gpu_error(gpu, scene, step)?;
-        let solved = solved.map_err(|e| RunError::Stress {
-            file: scene.file.clone(),
-            line: step.line,
-            step: step.name.clone(),
-            source: Box::new(e),
-        })?;
+            .map(|spec| engine.solve_stress(scene, step, spec))
+            .transpose()?;
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
@@ -218,7 +174,7 @@ pub fn run_scene(
                     subtitle: match &solved {
                         Some(sv) => format!(
                             "stress  |  dT {:+.0} K  |  {} CG iterations, residual {:.1e}  |  {:.1} µm elements  |  {:.1} s",
-                            sv.result_delta_t,
+                            sv.delta_t,
                             sv.result.iterations,
                             sv.result.residual,
                             sv.result.voxel_um,
@@ -251,7 +207,7 @@ pub fn run_scene(
     }
     bar.finish_and_clear();
 
-    let main = &procs[0];
+    let main = engine.part(0);
     let materials = main.grid().read_materials(gpu);
     let (_, counts) = main.stats();
     let connectivity = (!scene.probes.is_empty()).then(|| connectivity(main, scene));
@@ -312,74 +268,6 @@ pub fn run_scene(
     })
 }
 
-/// Checks every buffer a run of `scene` allocates (frames of `frame` pixels if any)
-/// against `gpu`'s limits and a memory budget of `memory_mib`.
-pub fn check_budget(
-    gpu: &GpuContext,
-    scene: &Scene,
-    frame: Option<[u32; 2]>,
-    memory_mib: u64,
-) -> Result<(), SceneError> {
-    let est = budget::estimate(scene, frame);
-    let limits = budget::Limits::adapter(&gpu.limits, memory_mib);
-    budget::check(scene, &est, &limits, &gpu.info.name)
-}
-
-/// One processor per part of `scene`, each on its own grid.
-pub fn new_parts(gpu: &GpuContext, scene: &Scene) -> Result<Vec<Processor>, GridError> {
-    (0..scene.parts.len().max(1))
-        .map(|_| Processor::new(gpu, &scene.grid))
-        .collect()
-}
-
-/// A GPU error recorded during `step` (out of memory, device loss), as the step's error.
-pub fn gpu_error(gpu: &GpuContext, scene: &Scene, step: &Step) -> Result<(), RunError> {
-    match gpu.take_error() {
-        Some(message) => Err(RunError::Gpu {
-            file: scene.file.clone(),
-            line: step.line,
-            step: step.name.clone(),
-            message,
-        }),
-        None => Ok(()),
-    }
-}
-
-/// Runs one step on its part's processor (`procs` has one per part); a bond places
-/// the other part's grid onto it. Shared by runs, recordings and the viewer's timeline.
-pub fn run_step(
-    procs: &mut [Processor],
-    scene: &Scene,
-    step: &Step,
-) -> Result<StepStats, RunError> {
-    match &step.kind {
-        StepKind::Process(op) => Ok(procs[step.part].run(op, &scene.masks)),
-        StepKind::Bond(b) => {
-            let (base, placed) = pair(procs, step.part, b.part);
-            base.bond(placed, b.offset, b.method, b.film, b.gap)
-                .map_err(|source| RunError::Bond {
-                    file: scene.file.clone(),
-                    line: step.line,
-                    step: step.name.clone(),
-                    source,
-                })
-        }
-        // Analysis changes no voxel: the counts are the part's as it stands.
-        StepKind::Stress(_) => Ok(procs[step.part].unchanged()),
-    }
-}
-
-fn pair(procs: &mut [Processor], a: usize, b: usize) -> (&mut Processor, &Processor) {
-    assert_ne!(a, b, "the scene parser refuses self-bonds");
-    if a < b {
-        let (lo, hi) = procs.split_at_mut(b);
-        (&mut lo[a], &hi[0])
-    } else {
-        let (lo, hi) = procs.split_at_mut(a);
-        (&mut hi[0], &lo[b])
-    }
-}
-
 /// Nets of the assembly's conductors and what the probes say about them.
 fn connectivity(main: &Processor, scene: &Scene) -> metrics::Connectivity {
     let mut conductors = MaterialSet::default();
@@ -391,41 +279,6 @@ fn connectivity(main: &Processor, scene: &Scene) -> metrics::Connectivity {
     let voxels: Vec<[u32; 3]> = scene.probes.iter().map(|p| p.voxel(&scene.grid)).collect();
     let nets = main.nets(conductors, &voxels);
     metrics::Connectivity::from_probes(&scene.probes, &nets)
-}
-
-/// A finished solve with the grid it ran on.
-struct Solved<'g> {
-    grid: crate::grid::GpuGrid,
-    solver: StressSolver<'g>,
-    result: StressResult,
-    result_delta_t: f64,
-    coarsen: u32,
-}
-
-fn solve_stress<'g>(
-    gpu: &'g GpuContext,
-    proc: &Processor,
-    scene: &Scene,
-    spec: &StressSpec,
-) -> Result<Solved<'g>, StressError> {
-    // The solve always runs on its own copy (coarsened or not), so later steps may change
-    // the part while the frame and outputs still show what was solved.
-    let grid = coarsen::coarsen(gpu, proc.grid(), spec.coarsen)?;
-    let mut solver = StressSolver::new(gpu, &grid, &scene.materials)?;
-    let result = solver.solve(
-        &crate::stress::ThermalLoad {
-            delta_t: spec.delta_t,
-        },
-        &spec.bc,
-        &spec.options,
-    )?;
-    Ok(Solved {
-        grid,
-        solver,
-        result,
-        result_delta_t: spec.delta_t,
-        coarsen: spec.coarsen,
-    })
 }
 
 /// Top of the colour scale: the 99th percentile of von Mises over solid voxels, so

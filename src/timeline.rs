@@ -3,9 +3,9 @@
 //! snapshot with [`Op::scaled`](crate::scene::Op::scaled). The viewer and `voxfab record` both walk it.
 
 use crate::budget::DEFAULT_GPU_MEMORY_MIB;
+use crate::engine::{Engine, RunError, check_budget};
 use crate::gpu::GpuContext;
 use crate::process::Processor;
-use crate::run::{RunError, check_budget, gpu_error, new_parts, run_step};
 use crate::scene::Scene;
 
 /// A point of the process: `fraction` of step `step` (1-based) done. Step 0 is the
@@ -60,22 +60,30 @@ impl Timeline {
     pub fn build(
         gpu: &GpuContext,
         scene: &Scene,
-        mut progress: impl FnMut(usize),
+        progress: impl FnMut(usize),
     ) -> Result<Self, RunError> {
         check_budget(gpu, scene, None, DEFAULT_GPU_MEMORY_MIB)?;
-        let mut procs = new_parts(gpu, scene)?;
-        let (_, counts0) = procs[0].stats();
-        let mut snapshots = vec![procs[0].grid().read_materials(gpu)];
+        Self::build_on(&mut Engine::new(gpu, scene)?, scene, progress)
+    }
+
+    /// [`Timeline::build`] on `engine`'s parts (fresh, empty grids), for front ends
+    /// that keep the engine to show the timeline with.
+    pub fn build_on(
+        engine: &mut Engine,
+        scene: &Scene,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Self, RunError> {
+        let gpu = engine.gpu().clone();
+        let gpu = &gpu;
+        let (_, counts0) = engine.part(0).stats();
+        let mut snapshots = vec![engine.part(0).grid().read_materials(gpu)];
         let mut counts = vec![counts0];
         let mut timed = vec![false];
         let mut before = vec![0];
-        let mut last_of_part = vec![0; procs.len()];
+        let mut last_of_part = vec![0; scene.parts.len().max(1)];
         for (i, step) in scene.steps.iter().enumerate() {
-            // The GPU error first: it is the cause of whatever the step then reports.
-            let stats = run_step(&mut procs, scene, step);
-            gpu_error(gpu, scene, step)?;
-            let stats = stats?;
-            snapshots.push(procs[step.part].grid().read_materials(gpu));
+            let stats = engine.run_step(scene, step)?;
+            snapshots.push(engine.part(step.part).grid().read_materials(gpu));
             counts.push(stats.counts);
             timed.push(step.kind.is_timed());
             before.push(last_of_part[step.part]);
