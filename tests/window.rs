@@ -142,11 +142,28 @@ fn window_solves_stress_and_colours_by_von_mises() {
             p[0] > 100 && p[1] < 40 && p[2] < 40
         })
     };
-    let solved = dark_red(&screenshot_of(
-        &display,
-        &scene,
-        &["--stress", "--frames", "4"],
-    ));
+    let (img, stderr) = run_window(&display, &scene, &["--stress", "--frames", "4"]);
+    let solved = dark_red(&img);
+    // The solve runs on a worker thread: the window drew frames meanwhile.
+    let frames = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("stress solve: ")?
+                .split(' ')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no solve report in:\n{stderr}"));
+    println!(
+        "{}",
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("stress"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(frames > 1, "{frames} frames drawn while solving:\n{stderr}");
     let plain = dark_red(&screenshot_of(&display, &scene, &["--frames", "2"]));
     let _ = std::fs::remove_file(&scene);
     assert!(
@@ -181,6 +198,11 @@ fn screenshot(display: &str, extra: &[&str]) -> image::RgbaImage {
 
 /// Runs `voxfab view SCENE --size 1000x600 ARGS --screenshot ...` and returns the image.
 fn screenshot_of(display: &str, scene: &Path, extra: &[&str]) -> image::RgbaImage {
+    run_window(display, scene, extra).0
+}
+
+/// [`screenshot_of`], with the window's stderr.
+fn run_window(display: &str, scene: &Path, extra: &[&str]) -> (image::RgbaImage, String) {
     let id = format!(
         "{}_{}",
         std::process::id(),
@@ -211,5 +233,5 @@ fn screenshot_of(display: &str, scene: &Path, extra: &[&str]) -> image::RgbaImag
         .to_rgba8();
     let _ = std::fs::remove_file(&shot);
     assert_eq!(img.dimensions(), (1000, 600), "window size");
-    img
+    (img, stderr.into_owned())
 }

@@ -11,7 +11,7 @@ mod error;
 mod stress;
 
 pub use error::RunError;
-pub use stress::{Solved, solve_on_grid};
+pub use stress::{Solved, solve_copy, solve_on_grid, stress_grid};
 
 use crate::budget;
 use crate::gpu::GpuContext;
@@ -113,7 +113,7 @@ impl Engine {
                 &self.gpu,
                 k,
                 self.part(step.part).grid(),
-                scene,
+                &scene.materials,
                 spec,
                 &|_, _| true,
             )

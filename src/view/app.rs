@@ -6,19 +6,21 @@
 use super::input::{frame_image, keys};
 use super::panel::{self, PanelInfo};
 use super::screenshot;
+use super::solve::StressJob;
 use super::state::{ColourBy, FrameKey, PickInfo, ViewState};
 use super::target::FrameTarget;
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use voxfab::budget::DEFAULT_GPU_MEMORY_MIB;
+use voxfab::engine::{Engine, check_budget};
 use voxfab::fields::FieldSet;
 use voxfab::gpu::GpuContext;
-use voxfab::process::Processor;
+use voxfab::grid::GpuGrid;
 use voxfab::process::params::MaterialSet;
-use voxfab::render::{FRAME_FORMAT, FrameInputs, Renderer};
+use voxfab::render::{FrameInputs, Renderer};
 use voxfab::scene::Scene;
-use voxfab::stress::{SolveOptions, StressSolver, ThermalLoad};
 use voxfab::timeline::{Position, Timeline};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
@@ -155,10 +157,14 @@ struct Viewer {
     surface: wgpu::Surface<'static>,
     config: wgpu::SurfaceConfiguration,
     scene: Scene,
-    proc: Processor,
+    /// The timeline's parts; part 0 holds the state on screen.
+    engine: Engine,
     timeline: Timeline,
     fields: FieldSet,
-    renderer: Renderer,
+    /// The grid the fields were solved on (a coarsened copy when the scene's stress
+    /// step coarsens) and its factor: drawn while the fields are shown.
+    stress_grid: Option<(GpuGrid, u32)>,
+    renderer: Arc<Renderer>,
     frame: Option<(FrameTarget, egui::TextureId)>,
     egui_ctx: egui::Context,
     egui_state: egui_winit::State,
@@ -167,9 +173,9 @@ struct Viewer {
     /// The position the GPU grid holds, and its per-material counts.
     shown: Option<Position>,
     counts: Vec<u64>,
-    /// The position `fields` were solved for, and a solve waiting for the next frame.
+    /// The position `fields` were solved for, and the solve running on a worker.
     fields_at: Option<Position>,
-    solve_pending: bool,
+    job: Option<StressJob>,
     /// What the offscreen target holds.
     drawn: Option<FrameKey>,
     fps: Fps,
@@ -224,13 +230,14 @@ impl Viewer {
         };
         surface.configure(&gpu.device, &config);
 
-        let proc = Processor::new(&gpu, &scene.grid)?;
+        check_budget(&gpu, &scene, None, DEFAULT_GPU_MEMORY_MIB)?;
+        let mut engine = Engine::new(&gpu, &scene)?;
         let n = scene.steps.len();
-        let timeline = Timeline::build(&gpu, &scene, |i| {
+        let timeline = Timeline::build_on(&mut engine, &scene, |i| {
             eprint!("\rrunning step {i}/{n}");
         })?;
         eprintln!();
-        let renderer = Renderer::new(&gpu, FRAME_FORMAT);
+        let renderer = engine.renderer();
         let egui_ctx = egui::Context::default();
         let egui_state = egui_winit::State::new(
             egui_ctx.clone(),
@@ -259,9 +266,10 @@ impl Viewer {
             surface,
             config,
             scene,
-            proc,
+            engine,
             timeline,
             fields: FieldSet::default(),
+            stress_grid: None,
             renderer,
             frame: None,
             egui_ctx,
@@ -272,7 +280,7 @@ impl Viewer {
             counts: Vec::new(),
             drawn: None,
             fields_at: None,
-            solve_pending: false,
+            job: None,
             fps: Fps {
                 last: None,
                 fps: 0.0,
@@ -332,6 +340,10 @@ impl Viewer {
             adapter: &adapter,
             fps: self.fps.fps,
             status: &self.status,
+            solving: self.job.as_ref().map(|j| {
+                let (it, res) = j.progress();
+                (it, res, j.started.elapsed().as_secs_f64())
+            }),
         };
         let st = &mut self.st;
         let mut full = self.egui_ctx.run_ui(raw, |ui| {
@@ -347,18 +359,10 @@ impl Viewer {
         // Bring the GPU grid and the offscreen target up to date with the UI.
         let at = self.st.position();
         if self.shown != Some(at) {
-            self.counts = self.timeline.show(&mut self.proc, &self.scene, at);
+            self.counts = self.timeline.show(self.engine.part_mut(0), &self.scene, at);
             self.shown = Some(at);
         }
-        // A solve blocks: first draw a frame that says so, then solve on the next.
-        if self.solve_pending {
-            self.solve_pending = false;
-            self.solve_stress(at);
-        } else if std::mem::take(&mut self.st.solve_requested) {
-            self.solve_pending = true;
-            self.status = format!("solving stress at step {} ...", at.step);
-            self.window.request_redraw();
-        }
+        self.follow_stress(at);
         self.ensure_target(want);
         let Some((target, _)) = self.frame.as_ref() else {
             return Ok(Flow::Continue);
@@ -373,14 +377,16 @@ impl Viewer {
             ColourBy::Material => None,
         };
         let step = self.scene.steps.get(at.step.wrapping_sub(1));
+        // Fields of a coarsened solve are drawn on the grid they were solved on.
+        let solved_grid = fields.and(self.stress_grid.as_ref());
         let inputs = FrameInputs {
-            grid: &self.proc.grid().material,
-            spec: &self.scene.grid,
+            grid: solved_grid.map_or(&self.engine.part(0).grid().material, |(g, _)| &g.material),
+            spec: solved_grid.map_or(&self.scene.grid, |(g, _)| &g.spec),
             materials: &self.scene.materials,
             counts: &self.counts,
             camera: self.st.camera,
             section_axis: self.st.section_axis,
-            section_index: self.st.section_index,
+            section_index: self.st.section_index / solved_grid.map_or(1, |(_, c)| *c),
             cutaway: self.st.cutaway,
             hidden: self.st.hidden,
             ghost: self.st.ghost,
@@ -449,8 +455,14 @@ impl Viewer {
         );
 
         self.frames_drawn += 1;
+        if let Some(job) = self.job.as_mut() {
+            job.frames += 1;
+        }
         let first = *self.first_frame.get_or_insert(now);
-        let last_frame = self.frames_left.is_some_and(|n| self.frames_drawn >= n);
+        // `--frames` waits for a running or requested solve (and keeps drawing meanwhile).
+        let last_frame = self.frames_left.is_some_and(|n| self.frames_drawn >= n)
+            && self.job.is_none()
+            && !self.st.solve_requested;
         if self.st.screenshot_requested || (last_frame && self.screenshot.is_some()) {
             self.st.screenshot_requested = false;
             self.status = match self.save_screenshot(&surface_texture.texture) {
@@ -481,10 +493,17 @@ impl Viewer {
             .viewport_output
             .get(&egui::ViewportId::ROOT)
             .map_or(Duration::MAX, |v| v.repaint_delay);
+        // While a solve runs, redraw at 10 Hz for its progress (input redraws sooner).
+        let solve_wait = self
+            .job
+            .as_ref()
+            .map_or(Duration::MAX, |_| Duration::from_millis(100));
         let wait = if self.frames_left.is_some() {
             Duration::ZERO
         } else {
-            egui_wait.min(play_wait.unwrap_or(Duration::MAX))
+            egui_wait
+                .min(play_wait.unwrap_or(Duration::MAX))
+                .min(solve_wait)
         };
         if wait == Duration::ZERO {
             self.window.request_redraw();
@@ -554,35 +573,76 @@ impl Viewer {
         }
     }
 
-    /// Solves the thermal-mismatch stress of the grid on screen (state `at`) and makes
-    /// its fields the ones to colour by.
-    fn solve_stress(&mut self, at: Position) {
-        let load = ThermalLoad::cooling(self.st.stress_free_c, self.st.final_c);
-        // Interactive accuracy: a relative residual of 1e-4 shows the stress pattern.
-        let opts = SolveOptions {
-            tol: 1e-4,
-            max_iterations: 5000,
-        };
-        let result = StressSolver::new(&self.gpu, self.proc.grid(), &self.scene.materials)
-            .and_then(|mut s| s.solve(&load, &self.st.stress_bc, &opts));
-        self.status = match result {
-            Ok(r) => {
+    /// Starts a requested solve of the state on screen (`at`) on a worker thread,
+    /// forwards a cancel, and takes a finished solve's fields.
+    fn follow_stress(&mut self, at: Position) {
+        if std::mem::take(&mut self.st.cancel_requested)
+            && let Some(job) = &self.job
+        {
+            job.cancel();
+        }
+        if let Some(job) = self.job.take_if(|j| j.is_finished()) {
+            self.finish_stress(job);
+        }
+        if let Some(job) = &self.job {
+            let (it, res) = job.progress();
+            self.status = format!(
+                "solving stress at step {}: {it} iterations, residual {res:.1e} ...",
+                job.at.step
+            );
+        } else if std::mem::take(&mut self.st.solve_requested) {
+            let started = self.engine.stress_kernels().and_then(|kernels| {
+                StressJob::start(
+                    &self.gpu,
+                    kernels,
+                    self.engine.part(0).grid(),
+                    &self.scene.materials,
+                    self.st.stress_spec(),
+                    at,
+                )
+            });
+            match started {
+                Ok(job) => {
+                    self.status = format!("solving stress at step {} ...", at.step);
+                    self.job = Some(job);
+                }
+                Err(e) => self.status = format!("stress solve failed: {e}"),
+            }
+            self.window.request_redraw();
+        }
+    }
+
+    /// Makes a finished solve's fields the ones to colour by (or reports why not).
+    fn finish_stress(&mut self, job: StressJob) {
+        let (at, frames) = (job.at, job.frames);
+        let secs = job.started.elapsed().as_secs_f64();
+        // The window kept drawing while the worker solved: say how fast.
+        eprintln!(
+            "stress solve: {frames} frames drawn in {secs:.1} s while solving ({:.1} fps)",
+            f64::from(frames) / secs.max(1e-9)
+        );
+        self.status = match job.join() {
+            Ok(done) => {
+                let r = &done.result;
                 let max = r.von_mises.iter().copied().fold(0.0f32, f32::max);
-                self.fields = FieldSet::from_stress(&self.gpu, &r);
+                self.fields = FieldSet::from_stress(&self.gpu, r);
                 self.fields_at = Some(at);
                 self.st.colour_by = ColourBy::Field(0);
-                format!(
+                let status = format!(
                     "stress at step {}: max von Mises {max:.0} MPa; {} CG iterations, residual {:.1e}{} ({:.1} s)",
                     at.step,
                     r.iterations,
                     r.residual,
                     if r.converged { "" } else { " (not converged)" },
                     r.ms / 1e3
-                )
+                );
+                self.stress_grid = Some((done.grid, done.coarsen));
+                status
             }
             Err(e) => format!("stress solve failed: {e}"),
         };
         eprintln!("{}", self.status);
+        self.window.request_redraw();
     }
 
     /// (Re)creates the offscreen target at `size`, keeping its egui texture id.

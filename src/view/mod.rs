@@ -6,6 +6,7 @@ mod app;
 mod input;
 mod panel;
 mod screenshot;
+mod solve;
 mod state;
 mod target;
 

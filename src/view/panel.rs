@@ -14,6 +14,8 @@ pub struct PanelInfo<'a> {
     /// Frames per second of the window, smoothed.
     pub fps: f32,
     pub status: &'a str,
+    /// The running stress solve: (iterations, relative residual, seconds so far).
+    pub solving: Option<(u32, f64, f64)>,
 }
 
 pub const PANEL_WIDTH: f32 = 300.0;
@@ -35,7 +37,7 @@ pub fn side_panel(ui: &mut egui::Ui, st: &mut ViewState, info: &PanelInfo) {
                 ui.separator();
                 timeline(ui, st, info);
                 ui.separator();
-                colouring(ui, st, info.fields);
+                colouring(ui, st, info);
                 ui.separator();
                 materials(ui, st, info);
                 ui.separator();
@@ -117,7 +119,8 @@ fn timeline(ui: &mut egui::Ui, st: &mut ViewState, info: &PanelInfo) {
     }
 }
 
-fn colouring(ui: &mut egui::Ui, st: &mut ViewState, fields: &FieldSet) {
+fn colouring(ui: &mut egui::Ui, st: &mut ViewState, info: &PanelInfo) {
+    let fields = info.fields;
     ui.strong("Colour by");
     ui.radio_value(&mut st.colour_by, ColourBy::Material, "material");
     if fields.is_empty() {
@@ -141,12 +144,44 @@ fn colouring(ui: &mut egui::Ui, st: &mut ViewState, fields: &FieldSet) {
         )
         .on_hover_text("final temperature");
     });
-    if ui
-        .button("solve stress at this step")
-        .on_hover_text("thermal-mismatch stress of the grid on screen (blocks while solving)")
-        .clicked()
-    {
-        st.solve_requested = true;
+    let spec = &st.stress;
+    ui.label(
+        egui::RichText::new(format!(
+            "{:?}, tol {:.0e}, {} iterations max, coarsen {}",
+            spec.bc.support, spec.options.tol, spec.options.max_iterations, spec.coarsen
+        ))
+        .small()
+        .weak(),
+    );
+    match info.solving {
+        Some((iterations, residual, secs)) => {
+            // The solve runs on a worker thread: the window keeps drawing meanwhile.
+            let max = st.stress.options.max_iterations.max(1);
+            ui.add(
+                egui::ProgressBar::new(iterations as f32 / max as f32)
+                    .text(format!("{iterations} / {max} iterations")),
+            );
+            ui.horizontal(|ui| {
+                let res = if residual.is_finite() {
+                    format!("residual {residual:.1e} (tol {:.0e})", st.stress.options.tol)
+                } else {
+                    "setting up".into()
+                };
+                ui.label(egui::RichText::new(format!("{res}, {secs:.1} s")).small());
+                if ui.button("Cancel").clicked() {
+                    st.cancel_requested = true;
+                }
+            });
+        }
+        None => {
+            if ui
+                .button("solve stress at this step")
+                .on_hover_text("thermal-mismatch stress of the grid on screen, with the scene's stress step (solved on a worker thread)")
+                .clicked()
+            {
+                st.solve_requested = true;
+            }
+        }
     }
 }
 

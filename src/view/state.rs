@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use voxfab::process::params::MaterialSet;
 use voxfab::render::{OrbitCamera, Pick};
 use voxfab::run::camera;
-use voxfab::scene::{Axis, Scene};
+use voxfab::scene::{Axis, Scene, StressSpec};
+use voxfab::stress::{BoundaryConditions, SolveOptions, Support};
 use voxfab::timeline::{Position, Timeline};
 
 /// What the voxels are coloured by.
@@ -66,9 +67,13 @@ pub struct ViewState {
     /// Thermal load of a stress solve: stress-free and final temperature, °C.
     pub stress_free_c: f64,
     pub final_c: f64,
-    pub stress_bc: voxfab::stress::BoundaryConditions,
+    /// The scene's stress step (supports, symmetry, tol, iteration cap, coarsen) that a
+    /// solve in the window uses; its ΔT comes from the two temperatures above.
+    pub stress: StressSpec,
     /// Solve the stress of the state on screen (set by the panel or `--stress`).
     pub solve_requested: bool,
+    /// Stop the running solve (the panel's Cancel button).
+    pub cancel_requested: bool,
 }
 
 impl ViewState {
@@ -99,11 +104,22 @@ impl ViewState {
             // SAC305 solidification to room temperature on rollers.
             stress_free_c: stress.map_or(217.0, |s| 25.0 - s.delta_t),
             final_c: 25.0,
-            stress_bc: stress.map_or(
-                voxfab::stress::BoundaryConditions::new(voxfab::stress::Support::BottomRoller),
-                |s| s.bc,
-            ),
+            stress: stress.cloned().unwrap_or(StressSpec {
+                delta_t: 25.0 - 217.0,
+                bc: BoundaryConditions::new(Support::BottomRoller),
+                options: SolveOptions::default(),
+                coarsen: 1,
+            }),
             solve_requested: false,
+            cancel_requested: false,
+        }
+    }
+
+    /// The stress step to solve: the scene's, at the panel's temperatures.
+    pub fn stress_spec(&self) -> StressSpec {
+        StressSpec {
+            delta_t: self.final_c - self.stress_free_c,
+            ..self.stress.clone()
         }
     }
 
