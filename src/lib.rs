@@ -3,7 +3,9 @@
 //! Data flow: [`scene`] (TOML) → [`process`] (one GPU compute pass per step) →
 //! [`grid`] (material id per voxel) → [`render`] (raymarched view + section) →
 //! [`output`] (PNG frames, metrics.json, result.vti); [`stress`] solves the
-//! thermal-mismatch stress of a grid. [`timeline`] keeps a snapshot per
+//! thermal-mismatch stress of a grid. [`engine`] owns what is built once per device
+//! (parts, kernels, renderer) and runs steps and stress solves for every front end.
+//! [`timeline`] keeps a snapshot per
 //! step for scrubbing and [`record`]ing; [`fields`] holds per-voxel scalars to colour by.
 //! The window (`voxfab view`, cargo feature `view`, on by default) lives in the binary:
 //! the library never touches winit or egui. [`budget`] checks every buffer of a run

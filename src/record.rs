@@ -1,6 +1,6 @@
 //! `voxfab record`: a deterministic PNG sequence of the process (one frame per step,
 //! plus sub-step frames of timed steps so fronts are seen advancing), with an optional
-//! camera orbit and an animated GIF. Loops the same [`Renderer::draw`] as every view.
+//! camera orbit and an animated GIF. Loops the same [`Renderer::draw`](crate::render::Renderer::draw) as every view.
 
 use crate::budget::DEFAULT_GPU_MEMORY_MIB;
 use crate::engine::{Engine, RunError, check_budget};
