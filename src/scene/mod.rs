@@ -1,6 +1,7 @@
 //! Scene files: a TOML process flow (grid, materials, masks, ordered steps) turned
 //! into validated, voxel-resolved steps. See docs/scene-format.md.
 
+pub mod analysis;
 mod error;
 mod gds;
 mod overrides;
@@ -360,8 +361,8 @@ impl StepKind {
 pub struct StressSpec {
     /// T_final − T_stress_free, K.
     pub delta_t: f64,
-    pub bc: crate::stress::BoundaryConditions,
-    pub options: crate::stress::SolveOptions,
+    pub bc: analysis::BoundaryConditions,
+    pub options: analysis::SolveOptions,
     /// Solve on blocks of `coarsen`³ voxels (majority material) to bound the cost.
     pub coarsen: u32,
 }
@@ -372,7 +373,7 @@ pub struct StressProbe {
     pub name: String,
     pub min: [f64; 3],
     pub max: [f64; 3],
-    pub field: crate::stress::VoxelField,
+    pub field: analysis::VoxelField,
 }
 
 impl Op {

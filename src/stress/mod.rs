@@ -39,7 +39,10 @@ mod results;
 mod solver;
 
 pub use kernels::StressKernels;
-pub use results::{MaterialStats, StressResult, VoxelField};
+pub use results::{MaterialStats, StressResult};
+// The analysis options are scene data (the scene module stays GPU-free); the solver
+// takes them as they are.
+pub use crate::scene::analysis::{BoundaryConditions, SolveOptions, Support, VoxelField};
 pub use solver::{SolveStats, StressSolver};
 
 /// A prescribed displacement on some DOFs of one node (a cut face of a submodel, a
@@ -76,67 +79,6 @@ impl ThermalLoad {
     pub fn cooling(stress_free_c: f64, final_c: f64) -> Self {
         Self {
             delta_t: final_c - stress_free_c,
-        }
-    }
-}
-
-/// How the bottom (z = 0) or the outside of the grid is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Support {
-    /// Nothing held; rigid-body motion is removed by a statically determinate 3-2-1
-    /// constraint on nodes of the solid, which adds no stress under a self-equilibrated
-    /// (thermal) load.
-    #[default]
-    Free,
-    /// Every node at z = 0 fixed in x, y and z.
-    BottomFixed,
-    /// uz = 0 at z = 0, plus the fewest in-plane point constraints that remove in-plane
-    /// rigid motion (none where both symmetry planes already do).
-    BottomRoller,
-    /// Every node on the grid's six outer faces fixed (a fully clamped block).
-    Clamped,
-}
-
-/// Support plus symmetry planes (combinable: a quarter model uses both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BoundaryConditions {
-    pub support: Support,
-    /// ux = 0 on the x = 0 plane.
-    pub symmetry_x: bool,
-    /// uy = 0 on the y = 0 plane.
-    pub symmetry_y: bool,
-}
-
-impl BoundaryConditions {
-    pub fn new(support: Support) -> Self {
-        Self {
-            support,
-            ..Self::default()
-        }
-    }
-
-    pub fn with_symmetry(mut self, x: bool, y: bool) -> Self {
-        self.symmetry_x = x;
-        self.symmetry_y = y;
-        self
-    }
-}
-
-/// Stopping rule of the CG iteration.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SolveOptions {
-    /// Target relative residual ‖f − K u‖ / ‖f‖ (f: the thermal load over all DOFs,
-    /// constrained ones included, so a load that the supports take entirely still
-    /// sets the scale).
-    pub tol: f64,
-    pub max_iterations: u32,
-}
-
-impl Default for SolveOptions {
-    fn default() -> Self {
-        Self {
-            tol: 1e-8,
-            max_iterations: 1000,
         }
     }
 }

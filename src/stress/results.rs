@@ -1,5 +1,7 @@
 //! CPU copies of a stress solve, with the summaries outputs and probes need.
 
+use super::VoxelField;
+
 /// Outcome of one [`super::StressSolver::solve`].
 #[derive(Debug, Clone)]
 pub struct StressResult {
@@ -31,15 +33,6 @@ pub struct StressResult {
     pub solve_ms: f64,
     /// Wall time of the whole call including the stress kernel and readback, ms.
     pub ms: f64,
-}
-
-/// A per-voxel scalar of [`StressResult`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VoxelField {
-    /// Stress component 0..6 (xx, yy, zz, yz, xz, xy).
-    Stress(usize),
-    VonMises,
-    MaxPrincipal,
 }
 
 /// Von Mises summary of one material.

@@ -11,6 +11,7 @@
 //! iteration never waits on the CPU; the host reads them every [`CHECK_EVERY`]
 //! iterations.
 
+use super::VoxelField;
 use super::element::{UnitElement, lame};
 use super::gpu_util::{Module, RW, UNIFORM, buffer, cover, dispatch};
 use super::kernels::StressKernels;
@@ -20,7 +21,7 @@ use super::params::{
     MaterialGpu, O_FF, O_RR, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER, SUPPORT_CLAMPED,
     SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
 };
-use super::results::{StressResult, VoxelField};
+use super::results::StressResult;
 use super::{BoundaryConditions, Prescribed, SolveOptions, StressError, Support, ThermalLoad};
 use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::GpuGrid;

@@ -13,7 +13,7 @@ use super::error::Locator;
 use super::overrides;
 use super::*;
 use crate::materials::{Material, MaterialTable, parse_color};
-use crate::stress::VoxelField;
+use crate::scene::analysis::VoxelField;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::ops::Range;

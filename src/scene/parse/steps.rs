@@ -652,12 +652,12 @@ fn lower_stress(
         return Err(cx.err(span.clone(), "the temperature change must be finite"));
     }
     let support = match r.support.unwrap_or(SupportName::BottomRoller) {
-        SupportName::Free => crate::stress::Support::Free,
-        SupportName::BottomFixed => crate::stress::Support::BottomFixed,
-        SupportName::BottomRoller => crate::stress::Support::BottomRoller,
-        SupportName::Clamped => crate::stress::Support::Clamped,
+        SupportName::Free => crate::scene::analysis::Support::Free,
+        SupportName::BottomFixed => crate::scene::analysis::Support::BottomFixed,
+        SupportName::BottomRoller => crate::scene::analysis::Support::BottomRoller,
+        SupportName::Clamped => crate::scene::analysis::Support::Clamped,
     };
-    let mut bc = crate::stress::BoundaryConditions::new(support);
+    let mut bc = crate::scene::analysis::BoundaryConditions::new(support);
     for a in &r.symmetry {
         match a.get_ref() {
             AxisName::X => bc.symmetry_x = true,
@@ -667,7 +667,7 @@ fn lower_stress(
             }
         }
     }
-    let mut options = crate::stress::SolveOptions::default();
+    let mut options = crate::scene::analysis::SolveOptions::default();
     if let Some(t) = &r.tol {
         let t_val = *t.get_ref();
         if t_val.is_nan() || t_val <= 0.0 || t_val >= 1.0 {
