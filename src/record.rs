@@ -3,13 +3,12 @@
 //! camera orbit and an animated GIF. Loops the same [`Renderer::draw`](crate::render::Renderer::draw) as every view.
 
 use crate::budget::DEFAULT_GPU_MEMORY_MIB;
-use crate::engine::{Engine, RunError, check_budget};
+use crate::engine::{Engine, RunError, camera, check_budget};
 use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::output::{self, WriteError};
 use crate::process::params::MaterialSet;
 use crate::render::FrameInputs;
-use crate::run::camera;
 use crate::scene::Scene;
 use crate::timeline::{Position, Timeline};
 use image::codecs::gif::{GifEncoder, Repeat};

@@ -7,13 +7,13 @@ use crate::gpu::GpuContext;
 use crate::output::{self, WriteError, metrics};
 use crate::process::Processor;
 use crate::process::params::MaterialSet;
-use crate::render::{FieldView, FrameInputs, OrbitCamera};
+use crate::render::{FieldView, FrameInputs};
 use crate::scene::{Scene, Step, StressSpec};
 use crate::stress::{StressResult, VoxelField};
 use std::path::{Path, PathBuf};
 
 // The orchestration moved to the engine; these paths stay for callers.
-pub use crate::engine::{RunError, check_budget, gpu_error};
+pub use crate::engine::{RunError, camera, check_budget, gpu_error};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -54,14 +54,6 @@ fn mkdir(path: &Path) -> Result<(), RunError> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-pub fn camera(scene: &Scene) -> OrbitCamera {
-    OrbitCamera {
-        azimuth_deg: scene.view.azimuth_deg,
-        elevation_deg: scene.view.elevation_deg,
-        ..Default::default()
-    }
 }
 
 /// Runs every step of `scene` and writes the outputs under `opts.out`.

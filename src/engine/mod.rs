@@ -17,7 +17,7 @@ use crate::budget;
 use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::process::{Processor, StepStats};
-use crate::render::{FRAME_FORMAT, Renderer};
+use crate::render::{FRAME_FORMAT, OrbitCamera, Renderer};
 use crate::scene::{Scene, SceneError, Step, StepKind, StressSpec};
 use crate::stress::{StressError, StressKernels};
 use std::sync::{Arc, OnceLock};
@@ -120,6 +120,15 @@ impl Engine {
         });
         gpu_error(&self.gpu, scene, step)?;
         solved.map_err(|e| RunError::stress(scene, step, e))
+    }
+}
+
+/// The scene's starting camera (its `[view]` angles), for every front end's frames.
+pub fn camera(scene: &Scene) -> OrbitCamera {
+    OrbitCamera {
+        azimuth_deg: scene.view.azimuth_deg,
+        elevation_deg: scene.view.elevation_deg,
+        ..Default::default()
     }
 }
 

@@ -2,9 +2,9 @@
 //! per-material visibility, colouring, timeline position, playback and the last pick.
 
 use std::time::{Duration, Instant};
+use voxfab::engine::camera;
 use voxfab::process::params::MaterialSet;
 use voxfab::render::{OrbitCamera, Pick};
-use voxfab::run::camera;
 use voxfab::scene::{Axis, Scene, StressSpec};
 use voxfab::stress::{BoundaryConditions, SolveOptions, Support};
 use voxfab::timeline::{Position, Timeline};
