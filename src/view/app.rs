@@ -621,8 +621,11 @@ impl Viewer {
             "stress solve: {frames} frames drawn in {secs:.1} s while solving ({:.1} fps)",
             f64::from(frames) / secs.max(1e-9)
         );
-        self.status = match job.join() {
-            Ok(done) => {
+        // A GPU error recorded meanwhile (out of memory, device loss) explains the rest.
+        let gpu_error = self.gpu.take_error();
+        self.status = match (job.join(), gpu_error) {
+            (_, Some(e)) => format!("stress solve failed: GPU error: {e}"),
+            (Ok(done), None) => {
                 let r = &done.result;
                 let max = r.von_mises.iter().copied().fold(0.0f32, f32::max);
                 self.fields = FieldSet::from_stress(&self.gpu, r);
@@ -639,7 +642,7 @@ impl Viewer {
                 self.stress_grid = Some((done.grid, done.coarsen));
                 status
             }
-            Err(e) => format!("stress solve failed: {e}"),
+            (Err(e), None) => format!("stress solve failed: {e}"),
         };
         eprintln!("{}", self.status);
         self.window.request_redraw();
