@@ -132,16 +132,17 @@ impl StressKernels {
         Self::check(gpu, f64)?;
         let cache = gpu.kernels(|_| Cache::default());
         Ok(cache.0[usize::from(f64)]
-            .get_or_init(|| Arc::new(Self::build(gpu, f64)))
+            .get_or_init(|| {
+                let mg = gpu.kernels(|g| SharedMg(Arc::new(MgKernels::new(g))));
+                Arc::new(Self::build(gpu, f64, mg.0.clone()))
+            })
             .clone())
     }
 
     /// Fresh kernels, not shared (for measuring what sharing saves).
     pub fn new(gpu: &GpuContext, f64: bool) -> Result<Self, StressError> {
         Self::check(gpu, f64)?;
-        let mut k = Self::build(gpu, f64);
-        k.mg = Arc::new(MgKernels::new(gpu));
-        Ok(k)
+        Ok(Self::build(gpu, f64, Arc::new(MgKernels::new(gpu))))
     }
 
     /// Whether the outer iteration of these kernels runs in f64.
@@ -159,12 +160,8 @@ impl StressKernels {
         Ok(())
     }
 
-    fn build(gpu: &GpuContext, f64: bool) -> Self {
+    fn build(gpu: &GpuContext, f64: bool, mg: Arc<MgKernels>) -> Self {
         let device = &gpu.device;
-        let mg = gpu
-            .kernels(|g| SharedMg(Arc::new(MgKernels::new(g))))
-            .0
-            .clone();
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
         let mut kinds = vec![Un, Ro, Ro, Un, Ro];
         kinds.extend([Rw; 9]);
