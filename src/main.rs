@@ -125,6 +125,8 @@ enum Command {
     },
     /// Print the GPU adapter voxfab would use and its limits.
     Info,
+    /// Print the built-in material library (E, ν, CTE, sources) as a markdown table.
+    Materials,
     /// Time each process op on an N³ grid, or the stress solver (`bench stress`).
     Bench {
         /// `ops` (default), `stress`, or `flow` (whole scenes, no frames).
@@ -282,6 +284,10 @@ fn main() -> ExitCode {
             record(&s, &opts)
         }
         Command::Info => info(),
+        Command::Materials => {
+            print!("{}", voxfab::materials::builtin_markdown());
+            Ok(())
+        }
         Command::Bench {
             what,
             scenes,
@@ -337,8 +343,16 @@ fn run(
             s.index, s.name, s.op, s.voxels_changed, s.ms
         );
     }
+    for m in &r.metrics.stress {
+        eprint!("{}", voxfab::output::report::stress_summary(m));
+    }
+    let stress_vti = if r.metrics.stress.is_empty() {
+        ""
+    } else {
+        ", stress.vti"
+    };
     eprintln!(
-        "wrote {} frames, metrics.json and result.vti to {} ({:.0} ms)",
+        "wrote {} frames, metrics.json, result.vti{stress_vti} to {} ({:.0} ms)",
         r.frames.len(),
         out.display(),
         r.metrics.total_ms

@@ -177,7 +177,7 @@ coarsen = 2
         + 1024 * 16; // shapes
     let coarse_voxels = 20 * 10 * 5;
     let stress = 4 * coarse_voxels * 4 + 20 * 10 * 4 + 260 * 4 // the coarsened grid
-        + 15 * 4 * (21 * 11 * 6); // today's node fields
+        + voxfab::stress::StressSolver::memory_bytes([20, 10, 5], true).0; // the solver's own estimate
     let readback = voxels * 4;
     assert_eq!(est.total(), 2 * per_part + readback + stress);
     // The stress solve is what breaks a budget between the two.

@@ -366,6 +366,15 @@ pub struct StressSpec {
     pub coarsen: u32,
 }
 
+/// Two named points (µm) whose displacement difference `to − from` each stress step
+/// reports (e.g. a via top against the glass beside it: copper pumping).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelativeDisplacement {
+    pub name: String,
+    pub from: [f64; 3],
+    pub to: [f64; 3],
+}
+
 /// A named box (µm) whose mean stress field value goes to metrics.json.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StressProbe {
@@ -539,6 +548,8 @@ pub struct Scene {
     pub parts: Vec<String>,
     pub probes: Vec<Probe>,
     pub stress_probes: Vec<StressProbe>,
+    /// Point pairs whose relative displacement each stress step reports.
+    pub relative_displacements: Vec<RelativeDisplacement>,
     /// 1-based line and column of `grid.size`, where resource-budget errors point.
     pub grid_at: [usize; 2],
 }

@@ -36,9 +36,11 @@ pub mod multigrid;
 pub mod params;
 mod results;
 mod solver;
+mod summary;
 
 pub use results::{MaterialStats, StressResult, VoxelField};
 pub use solver::{SolveStats, StressSolver};
+pub use summary::{MaterialSummary, Warpage};
 
 /// A prescribed displacement on some DOFs of one node (a cut face of a submodel, a
 /// patch test's boundary): `dofs` bits 0, 1, 2 = x, y, z; `value` in µm (unset
@@ -93,6 +95,18 @@ pub enum Support {
     BottomRoller,
     /// Every node on the grid's six outer faces fixed (a fully clamped block).
     Clamped,
+}
+
+impl Support {
+    /// The name scene files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Support::Free => "free",
+            Support::BottomFixed => "bottom_fixed",
+            Support::BottomRoller => "bottom_roller",
+            Support::Clamped => "clamped",
+        }
+    }
 }
 
 /// Support plus symmetry planes (combinable: a quarter model uses both).

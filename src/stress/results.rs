@@ -42,6 +42,17 @@ pub enum VoxelField {
     MaxPrincipal,
 }
 
+impl VoxelField {
+    /// The name scene files use (`von_mises`, `max_principal`, `xx` ... `xy`).
+    pub fn name(self) -> String {
+        match self {
+            VoxelField::VonMises => "von_mises".into(),
+            VoxelField::MaxPrincipal => "max_principal".into(),
+            VoxelField::Stress(k) => ["xx", "yy", "zz", "yz", "xz", "xy"][k.min(5)].into(),
+        }
+    }
+}
+
 /// Von Mises summary of one material.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MaterialStats {
