@@ -346,6 +346,9 @@ fn run(
     for m in &r.metrics.stress {
         eprint!("{}", voxfab::output::report::stress_summary(m));
     }
+    for w in &r.metrics.warnings {
+        eprintln!("warning: {w}");
+    }
     let stress_vti = if r.metrics.stress.is_empty() {
         ""
     } else {

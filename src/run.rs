@@ -287,6 +287,7 @@ pub fn run_scene(
             )
         })?,
     }
+    let warnings = warnings(scene, &steps, &stresses);
     let metrics = metrics::Metrics {
         scene: scene.file.clone(),
         title: scene.title.clone(),
@@ -306,6 +307,7 @@ pub fn run_scene(
         materials: metrics::amounts(&counts, &scene.materials, h),
         connectivity,
         stress: stresses,
+        warnings,
         total_ms: start.elapsed().as_secs_f64() * 1e3,
     };
     if let Some(r) = &last_stress {
@@ -392,6 +394,36 @@ fn pair(procs: &mut [Processor], a: usize, b: usize) -> (&mut Processor, &Proces
 }
 
 /// Nets of the assembly's conductors and what the probes say about them.
+/// Silent no-ops and unconverged solves, each naming its step and line.
+fn warnings(
+    scene: &Scene,
+    steps: &[metrics::StepMetrics],
+    stresses: &[metrics::StressMetrics],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (m, step) in steps.iter().zip(&scene.steps) {
+        // Analysis steps change nothing by design; a process or bond step that changes
+        // no voxel did nothing (its material absent, its mask over nothing, ...).
+        if m.voxels_changed == 0 && step.kind.stress().is_none() {
+            out.push(format!(
+                "{}:{}: step {} `{}` ({}) changed no voxel: check its material, mask and sizes",
+                scene.file, m.line, m.index, m.name, m.op
+            ));
+        }
+    }
+    for s in stresses {
+        if let Some(w) = output::report::convergence_warning(s) {
+            let line = scene
+                .steps
+                .iter()
+                .find(|t| t.name == s.step)
+                .map_or(0, |t| t.line);
+            out.push(format!("{}:{line}: {w}", scene.file));
+        }
+    }
+    out
+}
+
 fn connectivity(main: &Processor, scene: &Scene) -> metrics::Connectivity {
     let mut conductors = MaterialSet::default();
     for (id, m) in scene.materials.iter() {

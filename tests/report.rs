@@ -91,7 +91,8 @@ fn free_bar_reports_its_expansion_no_warpage_and_scene_names() {
     );
     assert!(text.contains("mesh-dependent"), "{text}");
     assert!(text.contains("relative displacement ends"), "{text}");
-    assert!(!text.contains("WARNING"), "{text}");
+    assert!(!text.contains("NOT CONVERGED"), "{text}");
+    assert!(r.metrics.warnings.is_empty(), "{:?}", r.metrics.warnings);
 }
 
 #[test]
@@ -111,8 +112,16 @@ fn an_unconverged_solve_warns_with_what_to_do() {
         "{w}"
     );
     assert!(w.contains("max_iterations"), "{w}");
-    assert!(stress_summary(m).contains(&w));
     assert!(stress_summary(m).contains("NOT CONVERGED"));
+    // The same warning, located, in metrics.json.
+    assert!(
+        r.metrics
+            .warnings
+            .iter()
+            .any(|x| x.starts_with("cut.toml:") && x.ends_with(&w)),
+        "{:?}",
+        r.metrics.warnings
+    );
 }
 
 #[test]
@@ -148,6 +157,22 @@ mask = "{mask}"
     let (inside, outside) = (cu("pad"), cu("!pad"));
     assert_eq!(inside, 10 * 5);
     assert_eq!(inside + outside, 20 * 20, "the two cover the plane once");
+    // A mask over nothing changes no voxel, and says so with its line.
+    let nothing = src("pad").replace(
+        "rect = [5.0, 5.0, 15.0, 10.0]",
+        "rect = [5.6, 5.6, 5.9, 5.9]",
+    );
+    let r = run(&nothing, "nothing.toml", &[]);
+    assert!(
+        r.metrics
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("nothing.toml:")
+                && w.contains(": step 2 `")
+                && w.contains("changed no voxel")),
+        "{:?}",
+        r.metrics.warnings
+    );
     let e = Scene::parse(&src("!pda"), "typo.toml", &[])
         .unwrap_err()
         .to_string();
@@ -187,4 +212,60 @@ fn the_materials_doc_is_the_generated_table() {
         table.contains("| si | silicon die / wafer | 130 | 0.28 | 2.6 |"),
         "{table}"
     );
+}
+
+#[test]
+fn nets_are_named_by_their_probes_labels() {
+    let src = r#"
+[grid]
+size = [20.0, 10.0, 4.0]
+voxel = 1.0
+
+[masks.pads]
+shapes = [{ rect = [1.0, 1.0, 8.0, 9.0] }, { rect = [12.0, 1.0, 19.0, 9.0] }]
+
+[probes.a]
+at = [3.5, 5.5, 1.5]
+net = "VDD"
+
+[probes.a2]
+at = [6.5, 5.5, 1.5]
+
+[probes.b]
+at = [15.5, 5.5, 1.5]
+net = "GND"
+
+[probes.air]
+at = [10.5, 5.5, 3.5]
+
+[[step]]
+op = "substrate"
+material = "si"
+thickness = 1.0
+
+[[step]]
+op = "deposit"
+mode = "directional"
+material = "cu"
+thickness = 1.0
+mask = "pads"
+"#;
+    let r = run(src, "nets.toml", &[]);
+    let c = r.metrics.connectivity.as_ref().unwrap();
+    let name = |p: &str| {
+        c.probes
+            .iter()
+            .find(|q| q.name == p)
+            .unwrap()
+            .net_name
+            .clone()
+    };
+    assert_eq!(name("a").as_deref(), Some("VDD"));
+    assert_eq!(
+        name("a2").as_deref(),
+        Some("VDD"),
+        "named by its net's labelled probe"
+    );
+    assert_eq!(name("b").as_deref(), Some("GND"));
+    assert_eq!(name("air"), None, "not in a conductor");
 }

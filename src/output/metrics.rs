@@ -21,6 +21,9 @@ pub struct Metrics {
     /// One entry per stress step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stress: Vec<StressMetrics>,
+    /// Steps that did nothing, stress solves that did not converge: each names the step
+    /// and its line.
+    pub warnings: Vec<String>,
     pub total_ms: f64,
 }
 
@@ -130,6 +133,9 @@ pub struct ProbeNet {
     pub at_um: [f64; 3],
     /// Net label (smallest voxel index of the net); null when not in a conductor.
     pub net: Option<u32>,
+    /// The net's name: the `net` label the scene's probes on it declare (joined with
+    /// `+` when they disagree: a short), else `net<label>`; null when not in a conductor.
+    pub net_name: Option<String>,
     pub expected: Option<String>,
 }
 
@@ -142,9 +148,32 @@ impl Connectivity {
                 name: p.name.clone(),
                 at_um: p.at,
                 net: *n,
+                net_name: None,
                 expected: p.net.clone(),
             })
             .collect();
+        let mut list = list;
+        let names: Vec<Option<String>> = list
+            .iter()
+            .map(|p| {
+                let label = p.net?;
+                let mut declared: Vec<&str> = list
+                    .iter()
+                    .filter(|q| q.net == Some(label))
+                    .filter_map(|q| q.expected.as_deref())
+                    .collect();
+                declared.sort_unstable();
+                declared.dedup();
+                Some(if declared.is_empty() {
+                    format!("net{label}")
+                } else {
+                    declared.join("+")
+                })
+            })
+            .collect();
+        for (p, n) in list.iter_mut().zip(names) {
+            p.net_name = n;
+        }
         let (mut joined, mut shorts, mut opens) = (Vec::new(), Vec::new(), Vec::new());
         for (i, a) in list.iter().enumerate() {
             for b in &list[i + 1..] {

@@ -1,6 +1,6 @@
 //! The terminal summary of a stress step, from its metrics: what the solve reached
 //! against what was asked (with a visible warning and what to do when it did not
-//! converge), per-material region figures, probes, warpage and relative displacements.
+//! converge, in metrics.json's `warnings` and on the terminal after it), per-material region figures, probes, warpage and relative displacements.
 
 use super::metrics::StressMetrics;
 use std::fmt::Write;
@@ -104,9 +104,6 @@ pub fn stress_summary(m: &StressMetrics) -> String {
             s,
             "  relative displacement {name}: ({x:+.4}, {y:+.4}, {z:+.4}) µm"
         );
-    }
-    if let Some(w) = convergence_warning(m) {
-        let _ = writeln!(s, "{w}");
     }
     s
 }
