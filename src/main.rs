@@ -204,6 +204,28 @@ fn main() -> ExitCode {
                     s.grid.voxel_um,
                     s.masks.len()
                 );
+                // Each step's sizes as the grid resolves them, so rounding shows before a run.
+                let h = s.grid.voxel_um;
+                for (i, step) in s.steps.iter().enumerate() {
+                    let geometry = match &step.kind {
+                        voxfab::scene::StepKind::Process(op) => op.geometry(h),
+                        voxfab::scene::StepKind::Stress(spec) => format!(
+                            "elements of {} voxel(s) = {:.2} µm, tol {:.0e}, max {} iterations",
+                            spec.coarsen,
+                            f64::from(spec.coarsen) * h,
+                            spec.options.tol,
+                            spec.options.max_iterations
+                        ),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "{:>3} {:<28} line {:<4} {:<22} {geometry}",
+                        i + 1,
+                        step.name,
+                        step.line,
+                        step.kind.label()
+                    );
+                }
                 Ok(())
             }
             Err(e) => return scene_error(&e),

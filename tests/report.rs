@@ -269,3 +269,24 @@ mask = "pads"
     assert_eq!(name("b").as_deref(), Some("GND"));
     assert_eq!(name("air"), None, "not in a conductor");
 }
+
+#[test]
+fn check_prints_each_steps_resolved_geometry() {
+    let src = BAR
+        .replace("voxel = 1.0", "voxel = 2.5")
+        .replace("size = [10.0, 4.0, 4.0]", "size = [10.0, 5.0, 10.0]")
+        .replace("thickness = 4.0", "thickness = 5.0");
+    let path = std::env::temp_dir().join(format!("voxfab-geometry-{}.toml", std::process::id()));
+    std::fs::write(&path, &src).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_voxfab"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // 5 µm on 2.5 µm voxels: 2 whole voxels, shown before anything runs.
+    assert!(text.contains("thickness 2 voxels = 5.00 µm"), "{text}");
+    assert!(text.contains("elements of 1 voxel(s) = 2.50 µm, tol 1e-8"), "{text}");
+}
