@@ -288,5 +288,8 @@ fn check_prints_each_steps_resolved_geometry() {
     assert!(out.status.success(), "{text}");
     // 5 µm on 2.5 µm voxels: 2 whole voxels, shown before anything runs.
     assert!(text.contains("thickness 2 voxels = 5.00 µm"), "{text}");
-    assert!(text.contains("elements of 1 voxel(s) = 2.50 µm, tol 1e-8"), "{text}");
+    assert!(
+        text.contains("elements of 1 voxel(s) = 2.50 µm, tol 1e-8"),
+        "{text}"
+    );
 }
