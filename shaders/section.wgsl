@@ -47,7 +47,29 @@ fn fs(@builtin(position) frag: vec4<f32>) -> @location(0) vec4<f32> {
         return vec4<f32>(0.012, 0.012, 0.016, 1.0);
     }
     if sec.colouring.mode == 1u {
-        return vec4<f32>(field_colour(field[i], sec.colouring), 1.0);
+        var col = field_colour(field[i], sec.colouring);
+        // Material outlines over the field: a dark pixel line on each voxel edge whose
+        // neighbour across it is another material (or void), while voxels are wider
+        // than two pixels.
+        let fu = uv.x * f32(nu);
+        let fv = (1.0 - uv.y) * f32(nv);
+        let pu = f32(nu) / sec.rect.z;
+        let pv = f32(nv) / sec.rect.w;
+        var edge = false;
+        if pu < 0.5 && fract(fu) < pu && c[ua] > 0u {
+            var d = c;
+            d[ua] = d[ua] - 1u;
+            edge = edge || grid[d.x + sec.dims.x * (d.y + sec.dims.y * d.z)] != m;
+        }
+        if pv < 0.5 && fract(fv) < pv && c[va] > 0u {
+            var d = c;
+            d[va] = d[va] - 1u;
+            edge = edge || grid[d.x + sec.dims.x * (d.y + sec.dims.y * d.z)] != m;
+        }
+        if edge {
+            col = col * 0.2;
+        }
+        return vec4<f32>(col, 1.0);
     }
     return vec4<f32>(palette[m].rgb, 1.0);
 }

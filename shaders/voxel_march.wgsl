@@ -39,6 +39,8 @@ struct Hit {
     axis: u32,           // axis of the face the ray entered through
     step_sign: vec3<i32>,
     ghost: vec4<f32>,    // premultiplied colour of the ghost layers crossed before the hit
+    pos: vec3<f32>,      // where the ray entered the hit voxel (grid units)
+    cell: vec3<i32>,     // the hit voxel's cell (before any deformation mapping)
 }
 
 fn base_colour(i: u32, m: u32) -> vec3<f32> {
@@ -79,7 +81,7 @@ fn deformed_source(cell: vec3<i32>) -> u32 {
 
 // Walks the ray through pixel `frag` (target pixels) to the first visible, non-ghost voxel.
 fn march(frag: vec2<f32>) -> Hit {
-    var hit = Hit(0xffffffffu, 0u, vec3<i32>(0), vec4<f32>(0.0));
+    var hit = Hit(0xffffffffu, 0u, vec3<i32>(0), vec4<f32>(0.0), vec3<f32>(0.0), vec3<i32>(0));
     let uv = (frag - view.viewport.xy) / view.viewport.zw;
     let ndc = vec2<f32>(uv.x * 2.0 - 1.0, 1.0 - uv.y * 2.0);
     let near = view.inv_view_proj * vec4<f32>(ndc, 0.0, 1.0);
@@ -115,6 +117,7 @@ fn march(frag: vec2<f32>) -> Hit {
     var tnext = (vec3<f32>(cell) + max(vec3<f32>(stp), vec3<f32>(0.0)) - ro) * inv;
     let max_steps = i32(view.dims.x + view.dims.y + view.dims.z) * 2;
     var prev = 0u;
+    var tenter = tmin;
     for (var s = 0; s < max_steps; s++) {
         var i = u32(cell.x) + view.dims.x * (u32(cell.y) + view.dims.y * u32(cell.z));
         if view.deform.y > 0.5 {
@@ -128,6 +131,8 @@ fn march(frag: vec2<f32>) -> Hit {
             if !in_set(view.ghost, m) {
                 hit.index = i;
                 hit.axis = axis;
+                hit.pos = ro + rd * tenter;
+                hit.cell = cell;
                 return hit;
             }
             if m != prev && hit.ghost.a < 0.97 {
@@ -138,14 +143,17 @@ fn march(frag: vec2<f32>) -> Hit {
         prev = m;
         if tnext.x < tnext.y && tnext.x < tnext.z {
             cell.x += stp.x;
+            tenter = tnext.x;
             tnext.x += tdelta.x;
             axis = 0u;
         } else if tnext.y < tnext.z {
             cell.y += stp.y;
+            tenter = tnext.y;
             tnext.y += tdelta.y;
             axis = 1u;
         } else {
             cell.z += stp.z;
+            tenter = tnext.z;
             tnext.z += tdelta.z;
             axis = 2u;
         }

@@ -63,6 +63,8 @@ impl ScalarField {
             buffer: &self.buffer,
             range: self.range,
             label: &self.label,
+            // The range spans the data's finite extremes: nothing clips.
+            note: "",
         }
     }
 

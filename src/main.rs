@@ -125,6 +125,8 @@ enum Command {
     },
     /// Print the GPU adapter voxfab would use and its limits.
     Info,
+    /// Print the built-in material library (E, ν, CTE, sources) as a markdown table.
+    Materials,
     /// Time each process op on an N³ grid, or the stress solver (`bench stress`).
     Bench {
         /// `ops` (default), `stress`, or `flow` (whole scenes, no frames).
@@ -202,6 +204,28 @@ fn main() -> ExitCode {
                     s.grid.voxel_um,
                     s.masks.len()
                 );
+                // Each step's sizes as the grid resolves them, so rounding shows before a run.
+                let h = s.grid.voxel_um;
+                for (i, step) in s.steps.iter().enumerate() {
+                    let geometry = match &step.kind {
+                        voxfab::scene::StepKind::Process(op) => op.geometry(h),
+                        voxfab::scene::StepKind::Stress(spec) => format!(
+                            "elements of {} voxel(s) = {:.2} µm, tol {:.0e}, max {} iterations",
+                            spec.coarsen,
+                            f64::from(spec.coarsen) * h,
+                            spec.options.tol,
+                            spec.options.max_iterations
+                        ),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "{:>3} {:<28} line {:<4} {:<22} {geometry}",
+                        i + 1,
+                        step.name,
+                        step.line,
+                        step.kind.label()
+                    );
+                }
                 Ok(())
             }
             Err(e) => return scene_error(&e),
@@ -282,6 +306,10 @@ fn main() -> ExitCode {
             record(&s, &opts)
         }
         Command::Info => info(),
+        Command::Materials => {
+            print!("{}", voxfab::materials::builtin_markdown());
+            Ok(())
+        }
         Command::Bench {
             what,
             scenes,
@@ -337,8 +365,19 @@ fn run(
             s.index, s.name, s.op, s.voxels_changed, s.ms
         );
     }
+    for m in &r.metrics.stress {
+        eprint!("{}", voxfab::output::report::stress_summary(m));
+    }
+    for w in &r.metrics.warnings {
+        eprintln!("warning: {w}");
+    }
+    let stress_vti = if r.metrics.stress.is_empty() {
+        ""
+    } else {
+        ", stress.vti"
+    };
     eprintln!(
-        "wrote {} frames, metrics.json and result.vti to {} ({:.0} ms)",
+        "wrote {} frames, metrics.json, result.vti{stress_vti} to {} ({:.0} ms)",
         r.frames.len(),
         out.display(),
         r.metrics.total_ms

@@ -19,6 +19,76 @@ pub struct Material {
     pub conductor: bool,
 }
 
+/// Source or note per built-in material (shared/materials.md's last column).
+const SOURCES: &[(&str, &str)] = &[
+    (
+        "si",
+        "Hopcroft et al., J. MEMS 19(2) 2010 (E along [100]); CTE ≈2.5–2.6",
+    ),
+    (
+        "sio2",
+        "film E 55–72 reported (Dai & Chang, Mater. Lett. 61, 2007); fused silica CTE 0.4–0.55",
+    ),
+    ("si3n4", "LPCVD film values"),
+    ("al", "thin-film Al 70–76 GPa, CTE 22–23.5"),
+    ("cu", "115–130 for plated Cu; CTE 16.5–17.7"),
+    ("ti", "typical"),
+    (
+        "polyimide",
+        "typical WLCSP PI; low-CTE grades (PI-2611: E 8.5, CTE 3) exist",
+    ),
+    (
+        "bcb",
+        "typical; consistent with 15–45 MPa measured film stress on Si",
+    ),
+    (
+        "sac305",
+        "NIST/Clech review; strongly temperature dependent",
+    ),
+    ("snpb", "typical"),
+    ("underfill", "typical below Tg (E 6–10, CTE 25–35)"),
+    ("emc", "typical below Tg"),
+    ("fr4", "in-plane; see note above"),
+    ("glass", "Pyrex 7740 data sheet"),
+    ("soda_lime", "soda-lime float glass data"),
+    ("ito", "E, ν from sputtered film data; CTE typical"),
+    ("su8", "glassy SU-8; CTE 30–52 reported"),
+    ("pr_pos", "typical; usually removed before stress matters"),
+    ("acf", "CTE 50–80 (Pinardi et al., IEEE TCPT 23(3) 2000)"),
+    ("adhesive", "typical"),
+    ("elastomer", "typical soft stress-buffer; ν kept below 0.5"),
+    ("gold", "typical"),
+];
+
+/// The source or note of built-in material `name` ("" for others).
+pub fn builtin_source(name: &str) -> &'static str {
+    SOURCES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, s)| s)
+}
+
+/// The built-in library as a markdown table (`voxfab materials`, docs/MATERIALS.md).
+pub fn builtin_markdown() -> String {
+    let t = MaterialTable::builtin();
+    let mut s = String::from(
+        "| name | material | E (GPa) | ν | CTE (ppm/K) | conductor | source / note |\n|---|---|---:|---:|---:|---|---|\n",
+    );
+    for (_, m) in t.iter().skip(1) {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            m.name,
+            m.description,
+            m.e_gpa,
+            m.nu,
+            m.cte_ppm,
+            if m.conductor { "yes" } else { "no" },
+            builtin_source(&m.name)
+        ));
+    }
+    s
+}
+
 /// Most materials a scene may hold, void included.
 pub const MAX_MATERIALS: usize = 256;
 

@@ -116,7 +116,7 @@ pub fn run_scene(
             materials: metrics::amounts(&stats.counts, &scene.materials, h),
         });
         if let (Some(sv), Some(spec)) = (&solved, step.kind.stress()) {
-            stresses.push(stress_metrics(scene, step, spec, sv));
+            stresses.push(stress_metrics(scene, step, spec, sv, &stats.counts));
             if let Some(m) = steps.last_mut() {
                 m.ms += sv.result.ms;
                 m.iterations = sv.result.iterations;
@@ -124,14 +124,20 @@ pub fn run_scene(
         }
         if let Some(r) = &renderer {
             let field_label = "von Mises (MPa)";
+            let top = solved.as_ref().map_or(1.0, |sv| colour_top(&sv.result));
+            let field_note = solved.as_ref().map_or(String::new(), |sv| {
+                let max = sv.result.von_mises.iter().copied().fold(0.0f32, f32::max);
+                format!("bar clipped at p99 = {top:.1}; max {max:.1} MPa")
+            });
             let (grid_buf, grid_spec, field) = match &solved {
                 Some(sv) => (
                     &sv.grid.material,
                     &sv.grid.spec,
                     Some(FieldView {
                         buffer: sv.solver.field_buffer(VoxelField::VonMises),
-                        range: [0.0, colour_top(&sv.result)],
+                        range: [0.0, top],
                         label: field_label,
+                        note: &field_note,
                     }),
                 ),
                 None => (&proc.grid().material, &scene.grid, None),
@@ -165,10 +171,15 @@ pub fn run_scene(
                     },
                     subtitle: match &solved {
                         Some(sv) => format!(
-                            "stress  |  dT {:+.0} K  |  {} CG iterations, residual {:.1e}  |  {:.1} µm elements  |  {:.1} s",
+                            "stress  |  dT {:+.0} K  |  {} CG iterations, residual {:.1e}{}  |  {:.1} µm elements  |  {:.1} s",
                             sv.delta_t,
                             sv.result.iterations,
                             sv.result.residual,
+                            if sv.result.converged {
+                                String::new()
+                            } else {
+                                format!("  |  WARNING: NOT CONVERGED (tol {:.0e})", spec_tol(step))
+                            },
                             sv.result.voxel_um,
                             sv.result.ms / 1e3
                         ),
@@ -224,6 +235,7 @@ pub fn run_scene(
             )
         })?,
     }
+    let warnings = warnings(scene, &steps, &stresses);
     let metrics = metrics::Metrics {
         scene: scene.file.clone(),
         title: scene.title.clone(),
@@ -243,6 +255,7 @@ pub fn run_scene(
         materials: metrics::amounts(&counts, &scene.materials, h),
         connectivity,
         stress: stresses,
+        warnings,
         total_ms: start.elapsed().as_secs_f64() * 1e3,
     };
     if let Some(r) = &last_stress {
@@ -261,6 +274,36 @@ pub fn run_scene(
 }
 
 /// Nets of the assembly's conductors and what the probes say about them.
+/// Silent no-ops and unconverged solves, each naming its step and line.
+fn warnings(
+    scene: &Scene,
+    steps: &[metrics::StepMetrics],
+    stresses: &[metrics::StressMetrics],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (m, step) in steps.iter().zip(&scene.steps) {
+        // Analysis steps change nothing by design; a process or bond step that changes
+        // no voxel did nothing (its material absent, its mask over nothing, ...).
+        if m.voxels_changed == 0 && step.kind.stress().is_none() {
+            out.push(format!(
+                "{}:{}: step {} `{}` ({}) changed no voxel: check its material, mask and sizes",
+                scene.file, m.line, m.index, m.name, m.op
+            ));
+        }
+    }
+    for s in stresses {
+        if let Some(w) = output::report::convergence_warning(s) {
+            let line = scene
+                .steps
+                .iter()
+                .find(|t| t.name == s.step)
+                .map_or(0, |t| t.line);
+            out.push(format!("{}:{line}: {w}", scene.file));
+        }
+    }
+    out
+}
+
 fn connectivity(main: &Processor, scene: &Scene) -> metrics::Connectivity {
     let mut conductors = MaterialSet::default();
     for (id, m) in scene.materials.iter() {
@@ -296,52 +339,109 @@ fn stress_metrics(
     step: &Step,
     spec: &StressSpec,
     sv: &Solved,
+    process_counts: &[u64],
 ) -> metrics::StressMetrics {
     let r = &sv.result;
+    let name = |id: u8| scene.materials.get(id).name.clone();
+    let materials = r
+        .material_summary()
+        .into_iter()
+        .map(|m| {
+            (
+                name(m.id),
+                metrics::MaterialStress {
+                    elements: m.elements,
+                    process_voxels: process_counts.get(usize::from(m.id)).copied().unwrap_or(0),
+                    mean_von_mises_mpa: m.mean_von_mises,
+                    p99_von_mises_mpa: m.p99_von_mises,
+                    mean_max_principal_mpa: m.mean_max_principal,
+                    p99_max_principal_mpa: m.p99_max_principal,
+                    peak_von_mises_mpa: m.peak_von_mises.0,
+                    peak_von_mises_at_um: m.peak_von_mises.1,
+                    peak_max_principal_mpa: m.peak_max_principal.0,
+                    peak_max_principal_at_um: m.peak_max_principal.1,
+                },
+            )
+        })
+        .collect();
+    let probes = scene
+        .stress_probes
+        .iter()
+        .map(|p| {
+            let max = r.box_max(p.field, p.min, p.max);
+            (
+                p.name.clone(),
+                metrics::StressProbeValue {
+                    field: p.field.name(),
+                    mean_mpa: r.box_mean(p.field, p.min, p.max),
+                    max_mpa: max.map(|m| m.0),
+                    max_at_um: max.map(|m| m.1),
+                },
+            )
+        })
+        .collect();
+    let warpage = [("top", true), ("bottom", false)]
+        .into_iter()
+        .filter_map(|(k, top)| {
+            r.warpage(top).map(|w| {
+                (
+                    k.to_string(),
+                    metrics::WarpageValue {
+                        nodes: w.nodes,
+                        warpage_um: w.warpage_um,
+                        bow_um: w.bow_um,
+                        tilt: [w.plane[1], w.plane[2]],
+                    },
+                )
+            })
+        })
+        .collect();
+    let relative_displacements = scene
+        .relative_displacements
+        .iter()
+        .filter_map(|d| {
+            let (ua, a) = r.displacement_near(d.from)?;
+            let (ub, b) = r.displacement_near(d.to)?;
+            Some((
+                d.name.clone(),
+                metrics::RelativeDisplacementValue {
+                    from_um: a,
+                    to_um: b,
+                    delta_um: std::array::from_fn(|k| ub[k] - ua[k]),
+                },
+            ))
+        })
+        .collect();
     metrics::StressMetrics {
         step: step.name.clone(),
         part: scene.parts[step.part].clone(),
         delta_t_k: spec.delta_t,
-        support: format!("{:?}", spec.bc.support),
+        support: spec.bc.support.name().to_string(),
         symmetry_x: spec.bc.symmetry_x,
         symmetry_y: spec.bc.symmetry_y,
         coarsen: spec.coarsen,
-        voxel_um: r.voxel_um,
-        dims: r.dims,
+        element_um: r.voxel_um,
+        grid_elements: r.dims,
+        solid_elements: r.material.iter().filter(|&&m| m != 0).count() as u64,
+        solver: format!(
+            "multigrid-preconditioned CG, {} outer iteration",
+            if sv.solver.stats.f64 { "f64" } else { "f32" }
+        ),
         iterations: r.iterations,
         residual: r.residual,
         tol: spec.options.tol,
         converged: r.converged,
         stalled: r.stalled,
         ms: r.ms,
-        materials: r
-            .material_stats()
-            .into_iter()
-            .map(|m| {
-                (
-                    scene.materials.get(m.id).name.clone(),
-                    metrics::MaterialStress {
-                        voxels: m.voxels,
-                        max_von_mises_mpa: m.max_von_mises,
-                        mean_von_mises_mpa: m.mean_von_mises,
-                    },
-                )
-            })
-            .collect(),
-        probes: scene
-            .stress_probes
-            .iter()
-            .map(|p| {
-                (
-                    p.name.clone(),
-                    metrics::StressProbeValue {
-                        field: format!("{:?}", p.field),
-                        mean_mpa: r.box_mean(p.field, p.min, p.max),
-                    },
-                )
-            })
-            .collect(),
+        materials,
+        probes,
+        warpage,
+        relative_displacements,
     }
+}
+
+fn spec_tol(step: &Step) -> f64 {
+    step.kind.stress().map_or(0.0, |s| s.options.tol)
 }
 
 /// VTK image of the stress solve: material, stress tensor (xx, yy, zz, yz, xz, xy, MPa),

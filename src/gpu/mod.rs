@@ -1,6 +1,6 @@
 //! The one GPU context shared by headless runs, tests, benchmarks and the window.
 
-mod bind;
+pub(crate) mod bind;
 mod readback;
 
 pub use bind::{buffer_layout, texture_2d, whole_buffers};

@@ -21,9 +21,16 @@ pub struct Metrics {
     /// One entry per stress step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stress: Vec<StressMetrics>,
+    /// Steps that did nothing, stress solves that did not converge: each names the step
+    /// and its line.
+    pub warnings: Vec<String>,
     pub total_ms: f64,
 }
 
+/// One stress step's figures. Names are the scene's own (`bottom_roller`,
+/// `von_mises`); every quantity carries its unit in its key. Peaks (`peak_*`) are the
+/// largest element values: at re-entrant corners and bimaterial edges they grow as the
+/// element shrinks, so compare means, 99th percentiles and probe means instead.
 #[derive(Debug, Clone, Serialize)]
 pub struct StressMetrics {
     pub step: String,
@@ -33,35 +40,77 @@ pub struct StressMetrics {
     pub support: String,
     pub symmetry_x: bool,
     pub symmetry_y: bool,
-    /// Voxels per stress element edge.
+    /// Process voxels per stress element edge.
     pub coarsen: u32,
     /// Edge of the stress elements.
-    pub voxel_um: f64,
-    pub dims: [u32; 3],
+    pub element_um: f64,
+    /// The solve grid, in elements.
+    pub grid_elements: [u32; 3],
+    /// Solid (non-void) elements solved.
+    pub solid_elements: u64,
+    pub solver: String,
     pub iterations: u32,
     /// Relative residual ‖f − K u‖ / ‖f‖ reached.
     pub residual: f64,
     pub tol: f64,
     pub converged: bool,
-    /// The f32 iteration stopped improving above `tol`.
+    /// The iteration stopped improving above `tol`.
     pub stalled: bool,
     pub ms: f64,
     pub materials: BTreeMap<String, MaterialStress>,
     pub probes: BTreeMap<String, StressProbeValue>,
+    /// Out-of-plane displacement of the top and bottom surfaces about their best-fit
+    /// planes.
+    pub warpage: BTreeMap<String, WarpageValue>,
+    pub relative_displacements: BTreeMap<String, RelativeDisplacementValue>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MaterialStress {
-    pub voxels: u64,
-    pub max_von_mises_mpa: f64,
+    /// Stress elements of this material (coarse blocks when coarsen > 1).
+    pub elements: u64,
+    /// Process voxels of this material in the part when it was solved.
+    pub process_voxels: u64,
     pub mean_von_mises_mpa: f64,
+    pub p99_von_mises_mpa: f64,
+    pub mean_max_principal_mpa: f64,
+    pub p99_max_principal_mpa: f64,
+    /// Mesh-dependent peak (see [`StressMetrics`]).
+    pub peak_von_mises_mpa: f64,
+    pub peak_von_mises_at_um: [f64; 3],
+    pub peak_max_principal_mpa: f64,
+    pub peak_max_principal_at_um: [f64; 3],
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StressProbeValue {
     pub field: String,
-    /// Mean over the solid voxels in the box; null when the box holds none.
+    /// Mean over the solid elements whose centres lie in the box; null when none.
     pub mean_mpa: Option<f64>,
+    /// The largest element value in the box (a mesh-dependent peak) and its centre.
+    pub max_mpa: Option<f64>,
+    pub max_at_um: Option<[f64; 3]>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WarpageValue {
+    /// Surface nodes (one per node column holding solid).
+    pub nodes: u64,
+    /// Peak-to-valley of uz about the best-fit plane.
+    pub warpage_um: f64,
+    /// Centre minus corners of uz about the plane: positive = convex up.
+    pub bow_um: f64,
+    /// Tilt of the best-fit plane, duz/dx and duz/dy (µm per µm).
+    pub tilt: [f64; 2],
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RelativeDisplacementValue {
+    /// The solid nodes nearest to the scene's points.
+    pub from_um: [f64; 3],
+    pub to_um: [f64; 3],
+    /// u(to) − u(from), x, y, z.
+    pub delta_um: [f64; 3],
 }
 
 /// Nets of conductor voxels in the final assembly, seen from the scene's probes.
@@ -84,6 +133,9 @@ pub struct ProbeNet {
     pub at_um: [f64; 3],
     /// Net label (smallest voxel index of the net); null when not in a conductor.
     pub net: Option<u32>,
+    /// The net's name: the `net` label the scene's probes on it declare (joined with
+    /// `+` when they disagree: a short), else `net<label>`; null when not in a conductor.
+    pub net_name: Option<String>,
     pub expected: Option<String>,
 }
 
@@ -96,9 +148,32 @@ impl Connectivity {
                 name: p.name.clone(),
                 at_um: p.at,
                 net: *n,
+                net_name: None,
                 expected: p.net.clone(),
             })
             .collect();
+        let mut list = list;
+        let names: Vec<Option<String>> = list
+            .iter()
+            .map(|p| {
+                let label = p.net?;
+                let mut declared: Vec<&str> = list
+                    .iter()
+                    .filter(|q| q.net == Some(label))
+                    .filter_map(|q| q.expected.as_deref())
+                    .collect();
+                declared.sort_unstable();
+                declared.dedup();
+                Some(if declared.is_empty() {
+                    format!("net{label}")
+                } else {
+                    declared.join("+")
+                })
+            })
+            .collect();
+        for (p, n) in list.iter_mut().zip(names) {
+            p.net_name = n;
+        }
         let (mut joined, mut shorts, mut opens) = (Vec::new(), Vec::new(), Vec::new());
         for (i, a) in list.iter().enumerate() {
             for b in &list[i + 1..] {

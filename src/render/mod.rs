@@ -28,6 +28,8 @@ pub struct FieldView<'a> {
     pub range: [f32; 2],
     /// Colour-bar caption with units, e.g. "von Mises (MPa)".
     pub label: &'a str,
+    /// A line under the bar, e.g. where the range clips the data ("" for none).
+    pub note: &'a str,
 }
 
 /// The deformed-shape view: voxels drawn moved by `scale` times their displacement.
@@ -520,7 +522,11 @@ impl Renderer {
             ),
         );
         let a = f.section_axis;
-        let at = (f64::from(f.section_index) + 0.5) * h;
+        // The voxel layer drawn, as the µm range it covers (the plane snaps to a layer).
+        let layer = f
+            .section_index
+            .min(f.spec.dims[a.index()].saturating_sub(1));
+        let (at0, at1) = (f64::from(layer) * h, f64::from(layer + 1) * h);
         let (u, v) = match a {
             Axis::X => ("y", "z"),
             Axis::Y => ("x", "z"),
@@ -532,11 +538,8 @@ impl Renderer {
             1.0,
             TEXT,
             &format!(
-                "section {} = {:.1} µm   ({} right, {} up)",
+                "section {}: voxel layer {layer} = {at0:.1}-{at1:.1} µm   ({u} right, {v} up)",
                 a.name(),
-                at,
-                u,
-                v
             ),
         );
         // Scale bar: a round length near a quarter of the section's width.
@@ -577,6 +580,9 @@ impl Renderer {
                     TEXT,
                     &format!("{val:.1}"),
                 );
+            }
+            if !fv.note.is_empty() {
+                o.text(lx, ly + 14.0 + bar_h + 10.0, 1.0, TEXT, fv.note);
             }
             return o.quads;
         }

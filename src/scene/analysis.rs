@@ -19,6 +19,18 @@ pub enum Support {
     Clamped,
 }
 
+impl Support {
+    /// The name scene files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Support::Free => "free",
+            Support::BottomFixed => "bottom_fixed",
+            Support::BottomRoller => "bottom_roller",
+            Support::Clamped => "clamped",
+        }
+    }
+}
+
 /// Support plus symmetry planes (combinable: a quarter model uses both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BoundaryConditions {
@@ -70,4 +82,15 @@ pub enum VoxelField {
     Stress(usize),
     VonMises,
     MaxPrincipal,
+}
+
+impl VoxelField {
+    /// The name scene files use (`von_mises`, `max_principal`, `xx` ... `xy`).
+    pub fn name(self) -> String {
+        match self {
+            VoxelField::VonMises => "von_mises".into(),
+            VoxelField::MaxPrincipal => "max_principal".into(),
+            VoxelField::Stress(k) => ["xx", "yy", "zz", "yz", "xz", "xy"][k.min(5)].into(),
+        }
+    }
 }

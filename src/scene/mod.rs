@@ -367,6 +367,15 @@ pub struct StressSpec {
     pub coarsen: u32,
 }
 
+/// Two named points (µm) whose displacement difference `to − from` each stress step
+/// reports (e.g. a via top against the glass beside it: copper pumping).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelativeDisplacement {
+    pub name: String,
+    pub from: [f64; 3],
+    pub to: [f64; 3],
+}
+
 /// A named box (µm) whose mean stress field value goes to metrics.json.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StressProbe {
@@ -449,6 +458,73 @@ impl Op {
             _ => {}
         }
         op
+    }
+
+    /// The op's sizes as the grid resolves them (whole voxels of `h` µm), e.g.
+    /// "thickness 2 voxels = 5.0 µm": what rounding made of the scene's numbers.
+    pub fn geometry(&self, h: f64) -> String {
+        let v = |what: &str, n: u32| format!("{what} {n} voxels = {:.2} µm", f64::from(n) * h);
+        let through = |d: &Option<u32>, what: &str| match d {
+            Some(n) => v(what, *n),
+            None => format!("{what} through"),
+        };
+        match self {
+            Op::Substrate { z0, z1, .. } => format!(
+                "z {z0}..{z1} voxels = {:.2}..{:.2} µm ({})",
+                f64::from(*z0) * h,
+                f64::from(*z1) * h,
+                v("thickness", z1 - z0)
+            ),
+            Op::Deposit { mode, .. } => match mode {
+                DepositMode::Conformal { thickness } | DepositMode::Directional { thickness } => {
+                    v("thickness", *thickness)
+                }
+                DepositMode::Planarize {
+                    top: PlanarTop::AboveHighest(n),
+                } => v("fills to the highest surface +", *n),
+                DepositMode::Planarize {
+                    top: PlanarTop::Height(n),
+                } => v("fills up to z", *n),
+            },
+            Op::Pattern { taper, .. } => format!("sidewall taper {taper:.2} voxels per voxel"),
+            Op::Etch { mode, .. } => match mode {
+                EtchMode::Anisotropic { depth } => through(depth, "depth"),
+                EtchMode::Isotropic { distance } => {
+                    format!("distance {distance:.2} voxels = {:.2} µm", distance * h)
+                }
+                EtchMode::Strip => "wherever the etchant reaches".into(),
+            },
+            Op::Drill { depth, .. } => through(depth, "depth"),
+            Op::Plate { mode, .. } => match mode {
+                PlateMode::Fill { top: Some(n) } => v("fills up to z", *n),
+                PlateMode::Fill { top: None } => "fills until full".into(),
+                PlateMode::Conformal { thickness } => v("thickness", *thickness),
+            },
+            Op::Grind { keep, .. } => match keep {
+                GrindKeep::Below(n) => v("keeps z below", *n),
+                GrindKeep::Above(n) => v("keeps z from", *n),
+            },
+            Op::Dice { depth, .. } => through(depth, "depth"),
+            Op::Dispense {
+                top: PlanarTop::AboveHighest(n),
+                ..
+            } => v("fills to the highest surface +", *n),
+            Op::Dispense {
+                top: PlanarTop::Height(n),
+                ..
+            } => v("fills up to z", *n),
+            Op::Ball { radius, height, .. } => format!(
+                "sphere radius {radius:.2} voxels = {:.2} µm, cap height {height:.2} voxels = {:.2} µm",
+                radius * h,
+                height * h
+            ),
+            Op::Wirebond { radius, wires, .. } => format!(
+                "{} wires of radius {radius:.2} voxels = {:.2} µm",
+                wires.len(),
+                radius * h
+            ),
+            _ => String::new(),
+        }
     }
 
     /// The op with its mode, e.g. `etch:isotropic`.
@@ -540,6 +616,8 @@ pub struct Scene {
     pub parts: Vec<String>,
     pub probes: Vec<Probe>,
     pub stress_probes: Vec<StressProbe>,
+    /// Point pairs whose relative displacement each stress step reports.
+    pub relative_displacements: Vec<RelativeDisplacement>,
     /// 1-based line and column of `grid.size`, where resource-budget errors point.
     pub grid_at: [usize; 2],
 }

@@ -1,8 +1,9 @@
-//! Small wgpu helpers of the stress passes: bind-group layouts whose binding `i` is the
-//! `i`-th entry of a list, bind groups from buffers in binding order, compute pipelines
+//! Small wgpu helpers of the stress passes (on top of gpu::bind): bind-group layouts
+//! whose binding `i` is the `i`-th entry of a list, bind groups from buffers in binding order, compute pipelines
 //! and dispatch sizes.
 
 use super::params::{WG, dispatch_2d};
+use crate::gpu::bind::{buffer_layout, whole_buffers};
 
 /// What a binding is.
 #[derive(Clone, Copy)]
@@ -13,22 +14,15 @@ pub enum Bind {
 }
 
 pub fn layout(device: &wgpu::Device, label: &str, kinds: &[Bind]) -> wgpu::BindGroupLayout {
-    let entries: Vec<wgpu::BindGroupLayoutEntry> = kinds
-        .iter()
-        .enumerate()
-        .map(|(i, k)| wgpu::BindGroupLayoutEntry {
-            binding: i as u32,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: match k {
-                    Bind::Uniform => wgpu::BufferBindingType::Uniform,
-                    Bind::ReadOnly => wgpu::BufferBindingType::Storage { read_only: true },
-                    Bind::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
-                },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = (0..)
+        .zip(kinds)
+        .map(|(i, k)| {
+            let ty = match k {
+                Bind::Uniform => wgpu::BufferBindingType::Uniform,
+                Bind::ReadOnly => wgpu::BufferBindingType::Storage { read_only: true },
+                Bind::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+            };
+            buffer_layout(i, ty, wgpu::ShaderStages::COMPUTE)
         })
         .collect();
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -43,18 +37,10 @@ pub fn bind(
     layout: &wgpu::BindGroupLayout,
     buffers: &[&wgpu::Buffer],
 ) -> wgpu::BindGroup {
-    let entries: Vec<wgpu::BindGroupEntry> = buffers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| wgpu::BindGroupEntry {
-            binding: i as u32,
-            resource: b.as_entire_binding(),
-        })
-        .collect();
     device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some(label),
         layout,
-        entries: &entries,
+        entries: &whole_buffers(0, buffers),
     })
 }
 

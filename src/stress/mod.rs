@@ -37,6 +37,7 @@ pub mod multigrid;
 pub mod params;
 mod results;
 mod solver;
+mod summary;
 
 pub use kernels::StressKernels;
 pub use results::{MaterialStats, StressResult};
@@ -44,6 +45,7 @@ pub use results::{MaterialStats, StressResult};
 // takes them as they are.
 pub use crate::scene::analysis::{BoundaryConditions, SolveOptions, Support, VoxelField};
 pub use solver::{SolveStats, StressSolver};
+pub use summary::{MaterialSummary, Warpage};
 
 /// A prescribed displacement on some DOFs of one node (a cut face of a submodel, a
 /// patch test's boundary): `dofs` bits 0, 1, 2 = x, y, z; `value` in µm (unset

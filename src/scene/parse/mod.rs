@@ -157,6 +157,27 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         });
     }
 
+    let mut relative_displacements = Vec::new();
+    for (name, r) in &raw.relative_displacements {
+        let size = grid.size_um();
+        let mut at = [[0.0; 3]; 2];
+        for (k, p) in [&r.get_ref().from, &r.get_ref().to].into_iter().enumerate() {
+            let v = *p.get_ref();
+            if (0..3).any(|a| !(0.0..=size[a]).contains(&v[a])) {
+                return Err(cx.err(
+                    p.span(),
+                    format!("relative displacement `{name}`: point {v:?} µm is outside the domain"),
+                ));
+            }
+            at[k] = v;
+        }
+        relative_displacements.push(RelativeDisplacement {
+            name: name.clone(),
+            from: at[0],
+            to: at[1],
+        });
+    }
+
     Ok(Scene {
         file: file.to_string(),
         title: raw.title.unwrap_or_else(|| file.to_string()),
@@ -168,6 +189,7 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         parts,
         probes,
         stress_probes,
+        relative_displacements,
         grid_at: {
             let (line, col) = line_col(src, raw.grid.get_ref().size.span().start);
             [line, col]
@@ -326,9 +348,13 @@ fn auto_color(name: &str) -> [u8; 3] {
 }
 
 fn unknown_material(name: &str, table: &MaterialTable) -> String {
+    let names = table.names();
+    let hint = suggest(name, &names)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
     format!(
-        "unknown material `{name}`; known: {}",
-        table.names().join(", ")
+        "unknown material `{name}`{hint}; known: {}",
+        names.join(", ")
     )
 }
 
@@ -599,29 +625,80 @@ fn material(cx: &Ctx, name: &Spanned<String>, table: &MaterialTable) -> Result<u
     }
 }
 
+/// The index of the mask a step names; `!name` is the complement of mask `name` (added
+/// to the scene's masks once, as `!name`), so a step can pattern outside a mask's shapes
+/// without a copy of them.
 fn mask_ref(
     cx: &Ctx,
     m: &Option<Spanned<String>>,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Option<usize>, SceneError> {
     let Some(m) = m else { return Ok(None) };
-    masks
+    let want = m.get_ref().trim();
+    if let Some(i) = masks.iter().position(|k| k.name == want) {
+        return Ok(Some(i));
+    }
+    if let Some(base) = want.strip_prefix('!').map(str::trim)
+        && let Some(b) = masks.iter().position(|k| k.name == base)
+    {
+        let mut inv = masks[b].clone();
+        inv.name = want.to_string();
+        inv.invert = !inv.invert;
+        masks.push(inv);
+        return Ok(Some(masks.len() - 1));
+    }
+    let names: Vec<&str> = masks
         .iter()
-        .position(|k| &k.name == m.get_ref())
-        .map(Some)
-        .ok_or_else(|| {
-            let names: Vec<&str> = masks.iter().map(|k| k.name.as_str()).collect();
-            cx.err(
-                m.span(),
-                format!(
-                    "unknown mask `{}`; defined: {}",
-                    m.get_ref(),
-                    if names.is_empty() {
-                        "none".into()
-                    } else {
-                        names.join(", ")
+        .map(|k| k.name.as_str())
+        .filter(|n| !n.starts_with('!'))
+        .collect();
+    let base = want.trim_start_matches('!');
+    let hint = suggest(base, &names)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    Err(cx.err(
+        m.span(),
+        format!(
+            "unknown mask `{want}`{hint}; defined: {} (`!name` inverts a mask)",
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        ),
+    ))
+}
+
+/// The candidate closest to `name` by edit distance, if it is close (at most a third of
+/// the name's length, at least 1 edit) — for "did you mean" hints.
+pub(crate) fn suggest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // Optimal string alignment distance: edits and adjacent transpositions.
+    let lev = |a: &str, b: &str| -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let w = b.len() + 1;
+        let mut d = vec![0usize; (a.len() + 1) * w];
+        for i in 0..=a.len() {
+            for j in 0..=b.len() {
+                d[i * w + j] = if i == 0 || j == 0 {
+                    i + j
+                } else {
+                    let mut v = (d[(i - 1) * w + j - 1] + usize::from(a[i - 1] != b[j - 1]))
+                        .min(d[(i - 1) * w + j] + 1)
+                        .min(d[i * w + j - 1] + 1);
+                    if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                        v = v.min(d[(i - 2) * w + j - 2] + 1);
                     }
-                ),
-            )
-        })
+                    v
+                };
+            }
+        }
+        d[a.len() * w + b.len()]
+    };
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (lev(&name.to_lowercase(), &c.to_lowercase()), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }

@@ -19,6 +19,16 @@ pub(super) struct RawScene {
     pub(super) probes: BTreeMap<String, Spanned<RawProbe>>,
     #[serde(default)]
     pub(super) stress_probes: BTreeMap<String, Spanned<RawStressProbe>>,
+    #[serde(default)]
+    pub(super) relative_displacements: BTreeMap<String, Spanned<RawRelative>>,
+}
+
+/// Two points (µm) whose displacement difference goes to metrics.json.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRelative {
+    pub(super) from: Spanned<[f64; 3]>,
+    pub(super) to: Spanned<[f64; 3]>,
 }
 
 #[derive(Deserialize)]

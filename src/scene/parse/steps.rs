@@ -103,7 +103,13 @@ pub(super) fn step(
         other => {
             return Err(cx.err(
                 op_span,
-                format!("unknown op `{other}`; expected one of {}", OPS.join(", ")),
+                format!(
+                    "unknown op `{other}`{}; expected one of {}",
+                    super::suggest(other, OPS)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default(),
+                    OPS.join(", ")
+                ),
             ));
         }
     };
@@ -122,7 +128,7 @@ fn lower_substrate(
     span: Range<usize>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawSubstrate = cx.typed(body)?;
     let thick = voxels(cx, &r.thickness, "thickness", grid)?;
@@ -151,7 +157,7 @@ fn lower_deposit(
     body: Spanned<DeValue<'_>>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawDeposit = cx.typed(body)?;
     let mode = match *r.mode.get_ref() {
@@ -186,7 +192,7 @@ fn lower_pattern(
     body: Spanned<DeValue<'_>>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawPattern = cx.typed(body)?;
     let tone = match r.tone.as_ref().map_or(ToneName::Positive, |t| *t.get_ref()) {
@@ -229,7 +235,7 @@ fn lower_drill(
     body: Spanned<DeValue<'_>>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawDrill = cx.typed(body)?;
     Ok(Op::Drill {
@@ -254,7 +260,7 @@ fn lower_plate(
     body: Spanned<DeValue<'_>>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawPlate = cx.typed(body)?;
     let mode = match *r.mode.get_ref() {
@@ -382,7 +388,7 @@ fn lower_dispense(
     span: Range<usize>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawDispense = cx.typed(body)?;
     let top = match (&r.thickness, &r.height) {
@@ -453,7 +459,7 @@ fn lower_ball(
     span: Range<usize>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawBall = cx.typed(body)?;
     let mask = mask_ref(cx, &Some(r.mask.clone()), masks)?.expect("mask given");
@@ -553,7 +559,7 @@ fn lower_etch(
     body: Spanned<DeValue<'_>>,
     grid: &GridSpec,
     table: &MaterialTable,
-    masks: &[Mask],
+    masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawEtch = cx.typed(body)?;
     if r.materials.get_ref().is_empty() {
