@@ -113,26 +113,9 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
                 if all(kv == vec3<f32>(0.0)) {
                     continue;
                 }
-                for (var bn = 0u; bn < 8u; bn++) {
-                    if tri_weight(pj, corner_of(bn)) == 0.0 {
-                        continue;
-                    }
-                    let wb = pw[8u * nj + candidate(pj, corner_of(bn))];
-                    if wb != 0.0 {
-                        acc[3u * bn] += wb * kv.x;
-                        acc[3u * bn + 1u] += wb * kv.y;
-                        acc[3u * bn + 2u] += wb * kv.z;
-                    }
-                }
+                spread(&acc, kv, pj, nj);
             }
         }
     }
-    for (var col = row_c; col < 24u; col++) {
-        let p = packed_index(row_c, col);
-        if p < HALF {
-            ka_out[e * HALF + p] = acc[col];
-        } else {
-            kb_out[e * HALF + p - HALF] = acc[col];
-        }
-    }
+    write_row(e, row_c, acc);
 }

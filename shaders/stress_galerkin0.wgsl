@@ -76,26 +76,9 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
                 let mj = mask_of(fixed[nj]);
                 let blk = row * 8u + j;
                 let kv = (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz) * (prm.h * wa) * mj;
-                for (var bn = 0u; bn < 8u; bn++) {
-                    if tri_weight(pj, corner_of(bn)) == 0.0 {
-                        continue;
-                    }
-                    let wb = pw[8u * nj + candidate(pj, corner_of(bn))];
-                    if wb != 0.0 {
-                        acc[3u * bn] += wb * kv.x;
-                        acc[3u * bn + 1u] += wb * kv.y;
-                        acc[3u * bn + 2u] += wb * kv.z;
-                    }
-                }
+                spread(&acc, kv, pj, nj);
             }
         }
     }
-    for (var col = row_c; col < 24u; col++) {
-        let p = packed_index(row_c, col);
-        if p < HALF {
-            ka_out[e * HALF + p] = acc[col];
-        } else {
-            kb_out[e * HALF + p - HALF] = acc[col];
-        }
-    }
+    write_row(e, row_c, acc);
 }

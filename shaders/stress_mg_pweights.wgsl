@@ -1,5 +1,5 @@
-// Connectivity-aware prolongation weights (prepended to the Galerkin shaders after
-// stress_mg_level.wgsl). Trilinear interpolation, except that a fine node takes nothing
+// Connectivity-aware prolongation weights and the Galerkin row assembly (prepended to
+// the Galerkin shaders after stress_mg_level.wgsl). Trilinear interpolation, except that a fine node takes nothing
 // from a coarse node that sits on solid (its fine node touches a solid cell: a voxel,
 // or an active element on coarser levels) but is not joined to the fine node through a
 // solid cell touching both: another piece across a gap. Renormalised to a partition of
@@ -72,4 +72,34 @@ fn pweights_of(f: vec3<i32>) -> array<f32, 8> {
 fn candidate(p: vec3<i32>, a: vec3<i32>) -> u32 {
     let s = select(vec3<i32>(0), a, p == vec3<i32>(1));
     return u32(s.x) + 2u * u32(s.y) + 4u * u32(s.z);
+}
+
+// The Galerkin passes' shared row assembly (both declare `pw`, `ka_out` and `kb_out`).
+// Adds the block `kv` (a child row against the child's fine node `nj`, at position `pj`
+// in the coarse element) to the coarse row, spread over the coarse corners by that fine
+// node's prolongation weights.
+fn spread(acc: ptr<function, array<f32, 24>>, kv: vec3<f32>, pj: vec3<i32>, nj: u32) {
+    for (var bn = 0u; bn < 8u; bn++) {
+        if tri_weight(pj, corner_of(bn)) == 0.0 {
+            continue;
+        }
+        let wb = pw[8u * nj + candidate(pj, corner_of(bn))];
+        if wb != 0.0 {
+            (*acc)[3u * bn] += wb * kv.x;
+            (*acc)[3u * bn + 1u] += wb * kv.y;
+            (*acc)[3u * bn + 2u] += wb * kv.z;
+        }
+    }
+}
+
+// Writes coarse row `row_c` of element `e` (its upper triangle) into the packed halves.
+fn write_row(e: u32, row_c: u32, acc: array<f32, 24>) {
+    for (var col = row_c; col < 24u; col++) {
+        let p = packed_index(row_c, col);
+        if p < HALF {
+            ka_out[e * HALF + p] = acc[col];
+        } else {
+            kb_out[e * HALF + p - HALF] = acc[col];
+        }
+    }
 }

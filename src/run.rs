@@ -124,10 +124,8 @@ pub fn run_scene(
         }
         if let Some(r) = &renderer {
             let field_label = "von Mises (MPa)";
-            let top = solved.as_ref().map_or(1.0, |sv| colour_top(&sv.result));
-            let field_note = solved.as_ref().map_or(String::new(), |sv| {
-                let max = sv.result.von_mises.iter().copied().fold(0.0f32, f32::max);
-                format!("bar clipped at p99 = {top:.1}; max {max:.1} MPa")
+            let (range, field_note) = solved.as_ref().map_or(([0.0, 1.0], String::new()), |sv| {
+                stress_colour_bar(&sv.result)
             });
             let (grid_buf, grid_spec, field) = match &solved {
                 Some(sv) => (
@@ -135,7 +133,7 @@ pub fn run_scene(
                     &sv.grid.spec,
                     Some(FieldView {
                         buffer: sv.solver.field_buffer(VoxelField::VonMises),
-                        range: [0.0, top],
+                        range,
                         label: field_label,
                         note: &field_note,
                     }),
@@ -316,9 +314,10 @@ fn connectivity(main: &Processor, scene: &Scene) -> metrics::Connectivity {
     metrics::Connectivity::from_probes(&scene.probes, &nets)
 }
 
-/// Top of the colour scale: the 99th percentile of von Mises over solid voxels, so
-/// singular corner peaks do not wash out the field.
-fn colour_top(r: &StressResult) -> f32 {
+/// The von Mises colour bar of a stress frame: 0 to the 99th percentile over solid
+/// elements (singular corner peaks would wash out the field), and the note under the
+/// bar that says it clips there and what the true maximum is.
+pub fn stress_colour_bar(r: &StressResult) -> ([f32; 2], String) {
     let mut v: Vec<f32> = r
         .von_mises
         .iter()
@@ -327,11 +326,18 @@ fn colour_top(r: &StressResult) -> f32 {
         .map(|(v, _)| *v)
         .collect();
     if v.is_empty() {
-        return 1.0;
+        return ([0.0, 1.0], String::new());
     }
+    let max = v.iter().copied().fold(0.0f32, f32::max);
     let k = ((v.len() - 1) as f64 * 0.99) as usize;
     let (_, top, _) = v.select_nth_unstable_by(k, f32::total_cmp);
-    top.max(1e-3)
+    let top = top.max(1e-3);
+    let note = if max > top {
+        format!("bar clipped at p99 = {top:.1}; max {max:.1} MPa")
+    } else {
+        String::new()
+    };
+    ([0.0, top], note)
 }
 
 fn stress_metrics(

@@ -154,7 +154,10 @@ impl Timeline {
         proc.grid()
             .write_materials(gpu, self.snapshot(self.before[step]));
         match scene.steps[step - 1].kind.process() {
-            Some(op) => proc.run(&op.scaled(at.fraction), &scene.masks).counts,
+            Some(op) => {
+                proc.run_at(&op.scaled(at.fraction), &scene.masks, at.fraction)
+                    .counts
+            }
             // `timed` holds only for process steps.
             None => self.counts(step).to_vec(),
         }

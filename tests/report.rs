@@ -293,3 +293,49 @@ fn check_prints_each_steps_resolved_geometry() {
         "{text}"
     );
 }
+
+#[test]
+fn the_stress_colour_bar_clips_at_p99_and_says_so() {
+    // Cu on Si, cooled: corner peaks above the bulk film stress.
+    let src = BAR
+        .replace("thickness = 4.0", "thickness = 2.0\n\n[[step]]\nop = \"deposit\"\nmode = \"directional\"\nmaterial = \"si\"\nthickness = 2.0")
+        .replace("delta_t = 100.0", "delta_t = -100.0");
+    let r = run(&src, "bar2.toml", &[]);
+    let st = r.stress.as_ref().unwrap();
+    let (range, note) = voxfab::run::stress_colour_bar(st);
+    let mut vm: Vec<f32> = st
+        .von_mises
+        .iter()
+        .zip(&st.material)
+        .filter(|(_, m)| **m != 0)
+        .map(|(v, _)| *v)
+        .collect();
+    vm.sort_by(f32::total_cmp);
+    let p99 = vm[((vm.len() - 1) as f64 * 0.99) as usize];
+    let max = *vm.last().unwrap();
+    assert_eq!(range, [0.0, p99]);
+    assert!(max > p99, "the field has peaks above p99");
+    assert_eq!(
+        note,
+        format!("bar clipped at p99 = {p99:.1}; max {max:.1} MPa")
+    );
+}
+
+#[test]
+fn the_section_caption_names_the_layer_the_plane_snapped_to() {
+    let src = BAR
+        .replace("voxel = 1.0", "voxel = 2.0")
+        .replace("size = [10.0, 4.0, 4.0]", "size = [100.0, 100.0, 4.0]")
+        .replace(
+            "[[step]]\nop = \"substrate\"",
+            "[view]\nsection = { axis = \"y\", at = 50.0 }\n\n[[step]]\nop = \"substrate\"",
+        );
+    let scene = Scene::parse(&src, "section.toml", &[]).unwrap();
+    let idx = scene.view.section_index;
+    let label = voxfab::render::section_label(scene.view.section_axis, idx, &scene.grid);
+    assert_eq!(label, "section y: voxel layer 25 = 50.0-52.0 µm");
+    // On 6 µm stress blocks the same plane is the thicker layer that holds 50 µm.
+    let coarse = voxfab::stress::coarsen::coarse_spec(&scene.grid, 3);
+    let label = voxfab::render::section_label(scene.view.section_axis, idx / 3, &coarse);
+    assert_eq!(label, "section y: voxel layer 8 = 48.0-54.0 µm");
+}

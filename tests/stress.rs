@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{gpu, spec};
+use common::{fill, gpu, spec};
 use voxfab::grid::GpuGrid;
 use voxfab::materials::MaterialTable;
 use voxfab::stress::element::{DOFS, UnitElement, b_matrix, corner, lame, shape_gradients};
@@ -51,18 +51,6 @@ fn solve(
         dims, r.iterations, r.residual, r.converged, r.stalled, r.solve_ms, r.ms
     );
     r
-}
-
-fn fill(dims: [u32; 3], f: impl Fn(u32, u32, u32) -> u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    for z in 0..dims[2] {
-        for y in 0..dims[1] {
-            for x in 0..dims[0] {
-                out.push(f(x, y, z));
-            }
-        }
-    }
-    out
 }
 
 /// (E in MPa, ν, α in 1/K) of a built-in material.

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Rng, gpu, spec};
+use common::{Rng, fill, gpu, spec};
 use voxfab::grid::GpuGrid;
 use voxfab::materials::MaterialTable;
 use voxfab::stress::element::{DOFS, UnitElement, corner, lame};
@@ -65,18 +65,6 @@ fn run(
         solver.stats.f64
     );
     r
-}
-
-fn fill(dims: [u32; 3], f: impl Fn(u32, u32, u32) -> u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    for z in 0..dims[2] {
-        for y in 0..dims[1] {
-            for x in 0..dims[0] {
-                out.push(f(x, y, z));
-            }
-        }
-    }
-    out
 }
 
 /// The hex8 system assembled in f64 as CSR, solved by Jacobi-CG in f64 (tests only).

@@ -50,6 +50,7 @@ impl Processor {
                         self.counters()[C_TOP] + t
                     }
                 };
+                let z1 = self.progressed(z1);
                 let rounds = self.flood(void);
                 let mut b = self.batch();
                 let p = StepParams {
@@ -90,7 +91,7 @@ impl Processor {
                     }
                 };
                 let seed = StepParams {
-                    z1: z1 as i32,
+                    z1: self.progressed(z1) as i32,
                     ..base
                 };
                 let mut b = self.batch();

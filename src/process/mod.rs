@@ -53,6 +53,10 @@ pub struct Processor {
     params: wgpu::Buffer,
     shapes: wgpu::Buffer,
     bind: wgpu::BindGroup,
+    /// Fraction of a progressive step's extent to reach (fills rise to this fraction of
+    /// their top, a through drill to this fraction of the grid's height); 1 except
+    /// inside [`Processor::run_at`].
+    progress: f64,
 }
 
 /// Collects dispatches, each with its own uniform slot, then submits them together.
@@ -131,6 +135,7 @@ impl Processor {
             params,
             shapes,
             bind,
+            progress: 1.0,
         })
     }
 
@@ -231,6 +236,26 @@ impl Processor {
         ))
     }
 
+    /// [`Processor::run`] stopped part-way through a progressive step whose extent is only
+    /// known on the grid (spin-on and dispense fills and plating fills rise to `fraction`
+    /// of their top; a through drill reaches `fraction` of the grid's height), for the
+    /// timeline's sub-step frames. Steps [`Op::scaled`] can shorten are left to it.
+    pub fn run_at(&mut self, op: &Op, masks: &[Mask], fraction: f64) -> StepStats {
+        self.progress = if fraction.is_finite() {
+            fraction.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let stats = self.run(op, masks);
+        self.progress = 1.0;
+        stats
+    }
+
+    /// `z` scaled by the progress of the step (rounded up, so a started fill shows).
+    fn progressed(&self, z: u32) -> u32 {
+        (f64::from(z) * self.progress).ceil() as u32
+    }
+
     /// Runs one process op and measures what it changed. Assembly (a bond) goes through
     /// [`Processor::bond`], which needs the placed part; analysis changes no voxel.
     pub fn run(&mut self, op: &Op, masks: &[Mask]) -> StepStats {
@@ -283,7 +308,13 @@ impl Processor {
                 taper,
             } => {
                 self.rasterize(Some(&masks[*mask]), false);
-                self.drill(materials, *from, *depth, *taper);
+                let depth = match depth {
+                    None if self.progress < 1.0 => {
+                        Some(self.progressed(self.grid.spec.dims[2]).max(1))
+                    }
+                    d => *d,
+                };
+                self.drill(materials, *from, depth, *taper);
                 0
             }
             Op::Plate {

@@ -21,6 +21,19 @@ use wgpu::util::DeviceExt;
 /// Headless frames are rendered in this format (sRGB, so shaders work in linear light).
 pub const FRAME_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 
+/// The caption of a section: the voxel layer drawn and the µm range it covers (the
+/// scene's plane snaps to a layer; on a coarser stress grid to a thicker one).
+pub fn section_label(axis: Axis, index: u32, spec: &GridSpec) -> String {
+    let layer = index.min(spec.dims[axis.index()].saturating_sub(1));
+    let h = spec.voxel_um;
+    format!(
+        "section {}: voxel layer {layer} = {:.1}-{:.1} µm",
+        axis.name(),
+        f64::from(layer) * h,
+        f64::from(layer + 1) * h
+    )
+}
+
 /// A per-voxel scalar field to colour by (e.g. von Mises stress).
 pub struct FieldView<'a> {
     pub buffer: &'a wgpu::Buffer,
@@ -522,11 +535,6 @@ impl Renderer {
             ),
         );
         let a = f.section_axis;
-        // The voxel layer drawn, as the µm range it covers (the plane snaps to a layer).
-        let layer = f
-            .section_index
-            .min(f.spec.dims[a.index()].saturating_sub(1));
-        let (at0, at1) = (f64::from(layer) * h, f64::from(layer + 1) * h);
         let (u, v) = match a {
             Axis::X => ("y", "z"),
             Axis::Y => ("x", "z"),
@@ -538,8 +546,8 @@ impl Renderer {
             1.0,
             TEXT,
             &format!(
-                "section {}: voxel layer {layer} = {at0:.1}-{at1:.1} µm   ({u} right, {v} up)",
-                a.name(),
+                "{}   ({u} right, {v} up)",
+                section_label(a, f.section_index, f.spec)
             ),
         );
         // Scale bar: a round length near a quarter of the section's width.

@@ -405,8 +405,9 @@ impl Op {
     }
 
     /// Whether the op has an extent that grows with process time (a deposited or plated
-    /// thickness, a timed etch distance, an etch, drill or dicing depth), so that
-    /// [`Op::scaled`] shows it part-way.
+    /// thickness, a timed etch distance, an etch, drill or dicing depth, a fill level),
+    /// so that sub-step frames can show it part-way ([`Op::scaled`], or
+    /// `Processor::run_at` for [progressive](Op::is_progressive) ops).
     pub fn is_timed(&self) -> bool {
         matches!(
             self,
@@ -419,8 +420,26 @@ impl Op {
             } | Op::Plate {
                 mode: PlateMode::Conformal { .. },
                 ..
-            } | Op::Drill { depth: Some(_), .. }
+            } | Op::Drill { .. }
                 | Op::Dice { depth: Some(_), .. }
+        ) || self.is_progressive()
+    }
+
+    /// Whether the op's extent is only known on the grid (a fill rising to its top, a
+    /// through drill), so that sub-step frames need `Processor::run_at` rather than
+    /// [`Op::scaled`].
+    pub fn is_progressive(&self) -> bool {
+        matches!(
+            self,
+            Op::Deposit {
+                mode: DepositMode::Planarize { .. },
+                ..
+            } | Op::Dispense { .. }
+                | Op::Plate {
+                    mode: PlateMode::Fill { .. },
+                    ..
+                }
+                | Op::Drill { depth: None, .. }
         )
     }
 

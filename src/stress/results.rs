@@ -116,16 +116,7 @@ impl StressResult {
     pub fn displacement_box_mean(&self, min_um: [f64; 3], max_um: [f64; 3]) -> Option<[f64; 3]> {
         let h = self.voxel_um;
         let [nx, ny, nz] = self.dims;
-        let touches = |x: u32, y: u32, z: u32| {
-            (0..8u32).any(|v| {
-                let (vx, vy, vz) = (x + (v & 1), y + ((v >> 1) & 1), z + (v >> 2));
-                // Voxel (vx-1, vy-1, vz-1) of the node's 2x2x2 neighbourhood.
-                (1..=nx).contains(&vx)
-                    && (1..=ny).contains(&vy)
-                    && (1..=nz).contains(&vz)
-                    && self.material[self.voxel_index(vx - 1, vy - 1, vz - 1)] != 0
-            })
-        };
+        let touches = |x: u32, y: u32, z: u32| self.node_on_solid(x, y, z);
         let (mut sum, mut n) = ([0.0; 3], 0u64);
         for z in 0..=nz {
             for y in 0..=ny {

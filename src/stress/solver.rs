@@ -760,10 +760,15 @@ impl<'g> StressSolver<'g> {
             0,
             SCALARS as u64 * real_bytes(self.f64),
         );
+        self.reals(&raw)
+    }
+
+    /// Bytes of a `real` buffer as f64 values.
+    fn reals(&self, raw: &[u8]) -> Vec<f64> {
         if self.f64 {
-            bytemuck::pod_collect_to_vec(&raw)
+            bytemuck::pod_collect_to_vec(raw)
         } else {
-            bytemuck::pod_collect_to_vec::<u8, f32>(&raw)
+            bytemuck::pod_collect_to_vec::<u8, f32>(raw)
                 .into_iter()
                 .map(f64::from)
                 .collect()
@@ -833,14 +838,7 @@ impl<'g> StressSolver<'g> {
             .collect();
         let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
         let raw = read_buffer(self.gpu, &self.vectors[U], 0, bytes);
-        let flat: Vec<f64> = if self.f64 {
-            bytemuck::pod_collect_to_vec(&raw)
-        } else {
-            bytemuck::pod_collect_to_vec::<u8, f32>(&raw)
-                .into_iter()
-                .map(f64::from)
-                .collect()
-        };
+        let flat = self.reals(&raw);
         let displacement_f64 = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
         StressResult {
             dims: self.spec.dims,

@@ -115,8 +115,8 @@ impl StressResult {
         best
     }
 
-    /// Whether node (x, y, z) touches a solid voxel.
-    fn node_on_solid(&self, x: u32, y: u32, z: u32) -> bool {
+    /// Whether node (x, y, z) touches a solid voxel (one of its 2x2x2 neighbours).
+    pub(super) fn node_on_solid(&self, x: u32, y: u32, z: u32) -> bool {
         let [nx, ny, nz] = self.dims;
         (0..8u32).any(|v| {
             let (vx, vy, vz) = (x + (v & 1), y + ((v >> 1) & 1), z + (v >> 2));

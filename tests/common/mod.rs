@@ -81,3 +81,16 @@ pub fn slabs(
     let (_, counts) = p.stats();
     (p, counts)
 }
+
+/// Material ids of a `dims` voxel box from `f(x, y, z)`, x fastest, then y, then z.
+pub fn fill(dims: [u32; 3], f: impl Fn(u32, u32, u32) -> u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity((dims[0] * dims[1] * dims[2]) as usize);
+    for z in 0..dims[2] {
+        for y in 0..dims[1] {
+            for x in 0..dims[0] {
+                out.push(f(x, y, z));
+            }
+        }
+    }
+    out
+}
