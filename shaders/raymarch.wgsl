@@ -13,20 +13,25 @@ fn background(frag: vec2<f32>) -> vec3<f32> {
     return mix(top, bottom, v);
 }
 
-// Material of the cell `c` (0 outside the grid).
+// Material drawn at cell `c` (0 outside the grid), through the deformed view's mapping
+// when it is on, so outlines follow what is drawn.
 fn cell_material(c: vec3<i32>) -> u32 {
     if any(c < vec3<i32>(0)) || any(c >= vec3<i32>(view.dims.xyz)) {
         return 0u;
     }
-    return grid[u32(c.x) + view.dims.x * (u32(c.y) + view.dims.y * u32(c.z))];
+    var i = u32(c.x) + view.dims.x * (u32(c.y) + view.dims.y * u32(c.z));
+    if view.deform.y > 0.5 {
+        i = deformed_source(c);
+        if i == 0xffffffffu {
+            return 0u;
+        }
+    }
+    return grid[i];
 }
 
 // Whether the hit face's pixel lies on a voxel edge across which the material changes
 // (interfaces and outlines), about one pixel wide while voxels are 3+ pixels across.
 fn on_interface(hit: Hit, m: u32, w: vec3<f32>) -> bool {
-    if view.deform.y > 0.5 {
-        return false;
-    }
     let f = hit.pos - vec3<f32>(hit.cell);
     for (var k = 0u; k < 3u; k++) {
         if k == hit.axis || w[k] > 0.33 {
