@@ -1,6 +1,6 @@
 // Shared by every stress shader (prepended by src/shaders.rs).
-// Keep in sync with src/stress/params.rs (StressParams, MaterialGpu, S_*, SUPPORT_*) and
-// the bind-group layouts in src/stress/solver.rs. Bindings 0..2 are common; each shader
+// Keep in sync with src/stress/params.rs (StressParams, MaterialGpu, SUPPORT_*) and
+// the bind-group layouts in src/stress/kernels.rs. Bindings 0..2 are common; each shader
 // declares its own node buffers from binding 3 on.
 //
 // Nodes sit at voxel corners: node (i, j, k) of (nx+1)(ny+1)(nz+1), x fastest.

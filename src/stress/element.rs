@@ -98,20 +98,12 @@ impl UnitElement {
         e
     }
 
-    /// The matrices as f32 blocks for the GPU's uniform buffer: for each row r (0..24)
-    /// and node b (0..8) the vec4 (K[r][3b], K[r][3b+1], K[r][3b+2], 0), first of
-    /// k_lambda, then of k_mu, then g per node as (g[3a], g[3a+1], g[3a+2], 0).
-    /// Then the stencils of [`UnitElement::stencil`]. Keep in sync with `KE_*` in
-    /// shaders/stress_cg_bindings.wgsl.
-    pub fn gpu_blocks(&self) -> Vec<[f32; 4]> {
-        self.gpu_blocks_f64()
-            .iter()
-            .map(|b| b.map(|v| v as f32))
-            .collect()
-    }
-
-    /// [`UnitElement::gpu_blocks`] at full precision (the f64 outer iteration's table).
-    pub fn gpu_blocks_f64(&self) -> Vec<[f64; 4]> {
+    /// The matrices as blocks for the GPU's element table, at full precision (the f32
+    /// tables are cast from it): for each row r (0..24) and node b (0..8) the vec4
+    /// (K[r][3b], K[r][3b+1], K[r][3b+2], 0), first of k_lambda, then of k_mu, then g per
+    /// node as (g[3a], g[3a+1], g[3a+2], 0), then the stencils of
+    /// [`UnitElement::stencil`]. Keep in sync with `KE_*` in shaders/stress_gather.wgsl.
+    pub fn gpu_blocks(&self) -> Vec<[f64; 4]> {
         let block = |k: &[[f64; DOFS]; DOFS]| -> Vec<[f64; 4]> {
             k.iter()
                 .flat_map(|row| {

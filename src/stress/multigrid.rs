@@ -92,11 +92,12 @@ struct Level {
     uniform: wgpu::Buffer,
     x: wgpu::Buffer,
     b: wgpu::Buffer,
-    t: wgpu::Buffer,
-    /// Chebyshev direction and prolongation weights: only the bind groups use them.
+    /// Residual, Chebyshev direction, block inverse and prolongation weights: only the
+    /// bind groups use them.
+    _t: wgpu::Buffer,
     _d: wgpu::Buffer,
+    _dinv: wgpu::Buffer,
     _pw: wgpu::Buffer,
-    dinv: wgpu::Buffer,
     partials: wgpu::Buffer,
     /// Packed element matrices (levels >= 1).
     k: Option<(wgpu::Buffer, wgpu::Buffer)>,
@@ -330,10 +331,10 @@ impl Multigrid {
                     uniform: r.uniform,
                     x: r.x,
                     b: r.b,
-                    t: r.t,
+                    _t: r.t,
                     _d: r.d,
                     _pw: r.pw,
-                    dinv: r.dinv,
+                    _dinv: r.dinv,
                     partials: r.partials,
                     k: r.k,
                     node_grid: r.grids[0],
@@ -581,12 +582,6 @@ impl Multigrid {
         self.vec_op(pass, l, &self.k.pipes.cheb1);
         self.resid(pass, l);
         self.vec_op(pass, l, &self.k.pipes.cheb2);
-    }
-
-    /// Buffers a test may inspect: (x, b, t, dinv) of level `l`.
-    pub fn level_buffers(&self, l: usize) -> [&wgpu::Buffer; 4] {
-        let lv = &self.levels[l];
-        [&lv.x, &lv.b, &lv.t, &lv.dinv]
     }
 }
 

@@ -214,7 +214,7 @@ impl<'g> StressSolver<'g> {
             MAX_MATERIALS as u64 * 4 * rb,
             storage_in,
         );
-        let blocks = UnitElement::new().gpu_blocks_f64();
+        let blocks = UnitElement::new().gpu_blocks();
         let ke_r = buffer(
             device,
             "StressSolver::ke_r",
