@@ -12,6 +12,7 @@
 //! before any GPU work.
 
 pub mod bench;
+pub mod board;
 pub mod budget;
 pub mod engine;
 pub mod fields;

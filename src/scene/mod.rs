@@ -2,11 +2,13 @@
 //! into validated, voxel-resolved steps. See docs/scene-format.md.
 
 pub mod analysis;
+mod board;
 mod error;
 mod gds;
 mod overrides;
 mod parse;
 
+pub use board::{BoardSpec, JointSite};
 pub use error::{SceneError, line_col};
 pub use parse::ball_cap;
 
@@ -637,6 +639,8 @@ pub struct Scene {
     pub stress_probes: Vec<StressProbe>,
     /// Point pairs whose relative displacement each stress step reports.
     pub relative_displacements: Vec<RelativeDisplacement>,
+    /// The board-level study of this pitch cell (`voxfab compare`), if any.
+    pub board: Option<BoardSpec>,
     /// 1-based line and column of `grid.size`, where resource-budget errors point.
     pub grid_at: [usize; 2],
 }

@@ -178,6 +178,12 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         });
     }
 
+    let board = raw
+        .board
+        .as_ref()
+        .map(|b| board(&cx, b, &grid, &materials))
+        .transpose()?;
+
     Ok(Scene {
         file: file.to_string(),
         title: raw.title.unwrap_or_else(|| file.to_string()),
@@ -190,11 +196,200 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         probes,
         stress_probes,
         relative_displacements,
+        board,
         grid_at: {
             let (line, col) = line_col(src, raw.grid.get_ref().size.span().start);
             [line, col]
         },
     })
+}
+
+/// Most voxels of a board study's quarter global model.
+const MAX_GLOBAL_VOXELS: u64 = 1 << 28;
+
+/// `[board]`, checked against the cell it belongs to: the cell is one pitch square,
+/// the global voxel a whole multiple of the cell's, and every global length a whole
+/// number of global voxels, so the two models' voxel planes line up.
+fn board(
+    cx: &Ctx,
+    b: &Spanned<RawBoard>,
+    grid: &GridSpec,
+    materials: &MaterialTable,
+) -> Result<BoardSpec, SceneError> {
+    let whole = b.span();
+    let r = b.get_ref();
+    let size = grid.size_um();
+    let h = grid.voxel_um;
+    if (size[0] - size[1]).abs() > 1e-9 * size[0] {
+        return Err(cx.err(
+            whole,
+            format!(
+                "[board]: the cell must be one pitch square in x and y, but the grid is {} x {} µm",
+                size[0], size[1]
+            ),
+        ));
+    }
+    let pitch = size[0];
+    let num = |v: &Option<Spanned<f64>>, default: f64, what: &str| -> Result<f64, SceneError> {
+        match v {
+            None => Ok(default),
+            Some(v) if v.get_ref().is_finite() && *v.get_ref() > 0.0 => Ok(*v.get_ref()),
+            Some(v) => Err(cx.err(
+                v.span(),
+                format!(
+                    "[board] {what} must be a positive length in µm, got {}",
+                    v.get_ref()
+                ),
+            )),
+        }
+    };
+    let global_voxel = num(&r.global_voxel, 20.0, "global_voxel")?;
+    let ratio = global_voxel / h;
+    if (ratio - ratio.round()).abs() > 1e-6 || ratio.round() < 1.0 {
+        let span = r.global_voxel.as_ref().map_or(whole.clone(), |v| v.span());
+        return Err(cx.err(
+            span,
+            format!(
+                "[board] global_voxel {global_voxel} µm must be a whole multiple of the cell's voxel {h} µm"
+            ),
+        ));
+    }
+    let multiple = |v: &Option<Spanned<f64>>, x: f64, step: f64, what: &str| {
+        let k = x / step;
+        if (k - k.round()).abs() > 1e-6 || k.round() < 1.0 {
+            let span = v.as_ref().map_or(whole.clone(), |v| v.span());
+            return Err(cx.err(
+                span,
+                format!("[board] {what} = {x} µm must be a whole multiple of {step} µm"),
+            ));
+        }
+        Ok(x)
+    };
+    if ((pitch / 2.0) / global_voxel - (pitch / 2.0 / global_voxel).round()).abs() > 1e-6 {
+        return Err(cx.err(
+            r.global_voxel.as_ref().map_or(whole.clone(), |v| v.span()),
+            format!(
+                "[board] half the pitch ({} µm, the cell's grid size) must be a whole multiple \
+                 of global_voxel {global_voxel} µm, so joint centres fall on global voxel planes",
+                pitch / 2.0
+            ),
+        ));
+    }
+    let die_thickness = multiple(
+        &r.die_thickness,
+        num(&r.die_thickness, 300.0, "die_thickness")?,
+        global_voxel,
+        "die_thickness",
+    )?;
+    let board_thickness = multiple(
+        &r.board_thickness,
+        num(&r.board_thickness, 800.0, "board_thickness")?,
+        global_voxel,
+        "board_thickness",
+    )?;
+    let overhang = multiple(
+        &r.overhang,
+        num(&r.overhang, 500.0, "overhang")?,
+        global_voxel,
+        "overhang",
+    )?;
+    let column = multiple(
+        &r.column,
+        num(&r.column, 2.0 * global_voxel, "column")?,
+        2.0 * global_voxel,
+        "column",
+    )?;
+    if column >= pitch {
+        return Err(cx.err(
+            r.column.as_ref().map_or(whole.clone(), |v| v.span()),
+            format!("[board] column {column} µm must be narrower than the pitch {pitch} µm"),
+        ));
+    }
+    let layer = num(&r.layer, 3.0 * h, "layer")?;
+    let die = match &r.die {
+        None => [4000.0, 4000.0],
+        Some(d) => {
+            let v = *d.get_ref();
+            if v.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+                return Err(cx.err(
+                    d.span(),
+                    format!("[board] die must be two positive sizes in µm, got {v:?}"),
+                ));
+            }
+            for x in v {
+                let k = x / 2.0 / global_voxel;
+                if (k - k.round()).abs() > 1e-6 {
+                    return Err(cx.err(
+                        d.span(),
+                        format!("[board] half the die ({} µm) must be a whole multiple of global_voxel {global_voxel} µm", x / 2.0),
+                    ));
+                }
+            }
+            v
+        }
+    };
+    let joints = match &r.joints {
+        None => die.map(|d| ((d / pitch) + 1e-9).floor() as u32),
+        Some(j) => *j.get_ref(),
+    };
+    for a in 0..2 {
+        if joints[a] == 0 || f64::from(joints[a]) * pitch > die[a] + 1e-9 {
+            let span = r.joints.as_ref().map_or(whole.clone(), |v| v.span());
+            return Err(cx.err(
+                span,
+                format!(
+                    "[board] {} joints at pitch {pitch} µm do not fit on the {} µm die (axis {})",
+                    joints[a],
+                    die[a],
+                    ["x", "y"][a]
+                ),
+            ));
+        }
+    }
+    let material = |v: &Option<Spanned<String>>, default: &str, what: &str| {
+        let name = v.as_ref().map_or(default, |v| v.get_ref().as_str());
+        materials.id(name).filter(|&id| id != 0).ok_or_else(|| {
+            let span = v.as_ref().map_or(whole.clone(), |v| v.span());
+            cx.err(
+                span,
+                format!(
+                    "[board] {what}: unknown material `{name}`{}",
+                    suggest(name, &materials.names())
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default()
+                ),
+            )
+        })
+    };
+    let spec = BoardSpec {
+        die,
+        die_thickness,
+        pitch,
+        joints,
+        board_thickness,
+        overhang,
+        global_voxel,
+        column,
+        die_material: material(&r.die_material, "si", "die_material")?,
+        board_material: material(&r.board_material, "fr4", "board_material")?,
+        solder: material(&r.solder, "sac305", "solder")?,
+        layer,
+        line: line_col(cx.loc.src, whole.start).0,
+    };
+    let q = spec.quarter_size();
+    let voxels = (q[0] / global_voxel).ceil()
+        * (q[1] / global_voxel).ceil()
+        * ((die_thickness + board_thickness + size[2]) / global_voxel).ceil();
+    if voxels > MAX_GLOBAL_VOXELS as f64 {
+        return Err(cx.err(
+            r.global_voxel.as_ref().map_or(whole, |v| v.span()),
+            format!(
+                "[board] the quarter global model needs about {voxels:.0} voxels at \
+                 {global_voxel} µm (at most {MAX_GLOBAL_VOXELS}): coarsen global_voxel"
+            ),
+        ));
+    }
+    Ok(spec)
 }
 
 fn line_start(src: &str, line: usize) -> Range<usize> {

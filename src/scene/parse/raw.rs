@@ -21,6 +21,24 @@ pub(super) struct RawScene {
     pub(super) stress_probes: BTreeMap<String, Spanned<RawStressProbe>>,
     #[serde(default)]
     pub(super) relative_displacements: BTreeMap<String, Spanned<RawRelative>>,
+    pub(super) board: Option<Spanned<RawBoard>>,
+}
+
+/// `[board]`: the die, array and board of a pitch cell's board-level study.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBoard {
+    pub(super) die: Option<Spanned<[f64; 2]>>,
+    pub(super) die_thickness: Option<Spanned<f64>>,
+    pub(super) joints: Option<Spanned<[u32; 2]>>,
+    pub(super) board_thickness: Option<Spanned<f64>>,
+    pub(super) overhang: Option<Spanned<f64>>,
+    pub(super) global_voxel: Option<Spanned<f64>>,
+    pub(super) column: Option<Spanned<f64>>,
+    pub(super) die_material: Option<Spanned<String>>,
+    pub(super) board_material: Option<Spanned<String>>,
+    pub(super) solder: Option<Spanned<String>>,
+    pub(super) layer: Option<Spanned<f64>>,
 }
 
 /// Two points (µm) whose displacement difference goes to metrics.json.

@@ -1,0 +1,300 @@
+//! The equivalent joint column: the global model resolves a joint with a few voxels,
+//! so each design's interconnect (solder, pads, and whatever compliant structure it
+//! has) becomes a column of one isotropic material whose shear and axial stiffness and
+//! free thermal expansion are those of the design's pitch cell.
+//!
+//! Both the fine cell and a global-voxel cell of the same stack (die slab, column,
+//! board slab) are loaded by rigid plates on their top and bottom cut faces: shear in
+//! x and in y, axial, and ΔT with both plates held. The column's E is found by a secant
+//! search on the shear stiffness for each trial ν, ν by bisection on the axial one
+//! (both responses rise monotonically with E; the axial/shear ratio with ν), and its
+//! CTE from the thermal force, which is linear in it. Isotropic columns cannot tell x
+//! from y: they take the mean shear stiffness, and the x/y split stays in the report.
+
+use super::BoardError;
+use super::cell::{self, CellGeometry};
+use super::layout::{COLUMN_MATERIAL, Stack};
+use crate::engine::Engine;
+use crate::gpu::GpuContext;
+use crate::grid::GpuGrid;
+use crate::materials::{Material, MaterialTable};
+use crate::scene::{BoardSpec, Scene, StepKind};
+use crate::stress::{SolveOptions, StressKernels};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Plate displacement of the stiffness load cases, µm (the model is linear).
+const DELTA: f64 = 0.1;
+
+/// Stiffness of a cell between its plates: mN per µm (= kN/m); the thermal force with
+/// both plates held, mN.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CellStiffness {
+    pub shear_x: f64,
+    pub shear_y: f64,
+    pub axial: f64,
+    pub thermal_force: f64,
+}
+
+impl CellStiffness {
+    pub fn shear(&self) -> f64 {
+        0.5 * (self.shear_x + self.shear_y)
+    }
+}
+
+/// The calibrated column and how well the global-voxel cell reproduces the fine one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    pub e_gpa: f64,
+    pub nu: f64,
+    pub cte_ppm: f64,
+    /// The fine cell's response, and the global-voxel cell's with the column.
+    pub local: CellStiffness,
+    pub global: CellStiffness,
+    /// Solves the search took.
+    pub solves: u32,
+}
+
+/// The fine cell's four plate load cases.
+#[allow(clippy::too_many_arguments)]
+pub fn cell_response(
+    gpu: &GpuContext,
+    kernels: &Arc<StressKernels>,
+    grid: &GpuGrid,
+    materials: &MaterialTable,
+    g: &CellGeometry,
+    delta_t: f64,
+    opts: &SolveOptions,
+    shear_only: bool,
+    on_solve: &mut dyn FnMut(),
+) -> Result<CellStiffness, crate::stress::StressError> {
+    // Forces are read in the board slab, where every layer carries the whole load.
+    let layers = [g.board_bottom, g.board_top];
+    let mut f = |top: [f64; 3], dt: f64| -> Result<[f64; 3], crate::stress::StressError> {
+        let (_, r) = cell::solve(
+            gpu,
+            kernels,
+            grid,
+            materials,
+            dt,
+            cell::held(),
+            &cell::plates(g, top),
+            opts,
+        )?;
+        on_solve();
+        Ok(cell::layer_force(&r, layers, &|_| true))
+    };
+    let sx = f([DELTA, 0.0, 0.0], 0.0)?[0] / DELTA;
+    let sy = if shear_only {
+        sx
+    } else {
+        f([0.0, DELTA, 0.0], 0.0)?[1] / DELTA
+    };
+    let ax = f([0.0, 0.0, DELTA], 0.0)?[2] / DELTA;
+    let th = if shear_only {
+        0.0
+    } else {
+        f([0.0; 3], delta_t)?[2]
+    };
+    Ok(CellStiffness {
+        shear_x: sx,
+        shear_y: sy,
+        axial: ax,
+        thermal_force: th,
+    })
+}
+
+/// The global-voxel calibration cell of `spec`'s stack: one pitch square, die slab,
+/// the column at the centre, board slab, with slab and standoff heights of the fine
+/// cell `g` rounded to global voxels.
+pub fn global_cell(scene: &Scene, spec: &BoardSpec, g: &CellGeometry, column: Material) -> Stack {
+    let hg = spec.global_voxel;
+    let round = |t: f64| ((t / hg).round().max(1.0)) * hg;
+    let die_t = round(f64::from(g.die_top) * g.voxel);
+    let standoff = round(g.standoff());
+    let board_t = round(g.board_slab());
+    let p = spec.pitch;
+    Stack {
+        title: format!("{}: global-voxel calibration cell", scene.title),
+        size: [p, p, die_t + standoff + board_t],
+        voxel: hg,
+        die_rect: [0.0, 0.0, p, p],
+        die_z: [0.0, die_t],
+        columns: vec![[p / 2.0, p / 2.0]],
+        column_side: spec.column,
+        column_z: [die_t, die_t + standoff],
+        board_z: [die_t + standoff, die_t + standoff + board_t],
+        die: scene.materials.get(spec.die_material).clone(),
+        board: scene.materials.get(spec.board_material).clone(),
+        column,
+        delta_t: 0.0,
+        quarter: false,
+        tol: 1e-9,
+        max_iterations: 1000,
+    }
+}
+
+/// Builds a generated stack's grid with the process engine; returns the scene too.
+pub fn build(gpu: &GpuContext, stack: &Stack, file: &str) -> Result<(Scene, Engine), BoardError> {
+    let text = stack.scene_text();
+    let scene = Scene::parse(&text, file, &[]).map_err(|e| BoardError::Generated {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let mut engine = Engine::new(gpu, &scene)?;
+    for step in &scene.steps {
+        if !matches!(step.kind, StepKind::Stress(_)) {
+            engine.run_step(&scene, step)?;
+        }
+    }
+    Ok((scene, engine))
+}
+
+fn with_column(table: &MaterialTable, e: f64, nu: f64, cte: f64) -> MaterialTable {
+    let mut t = table.clone();
+    let id = t
+        .id(COLUMN_MATERIAL)
+        .expect("generated scenes define the column");
+    let mut m = t.get(id).clone();
+    m.e_gpa = e;
+    m.nu = nu;
+    m.cte_ppm = cte;
+    t.upsert(m);
+    t
+}
+
+/// Finds the column material that makes the global-voxel cell respond like `local`.
+#[allow(clippy::too_many_arguments)]
+pub fn calibrate(
+    gpu: &GpuContext,
+    kernels: &Arc<StressKernels>,
+    scene: &Scene,
+    spec: &BoardSpec,
+    g: &CellGeometry,
+    local: CellStiffness,
+    delta_t: f64,
+    solder: &Material,
+) -> Result<Calibration, BoardError> {
+    let mut column = solder.clone();
+    column.name = COLUMN_MATERIAL.into();
+    column.description = "equivalent joint column (calibrated)".into();
+    let stack = global_cell(scene, spec, g, column.clone());
+    let (cs, engine) = build(gpu, &stack, "calibration_cell.toml")?;
+    let grid = engine.part(0).grid();
+    let ids = grid.read_materials(gpu);
+    let cg = CellGeometry {
+        dims: grid.spec.dims,
+        voxel: grid.spec.voxel_um,
+        ids,
+        die_top: (stack.die_z[1] / stack.voxel).round() as u32,
+        board_bottom: (stack.board_z[0] / stack.voxel).round() as u32,
+        board_top: (stack.board_z[1] / stack.voxel).round() as u32,
+        solder: [0, 0],
+    };
+    let opts = SolveOptions {
+        tol: 1e-9,
+        max_iterations: 1000,
+    };
+    let mut solves = 0u32;
+    // VOXFAB_BOARD_TRACE=1 prints every trial (calibration studies).
+    let trace = std::env::var_os("VOXFAB_BOARD_TRACE").is_some();
+    if trace {
+        eprintln!("calibration target: {local:?}");
+    }
+    let mut response =
+        |e: f64, nu: f64, cte: f64, full: bool| -> Result<CellStiffness, BoardError> {
+            let t = with_column(&cs.materials, e, nu, cte);
+            let mut count = || solves += 1;
+            let r = cell_response(
+                gpu, kernels, grid, &t, &cg, delta_t, &opts, !full, &mut count,
+            )?;
+            if trace {
+                eprintln!("  column E {e:.4} nu {nu:.4} cte {cte:.3}: {r:?}");
+            }
+            Ok(r)
+        };
+    let target = local.shear();
+    if !(target.is_finite() && target > 0.0 && local.axial > 0.0) {
+        return Err(BoardError::Calibration(format!(
+            "the cell's plate stiffness is not positive (shear {target:.4e}, axial {:.4e} mN/µm): \
+             its die and board slabs are not joined",
+            local.axial
+        )));
+    }
+    // E for a given ν: secant in log E on log k_shear.
+    let mut fit_e = |nu: f64, e0: f64| -> Result<(f64, CellStiffness), BoardError> {
+        let mut a = (e0.ln(), 0.0);
+        let ra = response(e0, nu, solder.cte_ppm, false)?;
+        a.1 = (ra.shear() / target).ln();
+        let e1 = e0 * (-a.1).exp().clamp(0.05, 20.0);
+        let mut b = (e1.ln(), 0.0);
+        let mut rb = response(e1, nu, solder.cte_ppm, false)?;
+        b.1 = (rb.shear() / target).ln();
+        for _ in 0..12 {
+            if b.1.abs() < 2e-4 || (b.1 - a.1).abs() < 1e-12 {
+                break;
+            }
+            let next = (b.0 - b.1 * (b.0 - a.0) / (b.1 - a.1)).clamp(b.0 - 5.0, b.0 + 5.0);
+            a = b;
+            rb = response(next.exp(), nu, solder.cte_ppm, false)?;
+            b = (next, (rb.shear() / target).ln());
+        }
+        Ok((b.0.exp(), rb))
+    };
+    // ν by bisection: a larger ν stiffens the axial response against the shear one.
+    // Scene materials keep 0 ≤ ν < 0.5; where the design's axial/shear ratio lies
+    // outside what an isotropic column of this side can give, the bound is kept and the
+    // axial mismatch stays in the report (shear, the mismatch driver, is matched).
+    let (mut lo, mut hi) = (0.0f64, 0.49f64);
+    let mut e = solder.e_gpa;
+    let mut best = fit_e(0.3, e)?;
+    let mut nu = 0.3;
+    let err = |r: &CellStiffness| (r.axial / local.axial).ln();
+    for _ in 0..8 {
+        let d = err(&best.1);
+        if d.abs() < 2e-3 {
+            break;
+        }
+        if d > 0.0 {
+            hi = nu;
+        } else {
+            lo = nu;
+        }
+        nu = 0.5 * (lo + hi);
+        e = best.0;
+        best = fit_e(nu, e)?;
+    }
+    e = best.0;
+    // CTE: the interconnect's free thermal elongation (held-plate force over axial
+    // stiffness, which an isotropic column may not match) is affine in the column's CTE.
+    let f0 = response(e, nu, 0.0, true)?;
+    let f1 = response(e, nu, solder.cte_ppm, true)?;
+    let free = |r: &CellStiffness| r.thermal_force / r.axial;
+    let slope = (free(&f1) - free(&f0)) / solder.cte_ppm;
+    let cte = if slope.abs() > 0.0 {
+        (free(&local) - free(&f0)) / slope
+    } else {
+        solder.cte_ppm
+    };
+    let global = response(e, nu, cte, true)?;
+    Ok(Calibration {
+        e_gpa: e,
+        nu,
+        cte_ppm: cte,
+        local,
+        global,
+        solves,
+    })
+}
+
+/// Column stiffness helper for reports: the calibrated material as a scene material.
+pub fn column_material(solder: &Material, c: &Calibration) -> Material {
+    let mut m = solder.clone();
+    m.name = COLUMN_MATERIAL.into();
+    m.description = "equivalent joint column (calibrated)".into();
+    m.e_gpa = c.e_gpa;
+    m.nu = c.nu;
+    m.cte_ppm = c.cte_ppm;
+    m.color = [196, 160, 80];
+    m
+}
