@@ -134,7 +134,7 @@ fn lower_substrate(
     let thick = voxels(cx, &r.thickness, "thickness", grid)?;
     let z0 = match &r.z {
         Some(z) if *z.get_ref() < 0.0 => return Err(cx.err(z.span(), "z must be >= 0 µm")),
-        Some(z) => (z.get_ref() / grid.voxel_um).round() as u32,
+        Some(z) => cx.round_voxels(z.span(), *z.get_ref(), grid.voxel_um),
         None => 0,
     };
     if z0 >= grid.dims[2] {
@@ -316,7 +316,7 @@ fn lower_grind(cx: &Ctx, body: Spanned<DeValue<'_>>, grid: &GridSpec) -> Result<
             format!("grind height must be inside 0..{size} µm, got {h}"),
         ));
     }
-    let z = (h / grid.voxel_um).round() as u32;
+    let z = cx.round_voxels(r.height.span(), h, grid.voxel_um);
     Ok(Op::Grind {
         keep: match r.from.unwrap_or(SideName::Top) {
             SideName::Top => GrindKeep::Below(z),
