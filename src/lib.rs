@@ -23,6 +23,7 @@ pub mod process;
 pub mod record;
 pub mod render;
 pub mod run;
+pub mod sweep;
 pub mod scene;
 pub mod shaders;
 pub mod stress;
