@@ -117,7 +117,7 @@ pub fn write_script(
     ));
     s.push_str("#SBATCH --job-name=voxfab-sweep\n");
     s.push_str(&format!("#SBATCH --array={array}\n"));
-    s.push_str(&format!("#SBATCH --output={dir_s}/logs/%a.out\n"));
+    s.push_str(&format!("#SBATCH --output={dir_s}/logs/%A_%a.out\n"));
     s.push_str("#SBATCH --ntasks=1\n");
     s.push_str("#SBATCH --export=ALL\n");
     for (flag, v) in [
