@@ -621,11 +621,13 @@ fn local(
     );
     collect(dir, m, plots)?;
     let c = voxfab::sweep::collect::collect(dir, m);
-    Ok(if c.failed.is_empty() && c.invalid.is_empty() && c.missing.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if c.failed.is_empty() && c.invalid.is_empty() && c.missing.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 fn collect(
@@ -641,17 +643,35 @@ fn collect(
         c.table.rows.len(),
         c.ok.len()
     );
-    for (what, v) in [("failed", &c.failed), ("invalid", &c.invalid), ("missing", &c.missing)] {
+    for (what, v) in [
+        ("failed", &c.failed),
+        ("invalid", &c.invalid),
+        ("missing", &c.missing),
+    ] {
         if !v.is_empty() {
             eprintln!("  {} {what}: {}", v.len(), indices(v));
         }
     }
     for metric in &plots.plot {
-        let path = p::line(dir, m, &c.table, metric, plots.x.as_deref(), plots.by.as_deref())?;
+        let path = p::line(
+            dir,
+            m,
+            &c.table,
+            metric,
+            plots.x.as_deref(),
+            plots.by.as_deref(),
+        )?;
         eprintln!("wrote {}", path.display());
     }
     for metric in &plots.heatmap {
-        let path = p::heat(dir, m, &c.table, metric, plots.x.as_deref(), plots.y.as_deref())?;
+        let path = p::heat(
+            dir,
+            m,
+            &c.table,
+            metric,
+            plots.x.as_deref(),
+            plots.y.as_deref(),
+        )?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -153,13 +153,23 @@ fn local_sweep_rows_equal_single_runs() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     // 3 and 4 µm both round to 2 voxels of 2 µm: flagged before anything runs.
-    assert!(stderr(&o).contains("variants 1 2 voxelise identically"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("variants 1 2 voxelise identically"),
+        "{}",
+        stderr(&o)
+    );
     let t = table(&out);
     assert_eq!(t.rows.len(), 3);
-    for (row, (value, resolved)) in [("2", "2.0"), ("3", "4.0"), ("4", "4.0")].iter().enumerate() {
+    for (row, (value, resolved)) in [("2", "2.0"), ("3", "4.0"), ("4", "4.0")]
+        .iter()
+        .enumerate()
+    {
         assert_eq!(t.cell(row, "status"), Some("ok"));
         assert_eq!(t.cell(row, "step.pad.thickness"), Some(*value));
-        assert_eq!(t.cell(row, "step.pad.thickness@resolved_um"), Some(*resolved));
+        assert_eq!(
+            t.cell(row, "step.pad.thickness@resolved_um"),
+            Some(*resolved)
+        );
     }
     assert_eq!(t.cell(0, "same_resolution_as"), Some(""));
     assert_eq!(t.cell(1, "same_resolution_as"), Some("2"));
@@ -180,7 +190,11 @@ fn local_sweep_rows_equal_single_runs() {
         let o = voxfab()
             .arg("run")
             .arg(w.scene())
-            .args(["--set", &format!("step.pad.thickness={value}"), "--no-frames"])
+            .args([
+                "--set",
+                &format!("step.pad.thickness={value}"),
+                "--no-frames",
+            ])
             .arg("--out")
             .arg(&single)
             .output()
@@ -193,7 +207,11 @@ fn local_sweep_rows_equal_single_runs() {
         flatten(&metrics, "", &mut cells);
         assert!(cells.len() > 50, "{}", cells.len());
         for (col, want) in cells.iter().filter(|(c, _)| !is_timing_column(c)) {
-            assert_eq!(t.cell(row, col), Some(want.as_str()), "variant {row}, column {col}");
+            assert_eq!(
+                t.cell(row, col),
+                Some(want.as_str()),
+                "variant {row}, column {col}"
+            );
         }
     }
 }
@@ -217,7 +235,10 @@ fn a_killed_sweep_resumes_without_recomputing() {
     let mut child = args(&out).spawn().unwrap();
     let start = Instant::now();
     while finished(&out).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(120), "no variant finished");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no variant finished"
+        );
         if child.try_wait().unwrap().is_some() {
             panic!("the sweep ended before it could be killed");
         }
@@ -260,17 +281,24 @@ fn failed_and_refused_variants_are_recorded_and_the_rest_run() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("variant 2 (step.lid.thickness=-1) refused") && err.contains("thickness must be > 0"),
+        err.contains("variant 2 (step.lid.thickness=-1) refused")
+            && err.contains("thickness must be > 0"),
         "{err}"
     );
     let t = table(&out);
     assert_eq!(t.cell(0, "status"), Some("ok"));
     assert_eq!(t.cell(1, "status"), Some("failed"));
-    assert!(t.cell(1, "error").unwrap().contains("bonded stack reaches"), "{t:?}");
+    assert!(
+        t.cell(1, "error").unwrap().contains("bonded stack reaches"),
+        "{t:?}"
+    );
     assert_eq!(t.cell(2, "status"), Some("invalid"));
     let scene = w.scene().display().to_string();
     let e = t.cell(2, "error").unwrap();
-    assert!(e.starts_with(&format!("{scene}:39:")) && e.contains("--set step.lid.thickness"), "{e}");
+    assert!(
+        e.starts_with(&format!("{scene}:39:")) && e.contains("--set step.lid.thickness"),
+        "{e}"
+    );
     assert!(!t.cell(0, "materials.glass.voxels").unwrap().is_empty());
 
     // A rerun keeps the failed record; --retry-failed runs it again.
@@ -285,7 +313,11 @@ fn failed_and_refused_variants_are_recorded_and_the_rest_run() {
     // Another sweep into the same directory is refused, nothing lost.
     let o = sweep(&w.scene(), &out, &["--vary", "step.lid.thickness=4,6"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("holds a different sweep"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds a different sweep"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(finished(&out).len(), 3);
 }
 
@@ -293,12 +325,18 @@ fn failed_and_refused_variants_are_recorded_and_the_rest_run() {
 fn bad_vary_arguments_name_the_argument() {
     let w = Work::new("bad");
     for (args, needle) in [
-        (vec!["--vary", "step.pad.thickness=2:x:3"], "\"step.pad.thickness=2:x:3\": HI `x`"),
+        (
+            vec!["--vary", "step.pad.thickness=2:x:3"],
+            "\"step.pad.thickness=2:x:3\": HI `x`",
+        ),
         (
             vec!["--vary", "a=0:1:1000", "--vary", "b=0:1:1000"],
             "1000 x 1000 variants, more than the 100000",
         ),
-        (vec!["--vary", "step.nope.thickness=1,2"], "no `step` entry named `nope`"),
+        (
+            vec!["--vary", "step.nope.thickness=1,2"],
+            "no `step` entry named `nope`",
+        ),
     ] {
         let o = sweep(&w.scene(), &w.join("out"), &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
@@ -338,7 +376,18 @@ fn lhs_follows_its_seed_and_the_job_script_its_options() {
         manifest_values(&w.join(dir))
     };
     let a = run("a", "7", &[]);
-    let b = run("b", "7", &["--partition", "gpu", "--time", "00:10:00", "--account", "pkg"]);
+    let b = run(
+        "b",
+        "7",
+        &[
+            "--partition",
+            "gpu",
+            "--time",
+            "00:10:00",
+            "--account",
+            "pkg",
+        ],
+    );
     let c = run("c", "8", &["--no-gpu"]);
     assert_eq!(a, b);
     assert_ne!(a, c);
@@ -352,8 +401,14 @@ fn lhs_follows_its_seed_and_the_job_script_its_options() {
     assert_eq!(strata, [0, 1, 2, 3, 4]);
     let script = |d: &str| std::fs::read_to_string(w.join(d).join("sweep.sbatch")).unwrap();
     let (sa, sb, sc) = (script("a"), script("b"), script("c"));
-    assert!(sa.contains("#SBATCH --array=0-4\n") && sa.contains("#SBATCH --gres=gpu:1\n"), "{sa}");
-    assert!(sa.contains("sweep run") && sa.contains("--task \"$SLURM_ARRAY_TASK_ID\""), "{sa}");
+    assert!(
+        sa.contains("#SBATCH --array=0-4\n") && sa.contains("#SBATCH --gres=gpu:1\n"),
+        "{sa}"
+    );
+    assert!(
+        sa.contains("sweep run") && sa.contains("--task \"$SLURM_ARRAY_TASK_ID\""),
+        "{sa}"
+    );
     assert!(!sa.contains("--partition"));
     for line in ["--partition=gpu", "--time=00:10:00", "--account=pkg"] {
         assert!(sb.contains(&format!("#SBATCH {line}\n")), "{sb}");
@@ -405,7 +460,10 @@ impl Cluster {
             .map(|f| {
                 let t = std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
                 let tail: Vec<&str> = t.lines().rev().take(15).collect();
-                format!("--- {f}\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+                format!(
+                    "--- {f}\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                )
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -433,7 +491,9 @@ impl Drop for Cluster {
             .stderr(Stdio::null())
             .status();
         let t = Instant::now();
-        while pids.iter().any(|p| Path::new(&format!("/proc/{p}")).exists())
+        while pids
+            .iter()
+            .any(|p| Path::new(&format!("/proc/{p}")).exists())
             && t.elapsed() < Duration::from_secs(10)
         {
             std::thread::sleep(Duration::from_millis(100));
@@ -453,7 +513,9 @@ fn start_cluster() -> Result<Cluster, String> {
         .map(|b| find_bin(b))
         .collect();
     if bins.iter().any(Option::is_none) {
-        return Err("slurm-wlm and munge are not installed (munged, slurmctld, slurmd, sbatch)".into());
+        return Err(
+            "slurm-wlm and munge are not installed (munged, slurmctld, slurmd, sbatch)".into(),
+        );
     }
     let id = Command::new("id").arg("-u").output().unwrap();
     if String::from_utf8_lossy(&id.stdout).trim() != "0" {
@@ -490,9 +552,18 @@ fn start_cluster() -> Result<Cluster, String> {
     let o = Command::new(&cluster.munged)
         .arg(format!("--socket={}", socket.display()))
         .arg(format!("--key-file={}", key_path.display()))
-        .arg(format!("--log-file={}", dir.join("munge-key/munged.log").display()))
-        .arg(format!("--pid-file={}", dir.join("munge/munged.pid").display()))
-        .arg(format!("--seed-file={}", dir.join("munge-key/munged.seed").display()))
+        .arg(format!(
+            "--log-file={}",
+            dir.join("munge-key/munged.log").display()
+        ))
+        .arg(format!(
+            "--pid-file={}",
+            dir.join("munge/munged.pid").display()
+        ))
+        .arg(format!(
+            "--seed-file={}",
+            dir.join("munge-key/munged.seed").display()
+        ))
         .output()
         .unwrap();
     if !o.status.success() {
@@ -537,12 +608,20 @@ fn start_cluster() -> Result<Cluster, String> {
     for (daemon, args) in [("slurmctld", vec!["-c", "-i"]), ("slurmd", vec![])] {
         let o = cluster.slurm(daemon).args(args).output().unwrap();
         if !o.status.success() {
-            return Err(format!("{daemon} did not start: {}\n{}", stderr(&o), cluster.log()));
+            return Err(format!(
+                "{daemon} did not start: {}\n{}",
+                stderr(&o),
+                cluster.log()
+            ));
         }
     }
     let t = Instant::now();
     loop {
-        let o = cluster.slurm("sinfo").args(["-h", "-o", "%t"]).output().unwrap();
+        let o = cluster
+            .slurm("sinfo")
+            .args(["-h", "-o", "%t"])
+            .output()
+            .unwrap();
         if String::from_utf8_lossy(&o.stdout).trim() == "idle" {
             break;
         }
@@ -589,10 +668,22 @@ fn a_slurm_job_array_gives_the_local_results() {
         .unwrap();
     assert!(o.status.success(), "{}\n{}", stderr(&o), cluster.log());
     let job = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    assert!(!job.is_empty() && job.chars().all(|c| c.is_ascii_digit()), "job id {job:?}");
-    assert_eq!(std::fs::read_to_string(dir.join("slurm_job")).unwrap().trim(), job);
+    assert!(
+        !job.is_empty() && job.chars().all(|c| c.is_ascii_digit()),
+        "job id {job:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("slurm_job"))
+            .unwrap()
+            .trim(),
+        job
+    );
     loop {
-        let q = cluster.slurm("squeue").args(["-h", "-j", &job]).output().unwrap();
+        let q = cluster
+            .slurm("squeue")
+            .args(["-h", "-j", &job])
+            .output()
+            .unwrap();
         if q.status.success() && q.stdout.is_empty() {
             break;
         }
@@ -605,7 +696,11 @@ fn a_slurm_job_array_gives_the_local_results() {
         std::thread::sleep(Duration::from_millis(250));
     }
     let slurm_s = t0.elapsed().as_secs_f64();
-    let o = voxfab().args(["sweep", "collect"]).arg(&dir).output().unwrap();
+    let o = voxfab()
+        .args(["sweep", "collect"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     eprintln!("sweep of 3 variants: local {local_s:.2} s, Slurm job array {slurm_s:.2} s");
 

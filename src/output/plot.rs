@@ -114,7 +114,10 @@ pub fn line_plot(path: &Path, plot: &LinePlot, size: [u32; 2]) -> Result<(), Plo
     font()?;
     let all = || plot.series.iter().flat_map(|s| s.points.iter());
     let (Some(xr), Some(yr)) = (span(all().map(|p| p.0)), span(all().map(|p| p.1))) else {
-        return Err(PlotError::Empty(format!("`{}` has no finite points", plot.title)));
+        return Err(PlotError::Empty(format!(
+            "`{}` has no finite points",
+            plot.title
+        )));
     };
     let mut rgb = vec![0u8; size[0] as usize * size[1] as usize * 3];
     {
@@ -176,7 +179,11 @@ pub fn colour_map(t: f64) -> RGBColor {
         (0.75, [94.0, 201.0, 98.0]),
         (1.0, [253.0, 231.0, 37.0]),
     ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let k = STOPS.windows(2).position(|w| t <= w[1].0).unwrap_or(3);
     let (t0, a) = STOPS[k];
     let (t1, b) = STOPS[k + 1];
@@ -207,7 +214,10 @@ pub fn heat_map(path: &Path, map: &HeatMap, size: [u32; 2]) -> Result<(), PlotEr
         )));
     }
     let Some((lo, hi)) = span(map.values.iter().flatten().copied()) else {
-        return Err(PlotError::Empty(format!("`{}` has no finite values", map.title)));
+        return Err(PlotError::Empty(format!(
+            "`{}` has no finite values",
+            map.title
+        )));
     };
     let mut rgb = vec![0u8; size[0] as usize * size[1] as usize * 3];
     {

@@ -193,8 +193,11 @@ pub struct Collected {
 
 /// Builds the table of the sweep in `dir` from the results written so far.
 pub fn collect(dir: &Path, m: &Manifest) -> Collected {
-    let results: Vec<Option<VariantResult>> =
-        m.variants.iter().map(|v| read_result(dir, v.index)).collect();
+    let results: Vec<Option<VariantResult>> = m
+        .variants
+        .iter()
+        .map(|v| read_result(dir, v.index))
+        .collect();
     table(m, &results)
 }
 
@@ -206,7 +209,12 @@ pub fn table(m: &Manifest, results: &[Option<VariantResult>]) -> Collected {
         columns.push(k.clone());
         columns.push(resolved_column(k));
     }
-    for k in ["same_resolution_as", "same_voxels_as", "voxel_hash", "wall_s"] {
+    for k in [
+        "same_resolution_as",
+        "same_voxels_as",
+        "voxel_hash",
+        "wall_s",
+    ] {
         columns.push(k.into());
     }
     let fixed = columns.len();
@@ -220,7 +228,10 @@ pub fn table(m: &Manifest, results: &[Option<VariantResult>]) -> Collected {
     let mut by_voxels: HashMap<&str, Vec<usize>> = HashMap::new();
     for (v, r) in m.variants.iter().zip(results) {
         if v.invalid.is_none() {
-            by_resolution.entry(v.resolution_key()).or_default().push(v.index);
+            by_resolution
+                .entry(v.resolution_key())
+                .or_default()
+                .push(v.index);
         }
         if let Some(h) = r.as_ref().and_then(|r| r.voxel_hash.as_deref()) {
             by_voxels.entry(h).or_default().push(v.index);
@@ -280,7 +291,10 @@ pub fn table(m: &Manifest, results: &[Option<VariantResult>]) -> Collected {
         }
         if let Some(r) = r {
             if let Some(h) = &r.voxel_hash {
-                row.push((index["same_voxels_as"], others(by_voxels.get(h.as_str()), v.index)));
+                row.push((
+                    index["same_voxels_as"],
+                    others(by_voxels.get(h.as_str()), v.index),
+                ));
                 row.push((index["voxel_hash"], h.clone()));
             }
             if r.status != super::Status::Invalid {
@@ -362,7 +376,10 @@ mod tests {
     fn csv_round_trip() {
         let t = Table {
             columns: vec!["a".into(), "b,c".into()],
-            rows: vec![vec!["x \"q\"".into(), "1\n2".into()], vec![String::new(), "3".into()]],
+            rows: vec![
+                vec!["x \"q\"".into(), "1\n2".into()],
+                vec![String::new(), "3".into()],
+            ],
         };
         assert_eq!(Table::from_csv(&t.to_csv()).unwrap(), t);
     }

@@ -100,7 +100,12 @@ impl Variant {
     /// The `--set` overrides of this variant (after the shared ones).
     pub fn overrides(&self, m: &Manifest) -> Vec<String> {
         let mut set = m.set.clone();
-        set.extend(m.keys.iter().zip(&self.values).map(|(k, v)| format!("{k}={v}")));
+        set.extend(
+            m.keys
+                .iter()
+                .zip(&self.values)
+                .map(|(k, v)| format!("{k}={v}")),
+        );
         set
     }
 
@@ -310,12 +315,15 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, SweepError> {
             format!("{e}: is this a sweep directory (written by `voxfab sweep ... --out DIR`)?"),
         )
     })?;
-    let m: Manifest =
-        serde_json::from_str(&text).map_err(|e| dir_err(&path, format!("not a sweep manifest: {e}")))?;
+    let m: Manifest = serde_json::from_str(&text)
+        .map_err(|e| dir_err(&path, format!("not a sweep manifest: {e}")))?;
     if m.version != VERSION {
         return Err(dir_err(
             &path,
-            format!("manifest version {} (this voxfab reads {VERSION})", m.version),
+            format!(
+                "manifest version {} (this voxfab reads {VERSION})",
+                m.version
+            ),
         ));
     }
     Ok(m)

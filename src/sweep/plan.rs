@@ -21,7 +21,9 @@ pub struct Vary {
 pub enum PlanError {
     #[error("--vary {arg:?}: {msg}")]
     Vary { arg: String, msg: String },
-    #[error("the sweep has {0} variants, more than the {MAX_VARIANTS} allowed: vary fewer keys or values")]
+    #[error(
+        "the sweep has {0} variants, more than the {MAX_VARIANTS} allowed: vary fewer keys or values"
+    )]
     TooMany(String),
     #[error("--lhs needs at least one --vary")]
     NothingToSample,
@@ -48,7 +50,9 @@ pub fn parse_vary(arg: &str) -> Result<Vary, PlanError> {
         .ok_or_else(|| err("expected KEY=V1,V2,... or KEY=LO:HI:N".into()))?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
-        return Err(err(format!("`{key}` is not a scene key such as step.NAME.thickness")));
+        return Err(err(format!(
+            "`{key}` is not a scene key such as step.NAME.thickness"
+        )));
     }
     let spec = spec.trim();
     let parts: Vec<&str> = spec.split(':').collect();
@@ -134,8 +138,7 @@ pub fn factorial(varies: &[Vary]) -> Result<Vec<Vec<String>>, PlanError> {
     let count = varies
         .iter()
         .try_fold(1usize, |n, v| {
-            n.checked_mul(v.values.len())
-                .filter(|&n| n <= MAX_VARIANTS)
+            n.checked_mul(v.values.len()).filter(|&n| n <= MAX_VARIANTS)
         })
         .ok_or_else(|| {
             PlanError::TooMany(
@@ -166,7 +169,9 @@ pub fn lhs(varies: &[Vary], n: usize, seed: u64) -> Result<Vec<Vec<String>>, Pla
     }
     distinct(varies)?;
     if n == 0 || n > MAX_VARIANTS {
-        return Err(PlanError::TooMany(format!("--lhs {n} (1..={MAX_VARIANTS})")));
+        return Err(PlanError::TooMany(format!(
+            "--lhs {n} (1..={MAX_VARIANTS})"
+        )));
     }
     let points = latin_hypercube(n, varies.len(), seed);
     Ok(points
@@ -198,8 +203,14 @@ mod tests {
         let v = parse_vary("step.gap.thickness=2:4:3").unwrap();
         assert_eq!(v.values, ["2.0", "3.0", "4.0"]);
         assert_eq!(v.range, Some((2.0, 4.0)));
-        assert_eq!(parse_vary("k=0.1:0.3:3").unwrap().values, ["0.1", "0.2", "0.3"]);
-        assert_eq!(parse_vary("step.a.material=cu,al").unwrap().values, ["cu", "al"]);
+        assert_eq!(
+            parse_vary("k=0.1:0.3:3").unwrap().values,
+            ["0.1", "0.2", "0.3"]
+        );
+        assert_eq!(
+            parse_vary("step.a.material=cu,al").unwrap().values,
+            ["cu", "al"]
+        );
     }
 
     #[test]
@@ -217,7 +228,10 @@ mod tests {
             ("k=1:1:3", "equal values"),
         ] {
             let e = parse_vary(arg).unwrap_err().to_string();
-            assert!(e.contains(&format!("{arg:?}")) && e.contains(needle), "{arg}: {e}");
+            assert!(
+                e.contains(&format!("{arg:?}")) && e.contains(needle),
+                "{arg}: {e}"
+            );
         }
     }
 
@@ -234,7 +248,12 @@ mod tests {
         let d = parse_vary("d=0:1:1000").unwrap();
         let e = factorial(&[big, d]).unwrap_err().to_string();
         assert!(e.contains("1000 x 1000") && e.contains("100000"), "{e}");
-        assert!(factorial(&[a.clone(), a]).unwrap_err().to_string().contains("twice"));
+        assert!(
+            factorial(&[a.clone(), a])
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
         assert_eq!(factorial(&[]).unwrap_err(), PlanError::NothingVaried);
     }
 

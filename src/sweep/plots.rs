@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 pub const SIZE: [u32; 2] = [1000, 650];
 
 fn number(t: &Table, row: usize, col: &str) -> Option<f64> {
-    t.cell(row, col)?.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    t.cell(row, col)?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
 }
 
 fn need_metric(t: &Table, metric: &str) -> Result<(), SweepError> {
@@ -109,9 +113,7 @@ pub fn heat(
     need_key(m, x, "--x")?;
     let y = y
         .or_else(|| m.keys.iter().map(String::as_str).find(|k| *k != x))
-        .ok_or_else(|| {
-            SweepError::Other(format!("--heatmap {metric}: needs two varied keys"))
-        })?;
+        .ok_or_else(|| SweepError::Other(format!("--heatmap {metric}: needs two varied keys")))?;
     need_key(m, y, "--y")?;
     let axis = |k: &str| -> Vec<f64> {
         let mut v: Vec<f64> = (0..t.rows.len()).filter_map(|r| number(t, r, k)).collect();
@@ -130,8 +132,10 @@ pub fn heat(
         else {
             continue;
         };
-        let (Some(i), Some(j)) = (xs.iter().position(|&a| a == xv), ys.iter().position(|&a| a == yv))
-        else {
+        let (Some(i), Some(j)) = (
+            xs.iter().position(|&a| a == xv),
+            ys.iter().position(|&a| a == yv),
+        ) else {
             continue;
         };
         let s = &mut sums[j * xs.len() + i];
@@ -147,10 +151,7 @@ pub fn heat(
     plot::heat_map(
         &path,
         &HeatMap {
-            title: format!(
-                "{metric}{}",
-                if many { " (mean per cell)" } else { "" }
-            ),
+            title: format!("{metric}{}", if many { " (mean per cell)" } else { "" }),
             x_label: x.to_string(),
             y_label: y.to_string(),
             value_label: metric.rsplit('.').next().unwrap_or(metric).to_string(),

@@ -85,9 +85,9 @@ pub fn write_script(
     m: &Manifest,
     opts: &SlurmOptions,
 ) -> Result<(PathBuf, usize), SweepError> {
-    let dir_s = dir.to_str().ok_or_else(|| {
-        SweepError::Other(format!("{}: not a UTF-8 path", dir.display()))
-    })?;
+    let dir_s = dir
+        .to_str()
+        .ok_or_else(|| SweepError::Other(format!("{}: not a UTF-8 path", dir.display())))?;
     plain("the sweep directory", dir_s)?;
     let indices: Vec<usize> = m
         .variants
@@ -139,7 +139,9 @@ pub fn write_script(
     );
     for (k, v) in &opts.env {
         if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(SweepError::Other(format!("{k:?} is not an environment variable name")));
+            return Err(SweepError::Other(format!(
+                "{k:?} is not an environment variable name"
+            )));
         }
         s.push_str(&format!("export {k}={}\n", shell_quote(v)));
     }
