@@ -96,6 +96,10 @@ struct SweepCmd {
     /// Run variants that failed in an earlier run again (they are skipped otherwise).
     #[arg(long)]
     retry_failed: bool,
+    /// Remove each variant's result.vti and stress.vti once its metrics are recorded
+    /// (DIR/runs/ then keeps only metrics.json): a large sweep's disk.
+    #[arg(long)]
+    drop_vti: bool,
     /// Write DIR/sweep.sbatch (a Slurm job array, one variant per task) and submit it
     /// with sbatch when present, instead of running here.
     #[arg(long)]
@@ -139,6 +143,9 @@ enum SweepAction {
         /// The variant index ($SLURM_ARRAY_TASK_ID).
         #[arg(long, value_name = "N")]
         task: usize,
+        /// Remove the run's result.vti and stress.vti once its metrics are recorded.
+        #[arg(long)]
+        drop_vti: bool,
     },
     /// Merge the finished variants into DIR/results.csv and list what is missing or failed.
     Collect {
@@ -456,7 +463,11 @@ fn sweep(cmd: SweepCmd) -> ExitCode {
         ExitCode::from(code)
     };
     match cmd.action {
-        Some(SweepAction::Run { dir, task }) => match sweep::run_task(&dir, task) {
+        Some(SweepAction::Run {
+            dir,
+            task,
+            drop_vti,
+        }) => match sweep::run_task(&dir, task, drop_vti) {
             Ok(r) if r.status == sweep::Status::Ok => {
                 eprintln!("variant {task}: ok ({:.1} s)", r.wall_s);
                 ExitCode::SUCCESS
@@ -546,15 +557,22 @@ fn sweep(cmd: SweepCmd) -> ExitCode {
                 opts.time = cmd.time;
                 opts.account = cmd.account;
                 opts.max_parallel = cmd.max_parallel;
+                opts.drop_vti = cmd.drop_vti;
                 for kv in &cmd.task_env {
                     match kv.split_once('=') {
                         Some((k, v)) => opts.env.push((k.to_string(), v.to_string())),
                         None => return fail(&format!("--task-env {kv:?}: expected VAR=VALUE"), 2),
                     }
                 }
+                if !cmd.plots.plot.is_empty() || !cmd.plots.heatmap.is_empty() {
+                    eprintln!(
+                        "note: plot once the job is done: voxfab sweep collect {} --plot ...",
+                        dir.display()
+                    );
+                }
                 slurm(&dir, &m, &opts, cmd.dry_run)
             } else {
-                local(&dir, &m, cmd.retry_failed, &cmd.plots)
+                local(&dir, &m, cmd.retry_failed, cmd.drop_vti, &cmd.plots)
             };
             match result {
                 Ok(code) => code,
@@ -598,6 +616,7 @@ fn local(
     dir: &std::path::Path,
     m: &voxfab::sweep::Manifest,
     retry_failed: bool,
+    drop_vti: bool,
     plots: &PlotArgs,
 ) -> Result<ExitCode, voxfab::sweep::SweepError> {
     use voxfab::sweep::{SweepError, local};
@@ -610,6 +629,7 @@ fn local(
         &local::LocalOptions {
             retry_failed,
             progress: true,
+            drop_vti,
         },
     )?;
     eprintln!(

@@ -277,8 +277,14 @@ fn failed_and_refused_variants_are_recorded_and_the_rest_run() {
     let out = w.join("sweep");
     // A 30 µm lid stacks past the 24 µm grid (the bond fails at run time); -1 µm is
     // refused by the scene check.
-    let o = sweep(&w.scene(), &out, &["--vary", "step.lid.thickness=4,30,-1"]);
+    let o = sweep(
+        &w.scene(),
+        &out,
+        &["--vary", "step.lid.thickness=4,30,-1", "--drop-vti"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let run0 = out.join("runs/v00000");
+    assert!(run0.join("metrics.json").exists() && !run0.join("result.vti").exists());
     let err = stderr(&o);
     assert!(
         err.contains("variant 2 (step.lid.thickness=-1) refused")
@@ -345,6 +351,27 @@ fn bad_vary_arguments_name_the_argument() {
     assert!(!w.join("out").exists());
 }
 
+#[test]
+fn set_lengths_resolve_to_whole_voxels() {
+    let set = [
+        "step.bond.thickness=7".to_string(),
+        "step.pad.thickness=3.2".into(),
+        "step.cool.delta_t=-50".into(),
+    ];
+    let s = voxfab::scene::Scene::parse(SCENE, "scene.toml", &set).unwrap();
+    let r = |k: &str| {
+        s.resolved
+            .iter()
+            .find(|r| r.key == k)
+            .map(|r| (r.voxels, r.um))
+    };
+    // 7 µm on 2 µm voxels is 3.5 voxels, rounded to 4 = 8 µm; 3.2 µm is 2 voxels.
+    assert_eq!(r("step.bond.thickness"), Some((4, 8.0)));
+    assert_eq!(r("step.pad.thickness"), Some((2, 4.0)));
+    // Not a length: nothing to resolve.
+    assert_eq!(r("step.cool.delta_t"), None);
+}
+
 fn manifest_values(dir: &Path) -> Vec<Vec<String>> {
     let m = voxfab::sweep::read_manifest(dir).unwrap();
     m.variants.into_iter().map(|v| v.values).collect()
@@ -388,7 +415,7 @@ fn lhs_follows_its_seed_and_the_job_script_its_options() {
             "pkg",
         ],
     );
-    let c = run("c", "8", &["--no-gpu"]);
+    let c = run("c", "8", &["--no-gpu", "--drop-vti"]);
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_eq!(a.len(), 5);
@@ -414,6 +441,10 @@ fn lhs_follows_its_seed_and_the_job_script_its_options() {
         assert!(sb.contains(&format!("#SBATCH {line}\n")), "{sb}");
     }
     assert!(!sc.contains("--gres"), "{sc}");
+    assert!(
+        sc.contains("--drop-vti\n") && !sa.contains("--drop-vti"),
+        "{sc}"
+    );
     // Dry runs submit nothing and run nothing.
     assert!(finished(&w.join("a")).is_empty());
     assert!(!w.join("a").join("slurm_job").exists());

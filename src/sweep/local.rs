@@ -12,6 +12,8 @@ pub struct LocalOptions {
     /// Run variants that failed before again (by default a rerun skips them too).
     pub retry_failed: bool,
     pub progress: bool,
+    /// Remove each variant's result.vti and stress.vti once it is recorded.
+    pub drop_vti: bool,
 }
 
 /// What a local sweep did.
@@ -66,7 +68,7 @@ pub fn run_local(
     for i in todo {
         let v = &m.variants[i];
         bar.set_message(format!("v{i:05} {}", v.describe(m)));
-        let r = run_variant(gpu, dir, m, v);
+        let r = run_variant(gpu, dir, m, v, opts.drop_vti);
         write_result(dir, &r)?;
         match r.status {
             Status::Ok => summary.ran_ok.push(i),

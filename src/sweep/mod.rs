@@ -361,7 +361,15 @@ pub fn check_scene_unchanged(m: &Manifest) -> Result<(), SweepError> {
 
 /// Runs variant `v` on `gpu` (no frames) into its run directory and returns its result
 /// (failed with the error when the run fails). Writes nothing under results/.
-pub fn run_variant(gpu: &GpuContext, dir: &Path, m: &Manifest, v: &Variant) -> VariantResult {
+/// `drop_vti` removes the run's VTK images once its metrics are in the result (a large
+/// sweep's disk).
+pub fn run_variant(
+    gpu: &GpuContext,
+    dir: &Path,
+    m: &Manifest,
+    v: &Variant,
+    drop_vti: bool,
+) -> VariantResult {
     let start = Instant::now();
     let mut r = VariantResult {
         version: VERSION,
@@ -400,6 +408,11 @@ pub fn run_variant(gpu: &GpuContext, dir: &Path, m: &Manifest, v: &Variant) -> V
         },
         Err(e) => r.error = Some(e),
     }
+    if drop_vti {
+        for f in ["result.vti", "stress.vti"] {
+            let _ = std::fs::remove_file(run_dir(dir, v.index).join(f));
+        }
+    }
     r.wall_s = start.elapsed().as_secs_f64();
     r
 }
@@ -421,7 +434,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// `voxfab sweep run DIR --task N`: runs variant N (one Slurm array task) and writes its
 /// result; a variant already finished ok is left as it is (a requeued task).
-pub fn run_task(dir: &Path, index: usize) -> Result<VariantResult, SweepError> {
+pub fn run_task(dir: &Path, index: usize, drop_vti: bool) -> Result<VariantResult, SweepError> {
     let m = read_manifest(dir)?;
     let v = m.variants.get(index).ok_or_else(|| {
         SweepError::Other(format!(
@@ -435,7 +448,7 @@ pub fn run_task(dir: &Path, index: usize) -> Result<VariantResult, SweepError> {
     }
     check_scene_unchanged(&m)?;
     let r = match GpuContext::new() {
-        Ok(gpu) => run_variant(&gpu, dir, &m, v),
+        Ok(gpu) => run_variant(&gpu, dir, &m, v, drop_vti),
         Err(e) => VariantResult {
             version: VERSION,
             index,

@@ -20,6 +20,8 @@ pub struct SlurmOptions {
     pub voxfab: PathBuf,
     /// `VAR=value` exported by the script before voxfab starts.
     pub env: Vec<(String, String)>,
+    /// Tasks remove their run's VTK images once recorded (`--drop-vti`).
+    pub drop_vti: bool,
 }
 
 impl SlurmOptions {
@@ -32,6 +34,7 @@ impl SlurmOptions {
             max_parallel: None,
             voxfab,
             env: Vec::new(),
+            drop_vti: false,
         }
     }
 }
@@ -146,9 +149,10 @@ pub fn write_script(
         s.push_str(&format!("export {k}={}\n", shell_quote(v)));
     }
     s.push_str(&format!(
-        "exec {} sweep run {} --task \"$SLURM_ARRAY_TASK_ID\"\n",
+        "exec {} sweep run {} --task \"$SLURM_ARRAY_TASK_ID\"{}\n",
         shell_quote(&opts.voxfab.display().to_string()),
-        shell_quote(dir_s)
+        shell_quote(dir_s),
+        if opts.drop_vti { " --drop-vti" } else { "" }
     ));
     let path = script_path(dir);
     crate::output::write_atomic(&path, |w| w.write_all(s.as_bytes()))?;
