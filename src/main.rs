@@ -85,7 +85,7 @@ struct SweepCmd {
     /// sampled continuously over LO..HI).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=voxfab::sweep::plan::MAX_VARIANTS as u64))]
     lhs: Option<u64>,
-    /// Seed of the Latin hypercube.
+    /// Seed of the Latin hypercube (default 1).
     #[arg(long, value_name = "S", requires = "lhs")]
     seed: Option<u64>,
     /// Sweep directory: manifest.json, results/, runs/, results.csv, plots.

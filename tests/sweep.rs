@@ -357,6 +357,7 @@ fn set_lengths_resolve_to_whole_voxels() {
         "step.bond.thickness=7".to_string(),
         "step.pad.thickness=3.2".into(),
         "step.cool.delta_t=-50".into(),
+        "step.base.thickness=30".into(),
     ];
     let s = voxfab::scene::Scene::parse(SCENE, "scene.toml", &set).unwrap();
     let r = |k: &str| {
@@ -368,6 +369,8 @@ fn set_lengths_resolve_to_whole_voxels() {
     // 7 µm on 2 µm voxels is 3.5 voxels, rounded to 4 = 8 µm; 3.2 µm is 2 voxels.
     assert_eq!(r("step.bond.thickness"), Some((4, 8.0)));
     assert_eq!(r("step.pad.thickness"), Some((2, 4.0)));
+    // A substrate past the 24 µm domain is cut at its top.
+    assert_eq!(r("step.base.thickness"), Some((12, 24.0)));
     // Not a length: nothing to resolve.
     assert_eq!(r("step.cool.delta_t"), None);
 }

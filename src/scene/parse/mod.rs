@@ -43,6 +43,19 @@ impl Ctx<'_> {
         n
     }
 
+    /// Corrects the voxel count remembered against `span` to what the grid realises.
+    fn realised(&self, span: Range<usize>, voxels: u32) {
+        if let Some(e) = self
+            .rounded
+            .borrow_mut()
+            .iter_mut()
+            .rev()
+            .find(|(s, _)| *s == span)
+        {
+            e.1 = voxels;
+        }
+    }
+
     fn err(&self, span: Range<usize>, msg: impl Into<String>) -> SceneError {
         let mut msg = msg.into();
         if let Some(a) = self.applied.iter().find(|a| a.span == span) {

@@ -143,10 +143,13 @@ fn lower_substrate(
             "substrate starts above the domain",
         ));
     }
+    let z1 = z0.saturating_add(thick).min(grid.dims[2]);
+    // A substrate taller than the domain is cut at its top: that is what it realises.
+    cx.realised(r.thickness.span(), z1 - z0);
     Ok(Op::Substrate {
         material: material(cx, &r.material, table)?,
         z0,
-        z1: (z0 + thick).min(grid.dims[2]),
+        z1,
         mask: mask_ref(cx, &r.mask, masks)?,
     })
 }
