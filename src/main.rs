@@ -139,6 +139,7 @@ struct SweepCmd {
 enum SweepAction {
     /// Run one variant of the sweep in DIR (what each Slurm array task does).
     Run {
+        /// The sweep directory (`--out` of the sweep).
         dir: PathBuf,
         /// The variant index ($SLURM_ARRAY_TASK_ID).
         #[arg(long, value_name = "N")]
@@ -149,6 +150,7 @@ enum SweepAction {
     },
     /// Merge the finished variants into DIR/results.csv and list what is missing or failed.
     Collect {
+        /// The sweep directory (`--out` of the sweep).
         dir: PathBuf,
         #[command(flatten)]
         plots: PlotArgs,
