@@ -27,4 +27,5 @@ pub mod run;
 pub mod scene;
 pub mod shaders;
 pub mod stress;
+pub mod sweep;
 pub mod timeline;

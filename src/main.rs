@@ -44,6 +44,119 @@ struct BudgetArgs {
     mib: u64,
 }
 
+/// Plots of a sweep's results.csv.
+#[derive(Args)]
+struct PlotArgs {
+    /// Plot this results.csv column against a varied key (DIR/plot_METRIC.png), one
+    /// line per value of a second varied key; repeatable.
+    #[arg(long = "plot", value_name = "METRIC")]
+    plot: Vec<String>,
+    /// Heat map of this column over two varied keys (DIR/heatmap_METRIC.png); repeatable.
+    #[arg(long = "heatmap", value_name = "METRIC")]
+    heatmap: Vec<String>,
+    /// The varied key on the x axis (default: the first --vary).
+    #[arg(long = "x", value_name = "KEY")]
+    x: Option<String>,
+    /// Line plots: one line per value of this varied key (default: the second --vary).
+    #[arg(long = "by", value_name = "KEY")]
+    by: Option<String>,
+    /// Heat maps: the varied key on the y axis (default: the second --vary).
+    #[arg(long = "y", value_name = "KEY")]
+    y: Option<String>,
+}
+
+/// `voxfab sweep SCENE --vary ... --out DIR`, or `voxfab sweep run|collect DIR`.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SweepCmd {
+    #[command(subcommand)]
+    action: Option<SweepAction>,
+    /// Scene file (TOML).
+    #[arg(required = true)]
+    scene: Option<PathBuf>,
+    /// Override a scene value in every variant (as for `run`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Vary a `--set` key: `KEY=V1,V2,...` or `KEY=LO:HI:N` (N evenly spaced values);
+    /// repeatable; the variants are every combination unless --lhs.
+    #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
+    vary: Vec<String>,
+    /// A Latin hypercube sample of N variants instead of the full factorial (ranges are
+    /// sampled continuously over LO..HI).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=voxfab::sweep::plan::MAX_VARIANTS as u64))]
+    lhs: Option<u64>,
+    /// Seed of the Latin hypercube (default 1).
+    #[arg(long, value_name = "S", requires = "lhs")]
+    seed: Option<u64>,
+    /// Sweep directory: manifest.json, results/, runs/, results.csv, plots.
+    #[arg(long, value_name = "DIR", required = true)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    budget: BudgetArgs,
+    /// Run variants that failed in an earlier run again (they are skipped otherwise).
+    #[arg(long)]
+    retry_failed: bool,
+    /// Remove each variant's result.vti and stress.vti once its metrics are recorded
+    /// (DIR/runs/ then keeps only metrics.json): a large sweep's disk.
+    #[arg(long)]
+    drop_vti: bool,
+    /// Write DIR/sweep.sbatch (a Slurm job array, one variant per task) and submit it
+    /// with sbatch when present, instead of running here.
+    #[arg(long)]
+    slurm: bool,
+    /// With --slurm: write the script and manifest, submit nothing.
+    #[arg(long, requires = "slurm")]
+    dry_run: bool,
+    /// Slurm partition.
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// Slurm time limit per task, e.g. 00:30:00.
+    #[arg(long, requires = "slurm")]
+    time: Option<String>,
+    /// Slurm account.
+    #[arg(long, requires = "slurm")]
+    account: Option<String>,
+    /// Generic resources per task.
+    #[arg(long, default_value = "gpu:1", requires = "slurm")]
+    gres: String,
+    /// Request no GPU gres (a cluster without GPU gres, or a CPU Vulkan adapter).
+    #[arg(long, requires = "slurm")]
+    no_gpu: bool,
+    /// At most N array tasks at once.
+    #[arg(long, value_name = "N", requires = "slurm")]
+    max_parallel: Option<u32>,
+    /// The voxfab binary the tasks run (default: this one).
+    #[arg(long, value_name = "PATH", requires = "slurm")]
+    voxfab: Option<PathBuf>,
+    /// Export VAR=VALUE in each task before voxfab starts; repeatable.
+    #[arg(long = "task-env", value_name = "VAR=VALUE", requires = "slurm")]
+    task_env: Vec<String>,
+    #[command(flatten)]
+    plots: PlotArgs,
+}
+
+#[derive(Subcommand)]
+enum SweepAction {
+    /// Run one variant of the sweep in DIR (what each Slurm array task does).
+    Run {
+        /// The sweep directory (`--out` of the sweep).
+        dir: PathBuf,
+        /// The variant index ($SLURM_ARRAY_TASK_ID).
+        #[arg(long, value_name = "N")]
+        task: usize,
+        /// Remove the run's result.vti and stress.vti once its metrics are recorded.
+        #[arg(long)]
+        drop_vti: bool,
+    },
+    /// Merge the finished variants into DIR/results.csv and list what is missing or failed.
+    Collect {
+        /// The sweep directory (`--out` of the sweep).
+        dir: PathBuf,
+        #[command(flatten)]
+        plots: PlotArgs,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scene headless: frames, metrics.json and result.vti in DIR.
@@ -132,6 +245,8 @@ enum Command {
         #[arg(long, default_value = "1600x900", value_parser = parse_size)]
         size: [u32; 2],
     },
+    /// Sweep a scene over --vary values: here on the GPU, or as a Slurm job array.
+    Sweep(Box<SweepCmd>),
     /// Parse and validate a scene without a GPU (absolute resource caps).
     Check {
         #[command(flatten)]
@@ -336,6 +451,7 @@ fn main() -> ExitCode {
             };
             record(&s, &opts)
         }
+        Command::Sweep(cmd) => return sweep(*cmd),
         Command::Info => info(),
         Command::Materials => {
             print!("{}", voxfab::materials::builtin_markdown());
@@ -362,6 +478,256 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Lists at most 20 indices.
+fn indices(v: &[usize]) -> String {
+    let mut s: Vec<String> = v.iter().take(20).map(usize::to_string).collect();
+    if v.len() > 20 {
+        s.push(format!("... ({} more)", v.len() - 20));
+    }
+    s.join(" ")
+}
+
+fn sweep(cmd: SweepCmd) -> ExitCode {
+    use voxfab::sweep::{self, SweepError};
+    let fail = |e: &dyn std::fmt::Display, code: u8| {
+        eprintln!("error: {e}");
+        ExitCode::from(code)
+    };
+    match cmd.action {
+        Some(SweepAction::Run {
+            dir,
+            task,
+            drop_vti,
+        }) => match sweep::run_task(&dir, task, drop_vti) {
+            Ok(r) if r.status == sweep::Status::Ok => {
+                eprintln!("variant {task}: ok ({:.1} s)", r.wall_s);
+                ExitCode::SUCCESS
+            }
+            Ok(r) => fail(
+                &format!(
+                    "variant {task} {}: {}",
+                    r.status.name(),
+                    r.error.unwrap_or_default()
+                ),
+                1,
+            ),
+            Err(e) => fail(&e, 1),
+        },
+        Some(SweepAction::Collect { dir, plots }) => {
+            match sweep::read_manifest(&dir).and_then(|m| collect(&dir, &m, &plots)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e, 1),
+            }
+        }
+        None => {
+            let (Some(scene), Some(out)) = (cmd.scene, cmd.out) else {
+                return fail(&"a sweep needs SCENE and --out DIR", 2);
+            };
+            let varies: Result<Vec<_>, _> = cmd
+                .vary
+                .iter()
+                .map(|a| sweep::plan::parse_vary(a))
+                .collect();
+            let varies = match varies {
+                Ok(v) => v,
+                Err(e) => return fail(&e, 2),
+            };
+            let spec = sweep::SweepSpec {
+                scene,
+                set: cmd.set,
+                varies,
+                lhs: cmd.lhs.map(|n| (n as usize, cmd.seed.unwrap_or(1))),
+                gpu_memory_mib: cmd.budget.mib,
+            };
+            let m = match sweep::plan(&spec) {
+                Ok(m) => m,
+                Err(e @ (SweepError::Plan(_) | SweepError::Scene { .. })) => return fail(&e, 2),
+                Err(e) => return fail(&e, 1),
+            };
+            let refused: Vec<_> = m.variants.iter().filter(|v| v.invalid.is_some()).collect();
+            for v in &refused {
+                eprintln!(
+                    "variant {} ({}) refused: {}",
+                    v.index,
+                    v.describe(&m),
+                    v.invalid.as_deref().unwrap_or_default()
+                );
+            }
+            for g in sweep::same_resolution(&m) {
+                eprintln!(
+                    "note: variants {} voxelise identically ({})",
+                    indices(&g),
+                    m.variants[g[0]].resolution_key().join(", ")
+                );
+            }
+            if refused.len() == m.variants.len() {
+                return fail(&"the scene check refused every variant", 2);
+            }
+            let dir = match std::path::absolute(&out) {
+                Ok(d) => d,
+                Err(e) => return fail(&format!("{}: {e}", out.display()), 1),
+            };
+            if let Err(e) = sweep::prepare(&dir, &m) {
+                return fail(&e, 1);
+            }
+            eprintln!(
+                "{}: {} variants ({}), {} refused",
+                dir.display(),
+                m.variants.len(),
+                m.sampling,
+                refused.len()
+            );
+            let result = if cmd.slurm {
+                let voxfab = cmd
+                    .voxfab
+                    .or_else(|| std::env::current_exe().ok())
+                    .unwrap_or_else(|| PathBuf::from("voxfab"));
+                let mut opts = sweep::slurm::SlurmOptions::new(voxfab);
+                opts.gres = (!cmd.no_gpu).then_some(cmd.gres);
+                opts.partition = cmd.partition;
+                opts.time = cmd.time;
+                opts.account = cmd.account;
+                opts.max_parallel = cmd.max_parallel;
+                opts.drop_vti = cmd.drop_vti;
+                for kv in &cmd.task_env {
+                    match kv.split_once('=') {
+                        Some((k, v)) => opts.env.push((k.to_string(), v.to_string())),
+                        None => return fail(&format!("--task-env {kv:?}: expected VAR=VALUE"), 2),
+                    }
+                }
+                if !cmd.plots.plot.is_empty() || !cmd.plots.heatmap.is_empty() {
+                    eprintln!(
+                        "note: plot once the job is done: voxfab sweep collect {} --plot ...",
+                        dir.display()
+                    );
+                }
+                slurm(&dir, &m, &opts, cmd.dry_run)
+            } else {
+                local(&dir, &m, cmd.retry_failed, cmd.drop_vti, &cmd.plots)
+            };
+            match result {
+                Ok(code) => code,
+                Err(e) => fail(&e, 1),
+            }
+        }
+    }
+}
+
+fn slurm(
+    dir: &std::path::Path,
+    m: &voxfab::sweep::Manifest,
+    opts: &voxfab::sweep::slurm::SlurmOptions,
+    dry_run: bool,
+) -> Result<ExitCode, voxfab::sweep::SweepError> {
+    use voxfab::sweep::slurm;
+    let (script, tasks) = slurm::write_script(dir, m, opts)?;
+    eprintln!("wrote {} ({tasks} array tasks)", script.display());
+    if dry_run {
+        eprintln!("dry run: submit with `sbatch {}`", script.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    match slurm::find_sbatch() {
+        Some(sbatch) => {
+            let id = slurm::submit(&sbatch, dir)?;
+            println!("{id}");
+            eprintln!(
+                "submitted job {id}; when it is done: voxfab sweep collect {}",
+                dir.display()
+            );
+        }
+        None => eprintln!(
+            "no sbatch on PATH: submit with `sbatch {}` on the cluster",
+            script.display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn local(
+    dir: &std::path::Path,
+    m: &voxfab::sweep::Manifest,
+    retry_failed: bool,
+    drop_vti: bool,
+    plots: &PlotArgs,
+) -> Result<ExitCode, voxfab::sweep::SweepError> {
+    use voxfab::sweep::{SweepError, local};
+    let gpu = GpuContext::new().map_err(|e| SweepError::Other(format!("no GPU: {e}")))?;
+    eprintln!("adapter: {gpu}");
+    let s = local::run_local(
+        &gpu,
+        dir,
+        m,
+        &local::LocalOptions {
+            retry_failed,
+            progress: true,
+            drop_vti,
+        },
+    )?;
+    eprintln!(
+        "ran {} variants in {:.1} s ({} failed), skipped {} finished earlier",
+        s.ran_ok.len() + s.ran_failed.len(),
+        s.wall_s,
+        s.ran_failed.len(),
+        s.skipped.len()
+    );
+    collect(dir, m, plots)?;
+    let c = voxfab::sweep::collect::collect(dir, m);
+    Ok(
+        if c.failed.is_empty() && c.invalid.is_empty() && c.missing.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
+}
+
+fn collect(
+    dir: &std::path::Path,
+    m: &voxfab::sweep::Manifest,
+    plots: &PlotArgs,
+) -> Result<(), voxfab::sweep::SweepError> {
+    use voxfab::sweep::{collect, plots as p};
+    let c = collect::write(dir, m)?;
+    eprintln!(
+        "wrote {} ({} rows): {} ok",
+        dir.join("results.csv").display(),
+        c.table.rows.len(),
+        c.ok.len()
+    );
+    for (what, v) in [
+        ("failed", &c.failed),
+        ("invalid", &c.invalid),
+        ("missing", &c.missing),
+    ] {
+        if !v.is_empty() {
+            eprintln!("  {} {what}: {}", v.len(), indices(v));
+        }
+    }
+    for metric in &plots.plot {
+        let path = p::line(
+            dir,
+            m,
+            &c.table,
+            metric,
+            plots.x.as_deref(),
+            plots.by.as_deref(),
+        )?;
+        eprintln!("wrote {}", path.display());
+    }
+    for metric in &plots.heatmap {
+        let path = p::heat(
+            dir,
+            m,
+            &c.table,
+            metric,
+            plots.x.as_deref(),
+            plots.y.as_deref(),
+        )?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 fn scene_error(e: &SceneError) -> ExitCode {

@@ -3,6 +3,7 @@
 //! half-written file over a good one.
 
 pub mod metrics;
+pub mod plot;
 pub mod report;
 pub mod vti;
 

@@ -643,6 +643,18 @@ pub struct Scene {
     pub board: Option<BoardSpec>,
     /// 1-based line and column of `grid.size`, where resource-budget errors point.
     pub grid_at: [usize; 2],
+    /// The `--set` lengths the grid rounds to whole voxels, as it realises them.
+    pub resolved: Vec<ResolvedOverride>,
+}
+
+/// An overridden length as the grid realises it: a 7 µm gap on 2 µm voxels is 4
+/// voxels = 8 µm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedOverride {
+    /// The `--set` key.
+    pub key: String,
+    pub voxels: u32,
+    pub um: f64,
 }
 
 /// A named point for connectivity checks (a ball, a pad), optionally with the net it

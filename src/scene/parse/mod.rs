@@ -30,9 +30,32 @@ pub const MAX_MASK_RECORDS: u64 = 1 << 22;
 struct Ctx<'a> {
     loc: Locator<'a>,
     applied: Vec<overrides::Applied>,
+    /// Every length rounded to whole voxels: the value's span and its voxel count, so
+    /// an overridden length can report what the grid realises.
+    rounded: std::cell::RefCell<Vec<(Range<usize>, u32)>>,
 }
 
 impl Ctx<'_> {
+    /// `um` rounded to whole voxels of `h`, remembered against `span`.
+    fn round_voxels(&self, span: Range<usize>, um: f64, h: f64) -> u32 {
+        let n = (um / h).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+        self.rounded.borrow_mut().push((span, n));
+        n
+    }
+
+    /// Corrects the voxel count remembered against `span` to what the grid realises.
+    fn realised(&self, span: Range<usize>, voxels: u32) {
+        if let Some(e) = self
+            .rounded
+            .borrow_mut()
+            .iter_mut()
+            .rev()
+            .find(|(s, _)| *s == span)
+        {
+            e.1 = voxels;
+        }
+    }
+
     fn err(&self, span: Range<usize>, msg: impl Into<String>) -> SceneError {
         let mut msg = msg.into();
         if let Some(a) = self.applied.iter().find(|a| a.span == span) {
@@ -61,7 +84,11 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         loc.at(e.span(), msg)
     })?;
     let applied = overrides::apply(&mut root, overrides).map_err(|m| loc.at(None, m))?;
-    let cx = Ctx { loc, applied };
+    let cx = Ctx {
+        loc,
+        applied,
+        rounded: Default::default(),
+    };
 
     // Steps are typed per op below; the rest in one go.
     let root_span = root.span();
@@ -184,7 +211,9 @@ pub(super) fn parse(src: &str, file: &str, overrides: &[String]) -> Result<Scene
         .map(|b| board(&cx, b, &grid, &materials))
         .transpose()?;
 
+    let resolved = resolved_overrides(&cx, grid.voxel_um);
     Ok(Scene {
+        resolved,
         file: file.to_string(),
         title: raw.title.unwrap_or_else(|| file.to_string()),
         grid,
@@ -390,6 +419,22 @@ fn board(
         ));
     }
     Ok(spec)
+}
+
+/// The `--set` values the grid rounds to whole voxels, as the grid realises them.
+fn resolved_overrides(cx: &Ctx, h: f64) -> Vec<ResolvedOverride> {
+    let rounded = cx.rounded.borrow();
+    cx.applied
+        .iter()
+        .filter_map(|a| {
+            let (_, n) = rounded.iter().rev().find(|(s, _)| *s == a.span)?;
+            Some(ResolvedOverride {
+                key: a.key.clone(),
+                voxels: *n,
+                um: f64::from(*n) * h,
+            })
+        })
+        .collect()
 }
 
 fn line_start(src: &str, line: usize) -> Range<usize> {
@@ -800,6 +845,7 @@ fn voxels(cx: &Ctx, v: &Spanned<f64>, what: &str, grid: &GridSpec) -> Result<u32
         return Err(cx.err(v.span(), format!("{what} must be > 0 µm, got {x}")));
     }
     let n = (x / grid.voxel_um).round();
+    cx.round_voxels(v.span(), x, grid.voxel_um);
     if n < 1.0 {
         return Err(cx.err(
             v.span(),

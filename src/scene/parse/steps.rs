@@ -134,7 +134,7 @@ fn lower_substrate(
     let thick = voxels(cx, &r.thickness, "thickness", grid)?;
     let z0 = match &r.z {
         Some(z) if *z.get_ref() < 0.0 => return Err(cx.err(z.span(), "z must be >= 0 µm")),
-        Some(z) => (z.get_ref() / grid.voxel_um).round() as u32,
+        Some(z) => cx.round_voxels(z.span(), *z.get_ref(), grid.voxel_um),
         None => 0,
     };
     if z0 >= grid.dims[2] {
@@ -143,10 +143,13 @@ fn lower_substrate(
             "substrate starts above the domain",
         ));
     }
+    let z1 = z0.saturating_add(thick).min(grid.dims[2]);
+    // A substrate taller than the domain is cut at its top: that is what it realises.
+    cx.realised(r.thickness.span(), z1 - z0);
     Ok(Op::Substrate {
         material: material(cx, &r.material, table)?,
         z0,
-        z1: (z0 + thick).min(grid.dims[2]),
+        z1,
         mask: mask_ref(cx, &r.mask, masks)?,
     })
 }
@@ -316,7 +319,7 @@ fn lower_grind(cx: &Ctx, body: Spanned<DeValue<'_>>, grid: &GridSpec) -> Result<
             format!("grind height must be inside 0..{size} µm, got {h}"),
         ));
     }
-    let z = (h / grid.voxel_um).round() as u32;
+    let z = cx.round_voxels(r.height.span(), h, grid.voxel_um);
     Ok(Op::Grind {
         keep: match r.from.unwrap_or(SideName::Top) {
             SideName::Top => GrindKeep::Below(z),
