@@ -96,5 +96,6 @@ pub fn compare(
     let sections = out.join("sections.png");
     report::write_sections(gpu, &sections, &pairs, frame)?;
     files.push(sections);
+    files.extend(report::write_dnp_plots(out, scenes, &studies)?);
     Ok(Comparison { studies, files })
 }

@@ -58,6 +58,8 @@ pub enum BoardError {
     },
     #[error(transparent)]
     Write(#[from] crate::output::WriteError),
+    #[error("plot: {0}")]
+    Plot(String),
 }
 
 impl From<StressError> for BoardError {

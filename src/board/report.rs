@@ -292,3 +292,78 @@ pub fn write_sections(
     }
     crate::output::write_png(path, &sheet)
 }
+
+/// dnp_shift.png and dnp_force.png: per joint of the global models, the interconnect
+/// shift (board side minus die side) and the shear force a joint carries against its
+/// DNP, one line per design; the shift plot adds Δα·ΔT·DNP, the free mismatch of die
+/// and board that rigid joints would see.
+pub fn write_dnp_plots(
+    out: &Path,
+    scenes: &[Scene],
+    studies: &[DesignStudy],
+) -> Result<Vec<std::path::PathBuf>, super::BoardError> {
+    use crate::output::plot::{LinePlot, Series, line_plot};
+    let sorted = |mut v: Vec<(f64, f64)>| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
+    };
+    let mut shift = Vec::new();
+    let mut force = Vec::new();
+    for s in studies {
+        shift.push(Series {
+            name: s.name.clone(),
+            points: sorted(
+                s.global_joints
+                    .iter()
+                    .map(|j| (j.dnp_um, j.pad_shift_um))
+                    .collect(),
+            ),
+        });
+        force.push(Series {
+            name: s.name.clone(),
+            points: sorted(
+                s.global_joints
+                    .iter()
+                    .map(|j| (j.dnp_um, j.force_mn[0].hypot(j.force_mn[1])))
+                    .collect(),
+            ),
+        });
+    }
+    if let (Some(s), Some(scene)) = (studies.first(), scenes.first()) {
+        if let Some(b) = scene.board.as_ref() {
+            let da = scene.materials.get(b.board_material).cte_ppm
+                - scene.materials.get(b.die_material).cte_ppm;
+            let max = s.global_joints.iter().map(|j| j.dnp_um).fold(0.0, f64::max);
+            shift.push(Series {
+                name: "free mismatch Δα·ΔT·DNP".into(),
+                points: vec![(0.0, 0.0), (max, (da * 1e-6 * s.delta_t * max).abs())],
+            });
+        }
+    }
+    let err = |e: crate::output::plot::PlotError| super::BoardError::Plot(e.to_string());
+    let a = out.join("dnp_shift.png");
+    line_plot(
+        &a,
+        &LinePlot {
+            title: "global model: interconnect shift per joint".into(),
+            x_label: "DNP (µm)".into(),
+            y_label: "board side − die side (µm)".into(),
+            series: shift,
+        },
+        [1000, 650],
+    )
+    .map_err(err)?;
+    let b = out.join("dnp_force.png");
+    line_plot(
+        &b,
+        &LinePlot {
+            title: "global model: shear force per joint".into(),
+            x_label: "DNP (µm)".into(),
+            y_label: "in-plane force (mN)".into(),
+            series: force,
+        },
+        [1000, 650],
+    )
+    .map_err(err)?;
+    Ok(vec![a, b])
+}
