@@ -329,16 +329,16 @@ pub fn write_dnp_plots(
             ),
         });
     }
-    if let (Some(s), Some(scene)) = (studies.first(), scenes.first()) {
-        if let Some(b) = scene.board.as_ref() {
-            let da = scene.materials.get(b.board_material).cte_ppm
-                - scene.materials.get(b.die_material).cte_ppm;
-            let max = s.global_joints.iter().map(|j| j.dnp_um).fold(0.0, f64::max);
-            shift.push(Series {
-                name: "free mismatch Δα·ΔT·DNP".into(),
-                points: vec![(0.0, 0.0), (max, (da * 1e-6 * s.delta_t * max).abs())],
-            });
-        }
+    if let (Some(s), Some(scene)) = (studies.first(), scenes.first())
+        && let Some(b) = scene.board.as_ref()
+    {
+        let da = scene.materials.get(b.board_material).cte_ppm
+            - scene.materials.get(b.die_material).cte_ppm;
+        let max = s.global_joints.iter().map(|j| j.dnp_um).fold(0.0, f64::max);
+        shift.push(Series {
+            name: "free mismatch Δα·ΔT·DNP".into(),
+            points: vec![(0.0, 0.0), (max, (da * 1e-6 * s.delta_t * max).abs())],
+        });
     }
     let err = |e: crate::output::plot::PlotError| super::BoardError::Plot(e.to_string());
     let a = out.join("dnp_shift.png");
