@@ -109,7 +109,7 @@ fn global_shift_follows_the_free_mismatch_for_a_stiff_die_on_a_stiff_board() {
         die_rect: [0.0, 0.0, 120.0, 120.0],
         die_z: [0.0, 40.0],
         columns: spec.sites().iter().map(|s| s.centre).collect(),
-        column_side: 20.0,
+        column_side: [20.0, 20.0],
         column_z: [40.0, 60.0],
         board_z: [60.0, 100.0],
         die: mat("stiff_die", 2000.0, 0.3, 2.6),

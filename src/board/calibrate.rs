@@ -48,6 +48,8 @@ pub struct Calibration {
     pub e_gpa: f64,
     pub nu: f64,
     pub cte_ppm: f64,
+    /// The column's cross-section (x, y), µm.
+    pub column_um: [f64; 2],
     /// The fine cell's response, and the global-voxel cell's with the column.
     pub local: CellStiffness,
     pub global: CellStiffness,
@@ -85,11 +87,7 @@ pub fn cell_response(
         Ok(cell::layer_force(&r, layers, &|_| true))
     };
     let sx = f([DELTA, 0.0, 0.0], 0.0)?[0] / DELTA;
-    let sy = if shear_only {
-        sx
-    } else {
-        f([0.0, DELTA, 0.0], 0.0)?[1] / DELTA
-    };
+    let sy = f([0.0, DELTA, 0.0], 0.0)?[1] / DELTA;
     let ax = f([0.0, 0.0, DELTA], 0.0)?[2] / DELTA;
     let th = if shear_only {
         0.0
@@ -107,7 +105,13 @@ pub fn cell_response(
 /// The global-voxel calibration cell of `spec`'s stack: one pitch square, die slab,
 /// the column at the centre, board slab, with slab and standoff heights of the fine
 /// cell `g` rounded to global voxels.
-pub fn global_cell(scene: &Scene, spec: &BoardSpec, g: &CellGeometry, column: Material) -> Stack {
+pub fn global_cell(
+    scene: &Scene,
+    spec: &BoardSpec,
+    g: &CellGeometry,
+    column: Material,
+    side: [f64; 2],
+) -> Stack {
     let hg = spec.global_voxel;
     let round = |t: f64| ((t / hg).round().max(1.0)) * hg;
     let die_t = round(f64::from(g.die_top) * g.voxel);
@@ -121,7 +125,7 @@ pub fn global_cell(scene: &Scene, spec: &BoardSpec, g: &CellGeometry, column: Ma
         die_rect: [0.0, 0.0, p, p],
         die_z: [0.0, die_t],
         columns: vec![[p / 2.0, p / 2.0]],
-        column_side: spec.column,
+        column_side: side,
         column_z: [die_t, die_t + standoff],
         board_z: [die_t + standoff, die_t + standoff + board_t],
         die: scene.materials.get(spec.die_material).clone(),
@@ -163,7 +167,114 @@ fn with_column(table: &MaterialTable, e: f64, nu: f64, cte: f64) -> MaterialTabl
     t
 }
 
-/// Finds the column material that makes the global-voxel cell respond like `local`.
+/// The global-voxel calibration cell with a column of `side` built, and the solves on
+/// it for trial column materials.
+struct Trial<'a> {
+    gpu: &'a GpuContext,
+    kernels: &'a Arc<StressKernels>,
+    scene: Scene,
+    engine: Engine,
+    geometry: CellGeometry,
+    delta_t: f64,
+    solves: u32,
+    trace: bool,
+}
+
+impl<'a> Trial<'a> {
+    fn new(
+        gpu: &'a GpuContext,
+        kernels: &'a Arc<StressKernels>,
+        stack: &Stack,
+        delta_t: f64,
+    ) -> Result<Self, BoardError> {
+        let (scene, engine) = build(gpu, stack, "calibration_cell.toml")?;
+        let grid = engine.part(0).grid();
+        let geometry = CellGeometry {
+            dims: grid.spec.dims,
+            voxel: grid.spec.voxel_um,
+            ids: grid.read_materials(gpu),
+            die_top: (stack.die_z[1] / stack.voxel).round() as u32,
+            board_bottom: (stack.board_z[0] / stack.voxel).round() as u32,
+            board_top: (stack.board_z[1] / stack.voxel).round() as u32,
+            solder: [0, 0],
+        };
+        Ok(Self {
+            gpu,
+            kernels,
+            scene,
+            engine,
+            geometry,
+            delta_t,
+            solves: 0,
+            // VOXFAB_BOARD_TRACE=1 prints every trial (calibration studies).
+            trace: std::env::var_os("VOXFAB_BOARD_TRACE").is_some(),
+        })
+    }
+
+    fn response(&mut self, e: f64, nu: f64, cte: f64, thermal: bool) -> Result<CellStiffness, BoardError> {
+        let t = with_column(&self.scene.materials, e, nu, cte);
+        let opts = SolveOptions {
+            tol: 1e-9,
+            max_iterations: 1000,
+        };
+        let mut n = 0;
+        let r = cell_response(
+            self.gpu,
+            self.kernels,
+            self.engine.part(0).grid(),
+            &t,
+            &self.geometry,
+            self.delta_t,
+            &opts,
+            !thermal,
+            &mut || n += 1,
+        )?;
+        self.solves += n;
+        if self.trace {
+            eprintln!("  column E {e:.4} nu {nu:.4} cte {cte:.3}: {r:?}");
+        }
+        Ok(r)
+    }
+
+    /// E for a given ν that matches the mean shear stiffness: secant in log E.
+    fn fit_e(&mut self, nu: f64, e0: f64, target: f64, cte: f64) -> Result<(f64, CellStiffness), BoardError> {
+        let ra = self.response(e0, nu, cte, false)?;
+        let mut a = (e0.ln(), (ra.shear() / target).ln());
+        let e1 = e0 * (-a.1).exp().clamp(0.05, 20.0);
+        let mut rb = self.response(e1, nu, cte, false)?;
+        let mut b = (e1.ln(), (rb.shear() / target).ln());
+        for _ in 0..12 {
+            if b.1.abs() < 2e-4 || (b.1 - a.1).abs() < 1e-12 {
+                break;
+            }
+            let next = (b.0 - b.1 * (b.0 - a.0) / (b.1 - a.1)).clamp(b.0 - 5.0, b.0 + 5.0);
+            a = b;
+            rb = self.response(next.exp(), nu, cte, false)?;
+            b = (next, (rb.shear() / target).ln());
+        }
+        Ok((b.0.exp(), rb))
+    }
+}
+
+/// Column cross-sections tried for a design whose shear stiffness differs in x and y:
+/// whole multiples of `base` (which is two global voxels or more, so columns stay
+/// centred on voxel planes) up to three times it, narrower than 3/4 of the pitch.
+fn sections(base: f64, pitch: f64) -> Vec<[f64; 2]> {
+    let sizes: Vec<f64> = (1..=3)
+        .map(|k| f64::from(k) * base)
+        .filter(|&w| w < 0.75 * pitch || w == base)
+        .collect();
+    let mut out = Vec::new();
+    for &a in &sizes {
+        for &b in &sizes {
+            out.push([a, b]);
+        }
+    }
+    out
+}
+
+/// Finds the column (cross-section and material) that makes the global-voxel cell
+/// respond like `local`.
 #[allow(clippy::too_many_arguments)]
 pub fn calibrate(
     gpu: &GpuContext,
@@ -178,77 +289,49 @@ pub fn calibrate(
     let mut column = solder.clone();
     column.name = COLUMN_MATERIAL.into();
     column.description = "equivalent joint column (calibrated)".into();
-    let stack = global_cell(scene, spec, g, column.clone());
-    let (cs, engine) = build(gpu, &stack, "calibration_cell.toml")?;
-    let grid = engine.part(0).grid();
-    let ids = grid.read_materials(gpu);
-    let cg = CellGeometry {
-        dims: grid.spec.dims,
-        voxel: grid.spec.voxel_um,
-        ids,
-        die_top: (stack.die_z[1] / stack.voxel).round() as u32,
-        board_bottom: (stack.board_z[0] / stack.voxel).round() as u32,
-        board_top: (stack.board_z[1] / stack.voxel).round() as u32,
-        solder: [0, 0],
-    };
-    let opts = SolveOptions {
-        tol: 1e-9,
-        max_iterations: 1000,
-    };
-    let mut solves = 0u32;
-    // VOXFAB_BOARD_TRACE=1 prints every trial (calibration studies).
-    let trace = std::env::var_os("VOXFAB_BOARD_TRACE").is_some();
-    if trace {
-        eprintln!("calibration target: {local:?}");
-    }
-    let mut response =
-        |e: f64, nu: f64, cte: f64, full: bool| -> Result<CellStiffness, BoardError> {
-            let t = with_column(&cs.materials, e, nu, cte);
-            let mut count = || solves += 1;
-            let r = cell_response(
-                gpu, kernels, grid, &t, &cg, delta_t, &opts, !full, &mut count,
-            )?;
-            if trace {
-                eprintln!("  column E {e:.4} nu {nu:.4} cte {cte:.3}: {r:?}");
-            }
-            Ok(r)
-        };
     let target = local.shear();
-    if !(target.is_finite() && target > 0.0 && local.axial > 0.0) {
+    if !(target.is_finite() && target > 0.0 && local.axial > 0.0 && local.shear_y > 0.0) {
         return Err(BoardError::Calibration(format!(
             "the cell's plate stiffness is not positive (shear {target:.4e}, axial {:.4e} mN/µm): \
              its die and board slabs are not joined",
             local.axial
         )));
     }
-    // E for a given ν: secant in log E on log k_shear.
-    let mut fit_e = |nu: f64, e0: f64| -> Result<(f64, CellStiffness), BoardError> {
-        let mut a = (e0.ln(), 0.0);
-        let ra = response(e0, nu, solder.cte_ppm, false)?;
-        a.1 = (ra.shear() / target).ln();
-        let e1 = e0 * (-a.1).exp().clamp(0.05, 20.0);
-        let mut b = (e1.ln(), 0.0);
-        let mut rb = response(e1, nu, solder.cte_ppm, false)?;
-        b.1 = (rb.shear() / target).ln();
-        for _ in 0..12 {
-            if b.1.abs() < 2e-4 || (b.1 - a.1).abs() < 1e-12 {
-                break;
+    let trace = std::env::var_os("VOXFAB_BOARD_TRACE").is_some();
+    if trace {
+        eprintln!("calibration target: {local:?}");
+    }
+    // The cross-section: an isotropic square column cannot tell x from y, so a design
+    // whose shear stiffness differs by more than 10 % gets the rectangle whose x/y
+    // ratio (at the matched mean) comes nearest.
+    let anisotropy = (local.shear_x / local.shear_y).ln();
+    let base = spec.column;
+    let mut side = [base, base];
+    let mut solves = 0;
+    if anisotropy.abs() > 0.1 {
+        let mut best = (f64::INFINITY, side);
+        for cand in sections(base, spec.pitch) {
+            let mut t = Trial::new(gpu, kernels, &global_cell(scene, spec, g, column.clone(), cand), delta_t)?;
+            let (_, r) = t.fit_e(0.3, solder.e_gpa, target, solder.cte_ppm)?;
+            solves += t.solves;
+            let miss = ((r.shear_x / r.shear_y).ln() - anisotropy).abs();
+            if trace {
+                eprintln!("cross-section {cand:?}: x/y shear {:.3} (target {:.3})", r.shear_x / r.shear_y, anisotropy.exp());
             }
-            let next = (b.0 - b.1 * (b.0 - a.0) / (b.1 - a.1)).clamp(b.0 - 5.0, b.0 + 5.0);
-            a = b;
-            rb = response(next.exp(), nu, solder.cte_ppm, false)?;
-            b = (next, (rb.shear() / target).ln());
+            if miss < best.0 {
+                best = (miss, cand);
+            }
         }
-        Ok((b.0.exp(), rb))
-    };
+        side = best.1;
+    }
+    let mut t = Trial::new(gpu, kernels, &global_cell(scene, spec, g, column, side), delta_t)?;
     // ν by bisection: a larger ν stiffens the axial response against the shear one.
     // Scene materials keep 0 ≤ ν < 0.5; where the design's axial/shear ratio lies
-    // outside what an isotropic column of this side can give, the bound is kept and the
-    // axial mismatch stays in the report (shear, the mismatch driver, is matched).
+    // outside what an isotropic column of this section can give, the bound is kept and
+    // the axial mismatch stays in the report (shear, the mismatch driver, is matched).
     let (mut lo, mut hi) = (0.0f64, 0.49f64);
-    let mut e = solder.e_gpa;
-    let mut best = fit_e(0.3, e)?;
     let mut nu = 0.3;
+    let mut best = t.fit_e(nu, solder.e_gpa, target, solder.cte_ppm)?;
     let err = |r: &CellStiffness| (r.axial / local.axial).ln();
     for _ in 0..8 {
         let d = err(&best.1);
@@ -261,14 +344,13 @@ pub fn calibrate(
             lo = nu;
         }
         nu = 0.5 * (lo + hi);
-        e = best.0;
-        best = fit_e(nu, e)?;
+        best = t.fit_e(nu, best.0, target, solder.cte_ppm)?;
     }
-    e = best.0;
+    let e = best.0;
     // CTE: the interconnect's free thermal elongation (held-plate force over axial
     // stiffness, which an isotropic column may not match) is affine in the column's CTE.
-    let f0 = response(e, nu, 0.0, true)?;
-    let f1 = response(e, nu, solder.cte_ppm, true)?;
+    let f0 = t.response(e, nu, 0.0, true)?;
+    let f1 = t.response(e, nu, solder.cte_ppm, true)?;
     let free = |r: &CellStiffness| r.thermal_force / r.axial;
     let slope = (free(&f1) - free(&f0)) / solder.cte_ppm;
     let cte = if slope.abs() > 0.0 {
@@ -276,14 +358,15 @@ pub fn calibrate(
     } else {
         solder.cte_ppm
     };
-    let global = response(e, nu, cte, true)?;
+    let global = t.response(e, nu, cte, true)?;
     Ok(Calibration {
         e_gpa: e,
         nu,
         cte_ppm: cte,
+        column_um: side,
         local,
         global,
-        solves,
+        solves: solves + t.solves,
     })
 }
 

@@ -104,6 +104,20 @@ impl CellGeometry {
         x as usize + nx * (y as usize + ny * z as usize)
     }
 
+    /// True when the cell's voxels are their own mirror image across the plane through
+    /// its centre normal to `axis` (0: x, 1: y).
+    pub fn mirror_symmetric(&self, axis: usize) -> bool {
+        let [nx, ny, nz] = self.dims;
+        (0..nz).all(|z| {
+            (0..ny).all(|y| {
+                (0..nx).all(|x| {
+                    let (mx, my) = if axis == 0 { (nx - 1 - x, y) } else { (x, ny - 1 - y) };
+                    self.ids[self.voxel_index(x, y, z)] == self.ids[self.voxel_index(mx, my, z)]
+                })
+            })
+        })
+    }
+
     /// True where node (i, j, k) touches a solid voxel.
     pub fn node_on_solid(&self, i: u32, j: u32, k: u32) -> bool {
         let [nx, ny, nz] = self.dims;

@@ -34,6 +34,7 @@ pub fn stack(
     spec: &BoardSpec,
     standoff: f64,
     column: Material,
+    side: [f64; 2],
     load: &StressSpec,
 ) -> Stack {
     let hg = spec.global_voxel;
@@ -47,7 +48,7 @@ pub fn stack(
         die_rect: [0.0, 0.0, spec.die[0] / 2.0, spec.die[1] / 2.0],
         die_z: [0.0, dt],
         columns: spec.sites().iter().map(|s| s.centre).collect(),
-        column_side: spec.column,
+        column_side: side,
         column_z: [dt, dt + standoff],
         board_z: [dt + standoff, dt + standoff + bt],
         die: scene.materials.get(spec.die_material).clone(),
@@ -81,10 +82,11 @@ fn joint(
     n: [u32; 2],
 ) -> JointResult {
     let h = st.voxel;
-    let half = st.column_side / 2.0;
-    let lo = s.centre.map(|c| (((c - half) / h).round().max(0.0)) as u32);
+    let half = st.column_side.map(|w| w / 2.0);
+    let lo: [u32; 2] =
+        std::array::from_fn(|a| (((s.centre[a] - half[a]) / h).round().max(0.0)) as u32);
     let hi: [u32; 2] =
-        std::array::from_fn(|a| (((s.centre[a] + half) / h).round() as u32).min(n[a]));
+        std::array::from_fn(|a| (((s.centre[a] + half[a]) / h).round() as u32).min(n[a]));
     let inside = |i: usize| {
         let x = (i % n[0] as usize) as u32;
         let y = ((i / n[0] as usize) % n[1] as usize) as u32;

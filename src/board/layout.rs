@@ -18,7 +18,7 @@ pub struct Stack {
     pub die_z: [f64; 2],
     /// Column centres (plan view) and side; the columns span `column_z`.
     pub columns: Vec<[f64; 2]>,
-    pub column_side: f64,
+    pub column_side: [f64; 2],
     pub column_z: [f64; 2],
     /// The board covers the whole plan view over `board_z`.
     pub board_z: [f64; 2],
@@ -80,16 +80,16 @@ impl Stack {
             "[masks.die]\nrect = [{:?}, {:?}, {:?}, {:?}]\n",
             r[0], r[1], r[2], r[3]
         );
-        let h = self.column_side / 2.0;
+        let h = self.column_side.map(|w| w / 2.0);
         let _ = writeln!(s, "[masks.columns]\nshapes = [");
         for c in &self.columns {
             let _ = writeln!(
                 s,
                 "  {{ rect = [{:?}, {:?}, {:?}, {:?}] }},",
-                c[0] - h,
-                c[1] - h,
-                c[0] + h,
-                c[1] + h
+                c[0] - h[0],
+                c[1] - h[1],
+                c[0] + h[0],
+                c[1] + h[1]
             );
         }
         let _ = writeln!(s, "]\n");
