@@ -383,3 +383,76 @@ fn board_table_errors_name_the_line_and_the_rule() {
         assert!(e.contains(want), "{e} lacks {want:?}");
     }
 }
+
+#[test]
+fn corner_figures_barely_move_when_the_cut_faces_move_from_half_to_one_pitch_away() {
+    // St-Venant check of the submodel's cut faces in the die and the board: the tiny
+    // design on an 80 µm die and an 80 µm board, its cell holding 20 µm (½ pitch) or
+    // 40 µm (1 pitch) of each, so the bottom and top cut faces lie ½ or 1 pitch from
+    // the joint. The corner figures change by less than 3 %.
+    let g = gpu();
+    let cell = |slab: f64| {
+        let src = CELL
+            .replace("die_thickness = 40.0", "die_thickness = 80.0")
+            .replace("board_thickness = 40.0", "board_thickness = 80.0")
+            .replace(
+                "size = [40.0, 40.0, 105.0]",
+                &format!("size = [40.0, 40.0, {:?}]", 2.0 * slab + 25.0),
+            )
+            .replace(
+                "material = \"si\"\nthickness = 40.0",
+                &format!("material = \"si\"\nthickness = {slab:?}"),
+            )
+            .replace(
+                "material = \"fr4\"\nthickness = 40.0",
+                &format!("material = \"fr4\"\nthickness = {slab:?}"),
+            );
+        Scene::parse(&src, "cell.toml", &[]).unwrap()
+    };
+    let dir = std::env::temp_dir().join(format!("voxfab-board-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, _) = study(g, &cell(20.0), &dir, &mut |_| {}).unwrap();
+    let (b, _) = study(g, &cell(40.0), &dir, &mut |_| {}).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!((a.cell_die_um, b.cell_die_um), (20.0, 40.0));
+    assert_eq!((a.cell_board_um, b.cell_board_um), (20.0, 40.0));
+    let (ca, cb) = (a.corner().unwrap(), b.corner().unwrap());
+    let mut bad = Vec::new();
+    for (what, x, y) in [
+        (
+            "die-side von Mises",
+            ca.figures.die_side.von_mises_mpa,
+            cb.figures.die_side.von_mises_mpa,
+        ),
+        (
+            "board-side von Mises",
+            ca.figures.board_side.von_mises_mpa,
+            cb.figures.board_side.von_mises_mpa,
+        ),
+        (
+            "die-side shear",
+            ca.figures.die_side.shear_mpa,
+            cb.figures.die_side.shear_mpa,
+        ),
+        (
+            "board-side shear",
+            ca.figures.board_side.shear_mpa,
+            cb.figures.board_side.shear_mpa,
+        ),
+        (
+            "solder shift",
+            ca.figures.pad_shift_um,
+            cb.figures.pad_shift_um,
+        ),
+    ] {
+        let rel = (x - y).abs() / y.abs();
+        eprintln!(
+            "{what}: cut ½ pitch away {x:.4}, 1 pitch away {y:.4} ({:.2} %)",
+            rel * 100.0
+        );
+        if rel >= 0.03 {
+            bad.push(what);
+        }
+    }
+    assert!(bad.is_empty(), "{bad:?}");
+}

@@ -211,7 +211,13 @@ impl<'a> Trial<'a> {
         })
     }
 
-    fn response(&mut self, e: f64, nu: f64, cte: f64, thermal: bool) -> Result<CellStiffness, BoardError> {
+    fn response(
+        &mut self,
+        e: f64,
+        nu: f64,
+        cte: f64,
+        thermal: bool,
+    ) -> Result<CellStiffness, BoardError> {
         let t = with_column(&self.scene.materials, e, nu, cte);
         let opts = SolveOptions {
             tol: 1e-9,
@@ -237,7 +243,13 @@ impl<'a> Trial<'a> {
     }
 
     /// E for a given ν that matches the mean shear stiffness: secant in log E.
-    fn fit_e(&mut self, nu: f64, e0: f64, target: f64, cte: f64) -> Result<(f64, CellStiffness), BoardError> {
+    fn fit_e(
+        &mut self,
+        nu: f64,
+        e0: f64,
+        target: f64,
+        cte: f64,
+    ) -> Result<(f64, CellStiffness), BoardError> {
         let ra = self.response(e0, nu, cte, false)?;
         let mut a = (e0.ln(), (ra.shear() / target).ln());
         let e1 = e0 * (-a.1).exp().clamp(0.05, 20.0);
@@ -311,12 +323,21 @@ pub fn calibrate(
     if anisotropy.abs() > 0.1 {
         let mut best = (f64::INFINITY, side);
         for cand in sections(base, spec.pitch) {
-            let mut t = Trial::new(gpu, kernels, &global_cell(scene, spec, g, column.clone(), cand), delta_t)?;
+            let mut t = Trial::new(
+                gpu,
+                kernels,
+                &global_cell(scene, spec, g, column.clone(), cand),
+                delta_t,
+            )?;
             let (_, r) = t.fit_e(0.3, solder.e_gpa, target, solder.cte_ppm)?;
             solves += t.solves;
             let miss = ((r.shear_x / r.shear_y).ln() - anisotropy).abs();
             if trace {
-                eprintln!("cross-section {cand:?}: x/y shear {:.3} (target {:.3})", r.shear_x / r.shear_y, anisotropy.exp());
+                eprintln!(
+                    "cross-section {cand:?}: x/y shear {:.3} (target {:.3})",
+                    r.shear_x / r.shear_y,
+                    anisotropy.exp()
+                );
             }
             if miss < best.0 {
                 best = (miss, cand);
@@ -324,7 +345,12 @@ pub fn calibrate(
         }
         side = best.1;
     }
-    let mut t = Trial::new(gpu, kernels, &global_cell(scene, spec, g, column, side), delta_t)?;
+    let mut t = Trial::new(
+        gpu,
+        kernels,
+        &global_cell(scene, spec, g, column, side),
+        delta_t,
+    )?;
     // ν by bisection: a larger ν stiffens the axial response against the shear one.
     // Scene materials keep 0 ≤ ν < 0.5; where the design's axial/shear ratio lies
     // outside what an isotropic column of this section can give, the bound is kept and

@@ -111,7 +111,11 @@ impl CellGeometry {
         (0..nz).all(|z| {
             (0..ny).all(|y| {
                 (0..nx).all(|x| {
-                    let (mx, my) = if axis == 0 { (nx - 1 - x, y) } else { (x, ny - 1 - y) };
+                    let (mx, my) = if axis == 0 {
+                        (nx - 1 - x, y)
+                    } else {
+                        (x, ny - 1 - y)
+                    };
                     self.ids[self.voxel_index(x, y, z)] == self.ids[self.voxel_index(mx, my, z)]
                 })
             })

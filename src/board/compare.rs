@@ -40,7 +40,12 @@ pub fn compare(
     mkdir(out)?;
     let stages: u64 = scenes
         .iter()
-        .map(|s| 4 + s.board.as_ref().map_or(0, |b| 2 * b.critical().len() as u64))
+        .map(|s| {
+            4 + s
+                .board
+                .as_ref()
+                .map_or(0, |b| 2 * b.critical().len() as u64)
+        })
         .sum();
     let bar = if progress {
         indicatif::ProgressBar::new(stages)
