@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::gpu::GpuContext;
 use crate::grid::GpuGrid;
 use crate::materials::{Material, MaterialTable};
-use crate::scene::{BoardSpec, Scene, StepKind};
+use crate::scene::{BoardSpec, ColumnFit, Scene, StepKind};
 use crate::stress::{SolveOptions, StressKernels};
 use serde::Serialize;
 use std::sync::Arc;
@@ -48,8 +48,9 @@ pub struct Calibration {
     pub e_gpa: f64,
     pub nu: f64,
     pub cte_ppm: f64,
-    /// The column's cross-section (x, y), µm.
+    /// The column's cross-section (x, y), µm, and which shear stiffness it matches.
     pub column_um: [f64; 2],
+    pub fit: &'static str,
     /// The fine cell's response, and the global-voxel cell's with the column.
     pub local: CellStiffness,
     pub global: CellStiffness,
@@ -301,7 +302,11 @@ pub fn calibrate(
     let mut column = solder.clone();
     column.name = COLUMN_MATERIAL.into();
     column.description = "equivalent joint column (calibrated)".into();
-    let target = local.shear();
+    let target = match spec.column_fit {
+        ColumnFit::Mean => local.shear(),
+        ColumnFit::X => local.shear_x,
+        ColumnFit::Y => local.shear_y,
+    };
     if !(target.is_finite() && target > 0.0 && local.axial > 0.0 && local.shear_y > 0.0) {
         return Err(BoardError::Calibration(format!(
             "the cell's plate stiffness is not positive (shear {target:.4e}, axial {:.4e} mN/µm): \
@@ -320,7 +325,7 @@ pub fn calibrate(
     let base = spec.column;
     let mut side = [base, base];
     let mut solves = 0;
-    if anisotropy.abs() > 0.1 {
+    if anisotropy.abs() > 0.1 && spec.column_fit == ColumnFit::Mean {
         let mut best = (f64::INFINITY, side);
         for cand in sections(base, spec.pitch) {
             let mut t = Trial::new(
@@ -390,6 +395,7 @@ pub fn calibrate(
         nu,
         cte_ppm: cte,
         column_um: side,
+        fit: spec.column_fit.name(),
         local,
         global,
         solves: solves + t.solves,

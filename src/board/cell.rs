@@ -104,22 +104,28 @@ impl CellGeometry {
         x as usize + nx * (y as usize + ny * z as usize)
     }
 
-    /// True when the cell's voxels are their own mirror image across the plane through
-    /// its centre normal to `axis` (0: x, 1: y).
+    /// True when the cell's voxels are their own mirror image (to 0.1 % of its voxels)
+    /// across the plane through its centre normal to `axis` (0: x, 1: y).
     pub fn mirror_symmetric(&self, axis: usize) -> bool {
         let [nx, ny, nz] = self.dims;
-        (0..nz).all(|z| {
-            (0..ny).all(|y| {
-                (0..nx).all(|x| {
+        let mut differ = 0u64;
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
                     let (mx, my) = if axis == 0 {
                         (nx - 1 - x, y)
                     } else {
                         (x, ny - 1 - y)
                     };
-                    self.ids[self.voxel_index(x, y, z)] == self.ids[self.voxel_index(mx, my, z)]
-                })
-            })
-        })
+                    differ += u64::from(
+                        self.ids[self.voxel_index(x, y, z)] != self.ids[self.voxel_index(mx, my, z)],
+                    );
+                }
+            }
+        }
+        // Rasterised circles and rounded film edges can miss a mirror image by a few
+        // voxels; an oriented structure (a cantilever) differs in far more.
+        differ * 1000 <= self.ids.len() as u64
     }
 
     /// True where node (i, j, k) touches a solid voxel.

@@ -19,6 +19,8 @@ pub struct BoardSpec {
     pub global_voxel: f64,
     /// Side of the equivalent joint column in the global model.
     pub column: f64,
+    /// Which of the cell's shear stiffnesses the column matches.
+    pub column_fit: ColumnFit,
     /// Material ids: die, board, solder (whose layers the figures average).
     pub die_material: u8,
     pub board_material: u8,
@@ -27,6 +29,26 @@ pub struct BoardSpec {
     pub layer: f64,
     /// 1-based line of the `[board]` table, for errors of the study.
     pub line: usize,
+}
+
+/// The shear stiffness an isotropic equivalent column is given where the design's
+/// differs in x and y: their mean (default), or either one (to bracket the answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColumnFit {
+    #[default]
+    Mean,
+    X,
+    Y,
+}
+
+impl ColumnFit {
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnFit::Mean => "mean",
+            ColumnFit::X => "x",
+            ColumnFit::Y => "y",
+        }
+    }
 }
 
 /// Where a joint sits in the array, in the quarter model.

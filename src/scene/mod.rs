@@ -8,7 +8,7 @@ mod gds;
 mod overrides;
 mod parse;
 
-pub use board::{BoardSpec, JointSite};
+pub use board::{BoardSpec, ColumnFit, JointSite};
 pub use error::{SceneError, line_col};
 pub use parse::ball_cap;
 

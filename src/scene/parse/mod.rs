@@ -390,8 +390,20 @@ fn board(
             )
         })
     };
+    let column_fit = match r.column_fit.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
+        None | Some(("mean", _)) => ColumnFit::Mean,
+        Some(("x", _)) => ColumnFit::X,
+        Some(("y", _)) => ColumnFit::Y,
+        Some((other, span)) => {
+            return Err(cx.err(
+                span,
+                format!("[board] column_fit must be \"mean\", \"x\" or \"y\", got {other:?}"),
+            ));
+        }
+    };
     let spec = BoardSpec {
         die,
+        column_fit,
         die_thickness,
         pitch,
         joints,

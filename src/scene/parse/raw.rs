@@ -39,6 +39,7 @@ pub(super) struct RawBoard {
     pub(super) board_material: Option<Spanned<String>>,
     pub(super) solder: Option<Spanned<String>>,
     pub(super) layer: Option<Spanned<f64>>,
+    pub(super) column_fit: Option<Spanned<String>>,
 }
 
 /// Two points (µm) whose displacement difference goes to metrics.json.
