@@ -18,7 +18,10 @@
 
 const FAR: f32 = 1e30;
 const NONE: u32 = 0xffffffffu;
-// T of an etchant voxel: a source measured to its cube's faces, arrival 0.
+// Source bit of an etchant voxel: a source measured to its cube's faces, arrival 0
+// (voxel indices stay below 2^30: a u32 per voxel fills a 4 GiB binding at most).
+const WETBIT: u32 = 0x80000000u;
+// T of an etchant voxel.
 const WET: f32 = -1.0;
 // First brick stamp in `counters` (keep in sync with src/process/params.rs).
 const BRICKS: u32 = 260u;
@@ -31,7 +34,8 @@ fn slowness(m: u32) -> f32 {
     return shapes[m >> 2u][m & 3u];
 }
 
-fn centre(s: u32) -> vec3<f32> {
+fn centre(src: u32) -> vec3<f32> {
+    let s = src & ~WETBIT;
     return vec3<f32>(f32(s % p.dims.x), f32((s / p.dims.x) % p.dims.y), f32(s / p.dims.w));
 }
 
@@ -40,9 +44,9 @@ fn time_of(i: u32) -> f32 {
 }
 
 // Nearest point of source s to x: its cube for an etchant voxel, else its centre.
-fn nearest_point(x: vec3<f32>, s: u32, ts: f32) -> vec3<f32> {
+fn nearest_point(x: vec3<f32>, s: u32) -> vec3<f32> {
     let c = centre(s);
-    if ts < 0.0 {
+    if (s & WETBIT) != 0u {
         return clamp(x, c - vec3<f32>(0.5), c + vec3<f32>(0.5));
     }
     return c;
@@ -50,17 +54,18 @@ fn nearest_point(x: vec3<f32>, s: u32, ts: f32) -> vec3<f32> {
 
 // Arrival time at x from source s through material of slowness w.
 fn arrival(x: vec3<f32>, s: u32, w: f32) -> f32 {
-    let ts = time_of(s);
-    if ts >= FAR {
-        return FAR;
+    let d = length(nearest_point(x, s) - x) * w;
+    if (s & WETBIT) != 0u {
+        return d;
     }
-    return max(ts, 0.0) + length(nearest_point(x, s, ts) - x) * w;
+    return time_of(s) + d;
 }
 
 // Whether the segment from x to source s stays in voids and material of slowness w
 // (samples every half voxel; the source's own voxel does not count).
 fn visible(x: vec3<f32>, s: u32, w: f32) -> bool {
-    let d = nearest_point(x, s, time_of(s)) - x;
+    let d = nearest_point(x, s) - x;
+    let own = s & ~WETBIT;
     let n = u32(ceil(length(d) * 2.0));
     let hi = vec3<i32>(p.dims.xyz) - vec3<i32>(1);
     for (var k = 0u; k < n; k++) {
@@ -68,7 +73,7 @@ fn visible(x: vec3<f32>, s: u32, w: f32) -> bool {
         let v = clamp(vec3<i32>(floor(pt + vec3<f32>(0.5))), vec3<i32>(0), hi);
         let vi = idxv(v);
         let m = grid[vi];
-        if vi != s && m != 0u && slowness(m) != w {
+        if vi != own && m != 0u && slowness(m) != w {
             return false;
         }
     }
@@ -79,8 +84,13 @@ fn brick_of(g: vec3<u32>) -> vec3<i32> {
     return vec3<i32>(g / vec3<u32>(8u, 8u, 4u));
 }
 
+// Bricks of the whole grid (a sweep dispatches only the box of etchable voxels).
+fn bricks() -> vec3<i32> {
+    return vec3<i32>((p.dims.xyz + vec3<u32>(7u, 7u, 3u)) / vec3<u32>(8u, 8u, 4u));
+}
+
 fn brick_index(b: vec3<i32>) -> u32 {
-    let nb = vec3<i32>(p.groups.xyz);
+    let nb = bricks();
     return u32(b.x + nb.x * (b.y + nb.y * b.z));
 }
 
@@ -92,42 +102,48 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     let i = idx(g.x, g.y, g.z);
     let wet = grid[i] == 0u && scratch_a[i] == 1u;
-    scratch_a[i] = select(NONE, i, wet);
+    scratch_a[i] = select(NONE, i | WETBIT, wet);
     scratch_b[i] = bitcast<u32>(select(FAR, WET, wet));
 }
 
-var<workgroup> wg_active: u32;
+const FACES = array<vec3<i32>, 6>(
+    vec3<i32>(-1, 0, 0), vec3<i32>(1, 0, 0), vec3<i32>(0, -1, 0),
+    vec3<i32>(0, 1, 0), vec3<i32>(0, 0, -1), vec3<i32>(0, 0, 1),
+);
 
 @compute @workgroup_size(8, 8, 4)
 fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
-    // Skip the whole workgroup unless its brick or a neighbouring one changed since the
-    // last sweep (p.k numbers the sweeps from 1; stamps start at 0).
-    if all(lid == vec3<u32>(0u)) {
-        var any_changed = 0u;
-        if in_dims(g) {
-            let b = brick_of(g);
-            for (var dz = -1; dz <= 1; dz++) {
-                for (var dy = -1; dy <= 1; dy++) {
-                    for (var dx = -1; dx <= 1; dx++) {
-                        let n = b + vec3<i32>(dx, dy, dz);
-                        if all(n >= vec3<i32>(0)) && all(n < vec3<i32>(p.groups.xyz))
-                            && i32(atomicLoad(&counters[BRICKS + brick_index(n)])) >= p.k - 1 {
-                            any_changed = 1u;
-                        }
-                    }
-                }
-            }
-        }
-        wg_active = any_changed;
-    }
-    if workgroupUniformLoad(&wg_active) == 0u || !in_dims(g) {
+    // The box starts on a brick corner, so a workgroup is a brick.
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u)) + vec3<u32>(p.origin_x, p.origin_y, u32(p.z0));
+    if !in_dims(g) {
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    let w = slowness(grid[i]);
+    let mi = grid[i];
+    let w = slowness(mi);
     let own = scratch_a[i];
-    if w >= FAR || own == i {
+    if w >= FAR || own == (i | WETBIT) {
+        return;
+    }
+    // Etchable, not wet: skip unless a brick holding this voxel or a neighbour of it changed since the last
+    // sweep (p.k numbers the sweeps from 1; stamps start at 0): interior voxels read
+    // one stamp, voxels on a brick face up to eight.
+    let b = brick_of(g);
+    let lo = select(vec3<i32>(0), vec3<i32>(-1), lid == vec3<u32>(0u));
+    let hi = select(vec3<i32>(0), vec3<i32>(1), lid == vec3<u32>(7u, 7u, 3u));
+    var stale = true;
+    for (var dz = lo.z; dz <= hi.z; dz++) {
+        for (var dy = lo.y; dy <= hi.y; dy++) {
+            for (var dx = lo.x; dx <= hi.x; dx++) {
+                let n = b + vec3<i32>(dx, dy, dz);
+                if all(n >= vec3<i32>(0)) && all(n < bricks())
+                    && i32(atomicLoad(&counters[BRICKS + brick_index(n)])) >= p.k - 1 {
+                    stale = false;
+                }
+            }
+        }
+    }
+    if stale {
         return;
     }
     let here = time_of(i);
@@ -138,69 +154,79 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         best = arrival(x, own, w);
         best_src = own;
     }
-    // The best upwind step from a neighbour, taken only where no source in sight does
-    // as well (straight segments keep errors from adding up).
+    let eps = EPS * w;
+    // The earliest neighbour source, accepted if in sight; when a corner hides it, scan
+    // again without it (a few times) and allow upwind steps from every neighbour.
+    var hidden = vec3<u32>(NONE);
+    var found = false;
     var step = FAR;
     var step_src = NONE;
-    var ts: array<f32, 27>;
-    var ss: array<u32, 27>;
-    let q = vec3<i32>(g);
-    var k = 0;
-    for (var dz = -1; dz <= 1; dz++) {
-        for (var dy = -1; dy <= 1; dy++) {
-            for (var dx = -1; dx <= 1; dx++) {
-                let o = vec3<i32>(dx, dy, dz);
-                let n = q + o;
-                ts[k] = FAR;
-                ss[k] = NONE;
-                if in_grid(n) && any(o != vec3<i32>(0)) {
-                    let ni = idxv(n);
-                    let sn = scratch_a[ni];
-                    if sn != NONE && sn != own {
-                        ts[k] = arrival(x, sn, w);
-                        ss[k] = sn;
-                    }
-                    // The neighbour itself as a secondary source: half the step in each
-                    // voxel's material.
-                    let tn = time_of(ni);
-                    if sn != NONE && tn >= 0.0 {
-                        let t = tn + length(vec3<f32>(o)) * 0.5 * (w + slowness(grid[ni]));
-                        if t < step {
-                            step = t;
-                            step_src = ni;
-                        }
+    for (var attempt = 0; attempt < 4; attempt++) {
+        var tb = FAR;
+        var sb = NONE;
+        var last = NONE;
+        var last_t = FAR;
+        // Sources spread through the 6 face neighbours (as in vector distance
+        // transforms), so most voxels read 6; the fallback looks at all 26.
+        let count = select(6, 27, attempt > 0);
+        for (var k = 0; k < count; k++) {
+            var o = FACES[k % 6];
+            if attempt > 0 {
+                o = vec3<i32>(k % 3, (k / 3) % 3, k / 9) - vec3<i32>(1);
+            }
+            let n = vec3<i32>(g) + o;
+            if all(o == vec3<i32>(0)) || !in_grid(n) {
+                continue;
+            }
+            let ni = idxv(n);
+            let sn = scratch_a[ni];
+            if sn == NONE {
+                continue;
+            }
+            if sn != own && all(vec3<u32>(sn) != hidden) {
+                // Neighbours mostly share sources: reuse the last one's time.
+                if sn != last {
+                    last = sn;
+                    last_t = arrival(x, sn, w);
+                }
+                if last_t < tb {
+                    tb = last_t;
+                    sb = sn;
+                }
+            }
+            // The neighbour itself as a secondary source (half the step in each voxel's
+            // material): across a material interface, and everywhere once a source is
+            // hidden.
+            let mn = grid[ni];
+            if attempt > 0 || mn != mi {
+                let wn = slowness(mn);
+                let tn = time_of(ni);
+                if tn >= 0.0 {
+                    let t = tn + length(vec3<f32>(o)) * 0.5 * (w + wn);
+                    if t < step {
+                        step = t;
+                        step_src = ni;
                     }
                 }
-                k++;
             }
         }
-    }
-    // The earliest neighbour source in sight, trying a few when corners hide them.
-    let eps = EPS * w;
-    var found = false;
-    for (var attempt = 0; attempt < 4; attempt++) {
-        var kb = -1;
-        var tb = min(best - eps, step + eps);
-        for (var j = 0; j < 27; j++) {
-            if ts[j] < tb {
-                tb = ts[j];
-                kb = j;
-            }
+        if attempt == 0 && own == NONE && sb == NONE && step >= FAR {
+            // Not reached, and no face neighbour is: nothing to do yet.
+            return;
         }
-        if kb < 0 {
+        // A source in sight wins over a step unless the step is clearly earlier (straight
+        // segments keep errors from adding up).
+        if sb == NONE || tb >= min(best - eps, step + eps) {
             break;
         }
-        let s = ss[kb];
-        if visible(x, s, w) {
+        if visible(x, sb, w) {
             best = tb;
-            best_src = s;
+            best_src = sb;
             found = true;
             break;
         }
-        for (var j = 0; j < 27; j++) {
-            if ss[j] == s {
-                ts[j] = FAR;
-            }
+        if attempt < 3 {
+            hidden[attempt] = sb;
         }
     }
     if !found && step < best {
@@ -213,6 +239,23 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         scratch_a[i] = best_src;
         atomicAdd(&counters[C_CHANGED], 1u);
         atomicMax(&counters[BRICKS + brick_index(brick_of(g))], u32(p.k));
+    }
+}
+
+// The box of voxels a sweep must visit: etchable and not wet. counters[0..3] get the
+// largest dims - g (the smallest g), counters[3..6] the largest g + 1.
+@compute @workgroup_size(8, 8, 4)
+fn extent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let g = dispatch_id(wid, lid, vec3<u32>(8u, 8u, 4u));
+    if !in_dims(g) {
+        return;
+    }
+    let i = idx(g.x, g.y, g.z);
+    if slowness(grid[i]) < FAR && scratch_a[i] != (i | WETBIT) {
+        for (var a = 0u; a < 3u; a++) {
+            atomicMax(&counters[a], p.dims[a] - g[a]);
+            atomicMax(&counters[3u + a], g[a] + 1u);
+        }
     }
 }
 

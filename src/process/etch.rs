@@ -88,9 +88,28 @@ impl Processor {
         let mut b = self.batch();
         b.clear_all_counters();
         b.dispatch(&self.pipes.iso_init, p, self.vol_groups());
+        b.dispatch(&self.pipes.iso_extent, p, self.vol_groups());
         b.submit();
-        let [nx, ny, nz] = self.grid.spec.dims;
-        let max_sweeps = 4 * (nx + ny + nz) as usize + 16;
+        // Sweeps visit only the box of etchable voxels, from a brick corner (most of a
+        // package's grid is substrate, mask or etchant).
+        let c = self.counters();
+        let dims = self.grid.spec.dims;
+        let brick = [8, 8, 4];
+        let lo: [u32; 3] =
+            std::array::from_fn(|a| dims[a].saturating_sub(c[a]) / brick[a] * brick[a]);
+        let box_groups: [u32; 3] =
+            std::array::from_fn(|a| c[3 + a].saturating_sub(lo[a]).div_ceil(brick[a]));
+        let sweep = StepParams {
+            origin: [lo[0], lo[1]],
+            z0: lo[2] as i32,
+            ..p
+        };
+        let [nx, ny, nz] = dims;
+        let max_sweeps = if box_groups.contains(&0) {
+            0
+        } else {
+            4 * (nx + ny + nz) as usize + 16
+        };
         let mut sweeps = 0;
         while sweeps < max_sweeps {
             let mut b = self.batch();
@@ -98,11 +117,7 @@ impl Processor {
             for _ in 0..RELAX_PER_SUBMIT {
                 sweeps += 1;
                 let k = sweeps as i32;
-                b.dispatch(
-                    &self.pipes.iso_relax,
-                    StepParams { k, ..p },
-                    self.vol_groups(),
-                );
+                b.dispatch(&self.pipes.iso_relax, StepParams { k, ..sweep }, box_groups);
             }
             b.submit();
             if self.counters()[C_CHANGED] == 0 {

@@ -18,7 +18,9 @@ pub struct StepParams {
     pub set: MaterialSet,
     pub shape_count: u32,
     pub voxel_um: f32,
-    pub _pad: [u32; 2],
+    /// x, y of the first voxel of a dispatch over a box of the grid (z in `z0`), for
+    /// passes that say so.
+    pub origin: [u32; 2],
     /// Logical workgroup grid (x, y, z) of the dispatch and the row width it is folded
     /// into; set by `Batch::dispatch`, read by `dispatch_id` in the shader.
     pub groups: [u32; 4],
