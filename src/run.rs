@@ -105,6 +105,12 @@ pub fn run_scene(
             .stress()
             .map(|spec| engine.solve_stress(scene, step, spec))
             .transpose()?;
+        if let Some(t) = stats.release_min {
+            bar.println(format!(
+                "{}: released after {t:.2} min (where the etchant reaches)",
+                step.name
+            ));
+        }
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
@@ -113,6 +119,7 @@ pub fn run_scene(
             ms: stats.ms,
             voxels_changed: stats.voxels_changed,
             iterations: stats.iterations,
+            release_min: stats.release_min,
             materials: metrics::amounts(&stats.counts, &scene.materials, h),
         });
         if let (Some(sv), Some(spec)) = (&solved, step.kind.stress()) {
