@@ -447,3 +447,106 @@ fn strip_reports_the_release_time_and_its_frames_follow_the_front() {
         );
     }
 }
+
+#[test]
+fn conformal_film_follows_the_offset_surface_on_flats_walls_and_corners() {
+    // A 2 µm square mesa (x, y 2..4 µm, 1..2.5 µm high) on a 1 µm silicon base, coated
+    // with 0.75 µm conformally: the ideal film is every reachable void voxel whose centre
+    // lies within 0.75 µm of the solid (of its voxel cubes): flat on the field and the
+    // mesa top, straight on its walls, quarter circles and sphere octants around its
+    // convex edges and corners, filled concave foot. The mesa's faces sit on voxel
+    // faces at both sizes, so the solid is exact and the error is the film's own.
+    let t = 0.75;
+    let mut worst_um = Vec::new();
+    for h in [0.25, 0.125] {
+        let (n, nz) = ((6.0 / h) as u32, (4.0 / h) as u32);
+        let mut g = Grid::new([n, n, nz], h);
+        let solid = |p: [f64; 3]| {
+            p[2] < 1.0 || ((2.0..4.0).contains(&p[0]) && (2.0..4.0).contains(&p[1]) && p[2] < 2.5)
+        };
+        for (x, y, z) in g.coords() {
+            if solid(centre(&g, x, y, z)) {
+                g.set(x, y, z, SI);
+            }
+        }
+        let op = Op::Deposit {
+            material: OX,
+            mode: voxfab::scene::DepositMode::Conformal {
+                thickness: (t / h).round() as u32,
+            },
+            mask: None,
+        };
+        let (got, _) = run(&g, &op);
+        // Distance (µm) from a voxel centre to the solid's cubes.
+        let solid_ids: Vec<[f64; 3]> = g
+            .coords()
+            .filter(|&(x, y, z)| g.at(x, y, z) == SI)
+            .map(|(x, y, z)| centre(&g, x, y, z))
+            .collect();
+        let near = |p: [f64; 3]| {
+            solid_ids
+                .iter()
+                .filter(|c| (0..3).all(|a| (p[a] - c[a]).abs() <= t + h))
+                .map(|c| {
+                    let d: Vec<f64> = (0..3)
+                        .map(|a| ((p[a] - c[a]).abs() - h / 2.0).max(0.0))
+                        .collect();
+                    (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        let (mut worst, mut off) = (0.0f64, 0);
+        let (mut convex, mut concave) = (0.0f64, 0.0f64);
+        for (i, (x, y, z)) in g.coords().enumerate() {
+            if g.m[i] != 0 {
+                continue;
+            }
+            let p = centre(&g, x, y, z);
+            let d = near(p);
+            if (got[i] == OX) != (d <= t) {
+                worst = worst.max((d - t).abs());
+                off += 1;
+                // Where: beyond the mesa's top corners (convex) or in its foot (concave).
+                let beyond = (0..2).all(|a| !(2.0..4.0).contains(&p[a])) && p[2] > 2.5;
+                if beyond {
+                    convex = convex.max((d - t).abs());
+                }
+                if p[2] < 1.0 + t && (0..2).any(|a| (2.0 - t..4.0 + t).contains(&p[a])) {
+                    concave = concave.max((d - t).abs());
+                }
+            }
+        }
+        // Measured thickness on the field, the mesa top and a wall, along a line.
+        let film_along = |start: [i64; 3], dir: [i64; 3]| {
+            let mut k = 0;
+            while got[g
+                .idx(
+                    start[0] + dir[0] * k,
+                    start[1] + dir[1] * k,
+                    start[2] + dir[2] * k,
+                )
+                .unwrap()]
+                == OX
+            {
+                k += 1;
+            }
+            k as f64 * h
+        };
+        let v = |um: f64| (um / h) as i64;
+        let field = film_along([v(0.5), v(0.5), v(1.0)], [0, 0, 1]);
+        let top = film_along([v(3.0), v(3.0), v(2.5)], [0, 0, 1]);
+        let wall = film_along([v(4.0), v(3.0), v(1.75)], [1, 0, 0]);
+        eprintln!(
+            "conformal h {h} µm: field {field} top {top} wall {wall} µm (want {t}); worst {worst:.3} µm ({off} off), convex corners {convex:.3}, concave foot {concave:.3}"
+        );
+        for (what, got_t) in [("field", field), ("top", top), ("wall", wall)] {
+            assert!((got_t - t).abs() < h, "{what} film {got_t} µm at h {h}");
+        }
+        assert!(
+            worst < h,
+            "film off the offset surface by {worst} µm at h {h}"
+        );
+        worst_um.push(worst);
+    }
+    assert!(worst_um[1] < worst_um[0], "error shrinks: {worst_um:?}");
+}
