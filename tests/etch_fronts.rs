@@ -542,11 +542,14 @@ fn conformal_film_follows_the_offset_surface_on_flats_walls_and_corners() {
         for (what, got_t) in [("field", field), ("top", top), ("wall", wall)] {
             assert!((got_t - t).abs() < h, "{what} film {got_t} µm at h {h}");
         }
+        // The distance to the solid's cubes voxelises the offset surface exactly here;
+        // the centre-to-centre distance used before missed convex corners by 0.45 voxel
+        // at 0.25 µm and 0.64 at 0.125 µm, so a quarter voxel tells them apart.
         assert!(
-            worst < h,
+            worst <= 0.25 * h,
             "film off the offset surface by {worst} µm at h {h}"
         );
         worst_um.push(worst);
     }
-    assert!(worst_um[1] < worst_um[0], "error shrinks: {worst_um:?}");
+    assert!(worst_um[1] <= worst_um[0], "error shrinks: {worst_um:?}");
 }

@@ -142,20 +142,21 @@ impl Grid {
                             if !reach[i] || before.m[i] != 0 || !mk[col(x, y)] {
                                 continue;
                             }
-                            // Brute force: nearest solid centre, the floor counting as solid.
-                            let mut best = if z < k { (z + 1) * (z + 1) } else { i64::MAX };
+                            // Brute force: nearest solid cube (4x squared distance from the
+                            // centre), the floor counting as solid.
+                            let mut best = if z < k { cube4(z + 1, 0, 0) } else { i64::MAX };
                             for dz in -k..=k {
                                 for dy in -k..=k {
                                     for dx in -k..=k {
                                         if before.idx(x + dx, y + dy, z + dz).is_some()
                                             && before.at(x + dx, y + dy, z + dz) != 0
                                         {
-                                            best = best.min(dx * dx + dy * dy + dz * dz);
+                                            best = best.min(cube4(dx, dy, dz));
                                         }
                                     }
                                 }
                             }
-                            if best <= k * k {
+                            if best <= 4 * k * k {
                                 self.m[i] = *material;
                             }
                         }
@@ -328,12 +329,12 @@ impl Grid {
                                     for dx in -k..=k {
                                         let m = before.at(x + dx, y + dy, z + dz);
                                         if m != 0 && seeds.contains(&m) {
-                                            best = best.min(dx * dx + dy * dy + dz * dz);
+                                            best = best.min(cube4(dx, dy, dz));
                                         }
                                     }
                                 }
                             }
-                            if best <= k * k {
+                            if best <= 4 * k * k {
                                 self.m[i] = *material;
                             }
                         }
@@ -648,4 +649,13 @@ impl Grid {
         }
         t
     }
+}
+
+/// 4x the squared distance from a voxel centre to the cube of the voxel (dx, dy, dz)
+/// away (conformal films are offset surfaces of the solid's cubes).
+fn cube4(dx: i64, dy: i64, dz: i64) -> i64 {
+    [dx, dy, dz]
+        .iter()
+        .map(|d| (2 * d.abs() - 1).max(0).pow(2))
+        .sum()
 }
