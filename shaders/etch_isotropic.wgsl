@@ -4,17 +4,18 @@
 // scratch_b (f32 bits), its arrival time T (minutes; voxels at unit rate):
 //   T(x) = T(s) + |x - s| * w(x)
 // with w the material's slowness (minutes per voxel, `shapes` holds the table). A
-// source is either a wetted etchant voxel (T marked WET), whose distance is measured to
-// its cube, so that the front starts on the wetted surface itself and the undercut
-// below a mask edge is exactly sqrt(d^2 - z^2), or a secondary source: a reached voxel
-// where the straight path is blocked (an obstacle corner) or the slowness changes (a
-// material interface). Candidates are the 26 neighbours' sources, accepted only when
-// the straight segment to them stays in material of the same slowness, and the
-// neighbours themselves (the upwind step, which starts secondary sources). Straight
-// segments make T the Euclidean geodesic distance in uniform material; the 26-neighbour
-// chamfer it replaces was up to 8 % long in between the axes and diagonals.
-// Sweeps run until nothing changes; workgroups next to no change since the last sweep
-// skip theirs (counters[BRICKS + brick] holds the last sweep that changed the brick).
+// source is either a wetted etchant voxel (WETBIT in the index), whose distance is
+// measured to its cube, so that the front starts on the wetted surface itself and the
+// undercut below a mask edge is exactly sqrt(d^2 - z^2), or a secondary source: a
+// reached voxel where the straight path is blocked (an obstacle corner) or the slowness
+// changes (a material interface). Candidates are the 6 face neighbours' sources,
+// accepted only when the straight segment to them stays in material of the same
+// slowness, and, across an interface or once a source is hidden, the neighbours
+// themselves (the upwind step that starts secondary sources; then all 26 are read).
+// Straight segments make T the Euclidean geodesic distance in uniform material; the
+// 26-neighbour chamfer it replaces was up to 8 % long in between the axes and diagonals.
+// Sweeps run until nothing changes; voxels next to no change since the last sweep skip
+// theirs (counters[BRICKS + brick] holds the last sweep that changed the brick).
 
 const FAR: f32 = 1e30;
 const NONE: u32 = 0xffffffffu;
@@ -125,9 +126,9 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     if w >= FAR || own == (i | WETBIT) {
         return;
     }
-    // Etchable, not wet: skip unless a brick holding this voxel or a neighbour of it changed since the last
-    // sweep (p.k numbers the sweeps from 1; stamps start at 0): interior voxels read
-    // one stamp, voxels on a brick face up to eight.
+    // Etchable, not wet: skip unless the brick of this voxel or of a neighbour changed
+    // since the last sweep (p.k numbers the sweeps from 1; stamps start at 0): interior
+    // voxels read one stamp, voxels on a brick face up to eight.
     let b = brick_of(g);
     let lo = select(vec3<i32>(0), vec3<i32>(-1), lid == vec3<u32>(0u));
     let hi = select(vec3<i32>(0), vec3<i32>(1), lid == vec3<u32>(7u, 7u, 3u));
