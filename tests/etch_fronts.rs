@@ -553,3 +553,48 @@ fn conformal_film_follows_the_offset_surface_on_flats_walls_and_corners() {
     }
     assert!(worst_um[1] <= worst_um[0], "error shrinks: {worst_um:?}");
 }
+
+#[test]
+fn a_timed_strip_writes_its_release_time_to_metrics_json() {
+    // 3 µm of oxide on silicon, stripped at 0.5 µm/min from the open top: the deepest
+    // oxide centre is 2.5 µm down, released after 5 min.
+    let src = r#"
+[grid]
+size = [16.0, 16.0, 8.0]
+voxel = 1.0
+
+[[step]]
+name = "base"
+op = "substrate"
+material = "si"
+thickness = 2.0
+
+[[step]]
+name = "oxide"
+op = "deposit"
+mode = "directional"
+material = "sio2"
+thickness = 3.0
+
+[[step]]
+name = "release"
+op = "etch"
+mode = "strip"
+materials = ["sio2"]
+rate = 0.5
+"#;
+    let scene = voxfab::scene::Scene::parse(src, "t.toml", &[]).unwrap();
+    let out = std::env::temp_dir().join(format!("voxfab-test-{}-release", std::process::id()));
+    let opts = voxfab::run::RunOptions {
+        frames: false,
+        ..voxfab::run::RunOptions::new(&out)
+    };
+    let r = voxfab::run::run_scene(gpu(), &scene, &opts).unwrap();
+    let step = &r.metrics.steps[2];
+    assert_eq!(step.release_min, Some(5.0), "{:?}", step.release_min);
+    assert_eq!(r.metrics.steps[1].release_min, None);
+    let json = std::fs::read_to_string(out.join("metrics.json")).unwrap();
+    assert!(json.contains("\"release_min\": 5.0"), "{json}");
+    assert_eq!(json.matches("release_min").count(), 1);
+    let _ = std::fs::remove_dir_all(&out);
+}
