@@ -105,12 +105,6 @@ pub fn run_scene(
             .stress()
             .map(|spec| engine.solve_stress(scene, step, spec))
             .transpose()?;
-        if let Some(t) = stats.release_min {
-            bar.println(format!(
-                "{}: released after {t:.2} min (where the etchant reaches)",
-                step.name
-            ));
-        }
         steps.push(metrics::StepMetrics {
             index: i + 1,
             name: step.name.clone(),
