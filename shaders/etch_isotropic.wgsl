@@ -55,11 +55,20 @@ fn nearest_point(x: vec3<f32>, s: u32) -> vec3<f32> {
 
 // Arrival time at x from source s through material of slowness w.
 fn arrival(x: vec3<f32>, s: u32, w: f32) -> f32 {
-    let d = length(nearest_point(x, s) - x) * w;
+    let v = nearest_point(x, s) - x;
+    let l = length(v);
     if (s & WETBIT) != 0u {
-        return d;
+        return l * w;
     }
-    return time_of(s) + d;
+    // A secondary source at an interface lies in the other material: the segment's
+    // stretch inside the source's voxel goes at that material's slowness.
+    let ws = slowness(grid[s]);
+    var inside = 0.0;
+    if ws != w && l > 0.0 {
+        let a = abs(v) / l;
+        inside = min(0.5 / max(a.x, max(a.y, a.z)), l);
+    }
+    return time_of(s) + (l - inside) * w + inside * ws;
 }
 
 // Whether the segment from x to source s stays in voids and material of slowness w

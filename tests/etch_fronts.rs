@@ -362,8 +362,10 @@ fn a_nitride_mask_at_one_percent_of_the_oxide_rate_thins_and_recedes() {
             let left = (0..nz as i64).filter(|&z| at(x, z) == NIT).count() as f64 * h;
             let want = 1.0 + 0.01 * s;
             eprintln!("h {h}: s {s:.3} µm: nitride {left:.3} µm, closed form {want:.3}");
+            // Half a voxel: the voxelised ideal keeps 1.0 µm at both sizes; a front that
+            // crosses the oxide/nitride interface at the wrong speed keeps a layer more.
             assert!(
-                (left - want).abs() < h,
+                (left - want).abs() < h / 2.0,
                 "h {h}, s {s}: {left} µm of nitride left, want {want}"
             );
         }
@@ -597,4 +599,51 @@ rate = 0.5
     assert!(json.contains("\"release_min\": 5.0"), "{json}");
     assert_eq!(json.matches("release_min").count(), 1);
     let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn undercut_of_a_thin_sacrificial_oxide_follows_the_circle_to_its_floor() {
+    // The new user's case: 1 µm of oxide on silicon under a nitride mask open for
+    // x < 1 µm, etched 5 µm. At depth z below the mask the undercut is sqrt(25 - z²):
+    // 4.90 µm at the floor. The chamfer fell short there by half a micron.
+    let d = 5.0;
+    for h in [0.25, 0.125] {
+        let (nx, ny, nz) = ((8.0 / h) as u32, 4, (2.5 / h) as u32);
+        let mut g = Grid::new([nx, ny, nz], h);
+        for (x, y, z) in g.coords() {
+            let [px, _, pz] = centre(&g, x, y, z);
+            let m = if pz < 0.5 {
+                SI
+            } else if pz < 1.5 {
+                OX
+            } else if pz < 2.0 && px > 1.0 {
+                NIT
+            } else {
+                0
+            };
+            g.set(x, y, z, m);
+        }
+        let (got, _) = run(&g, &iso(&[OX], d, h));
+        let old = chamfer(&g, &|m| m == OX);
+        let edge = (1.0 / h) as i64;
+        let reach = |gone: &dyn Fn(usize) -> bool, z: i64| {
+            (edge..nx as i64)
+                .take_while(|&x| gone(g.idx(x, 1, z).unwrap()))
+                .count() as f64
+                * h
+        };
+        for z in (0.5 / h) as i64..(1.5 / h) as i64 {
+            let depth = 1.5 - (z as f64 + 0.5) * h;
+            let want = (d * d - depth * depth).sqrt();
+            let new = reach(&|i| got[i] == 0, z);
+            let was = reach(&|i| old[i] * h <= d, z);
+            eprintln!(
+                "h {h}: depth {depth:.3} µm: undercut {new:.3} µm (chamfer {was:.3}), closed form {want:.3}"
+            );
+            assert!(
+                (new - want).abs() < h,
+                "h {h}, depth {depth}: undercut {new} µm, want {want}"
+            );
+        }
+    }
 }

@@ -627,7 +627,22 @@ impl Grid {
                             t[i] + l * 0.5 * (w + wi)
                         };
                         let s = src[i];
-                        let a = if wet[s] { 0.0 } else { t[s] } + dist(target(xj, s, &wet), xj) * w;
+                        let l = dist(target(xj, s, &wet), xj);
+                        let a = if wet[s] {
+                            l * w
+                        } else {
+                            // The stretch inside a secondary source's own voxel goes at
+                            // its material's slowness (as in the shader).
+                            let ws = w_of(self.m[s]).unwrap_or(w);
+                            let c = pos(s);
+                            let u = (0..3).map(|k| (c[k] - xj[k]).abs()).fold(0.0, f64::max);
+                            let inside = if ws != w && l > 0.0 {
+                                (0.5 * l / u).min(l)
+                            } else {
+                                0.0
+                            };
+                            t[s] + (l - inside) * w + inside * ws
+                        };
                         if a < best && a <= step + 1e-4 * w && visible(xj, s, w, &wet) {
                             (best, bs) = (a, s);
                         } else if step < best {
