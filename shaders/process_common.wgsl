@@ -14,8 +14,8 @@ struct Params {
     materials: array<vec4<u32>, 2>, // 256-bit material set
     shape_count: u32,
     voxel_um: f32,
-    _pad0: u32,
-    _pad1: u32,
+    origin_x: u32,            // first voxel of a dispatch over a box (with z0), where used
+    origin_y: u32,
     // The dispatch's logical workgroup grid (x, y, z) and the row width w it is folded
     // into: one dispatch dimension holds at most 65 535 workgroups (see dispatch_id).
     groups: vec4<u32>,

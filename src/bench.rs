@@ -5,8 +5,8 @@ use crate::gpu::GpuContext;
 use crate::grid::GridError;
 use crate::process::Processor;
 use crate::scene::{
-    DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, PlanarTop, PlateMode, Shape, Side, Tone,
-    Wire,
+    DepositMode, EtchMode, EtchRate, GridSpec, GrindKeep, Mask, Op, PlanarTop, PlateMode, Shape,
+    Side, Tone, Wire,
 };
 
 pub struct BenchRow {
@@ -96,6 +96,28 @@ pub fn process_ops(
             Op::Etch {
                 materials: vec![2],
                 mode: EtchMode::Isotropic { distance: s * 0.04 },
+                mask: None,
+            },
+        ),
+        (
+            "etch:isotropic (rates)",
+            Op::Etch {
+                materials: vec![2, 18],
+                mode: EtchMode::Rates {
+                    rates: vec![
+                        EtchRate {
+                            material: 2,
+                            name: "film".into(),
+                            voxels_per_min: 1.0,
+                        },
+                        EtchRate {
+                            material: 18,
+                            name: "resist".into(),
+                            voxels_per_min: 0.05,
+                        },
+                    ],
+                    time: Some(s * 0.02),
+                },
                 mask: None,
             },
         ),

@@ -7,7 +7,7 @@
 //! adapter's. Everything here is pure arithmetic on the scene, so tests call it directly.
 
 use crate::grid::{BYTES_PER_VOXEL, VOXEL_BUFFERS};
-use crate::process::params::{COUNTERS, MAX_GROUPS_PER_DIM, PARAM_STRIDE, fold_groups};
+use crate::process::params::{MAX_GROUPS_PER_DIM, PARAM_STRIDE, counter_words, fold_groups};
 use crate::process::{MIN_SHAPE_RECORDS, PARAM_SLOTS, wire_records};
 use crate::scene::{GridSpec, Op, Scene, SceneError, StepKind};
 use crate::stress::coarsen::coarse_spec;
@@ -154,7 +154,7 @@ fn grid_buffers(owner: &str, spec: &GridSpec, origin: Origin) -> Vec<Buffer> {
     });
     out.push(Buffer {
         what: format!("{owner}: GpuGrid::counters"),
-        bytes: COUNTERS as u64 * 4,
+        bytes: counter_words(spec.dims) * 4,
         storage: true,
         origin,
     });

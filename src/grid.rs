@@ -2,7 +2,7 @@
 //! z up) plus the scratch fields the process passes share.
 
 use crate::gpu::{GpuContext, read_buffer};
-use crate::process::params::COUNTERS;
+use crate::process::params::counter_words;
 use crate::scene::GridSpec;
 
 /// Voxel-sized buffers the process needs: material, step snapshot, two scratch fields.
@@ -103,7 +103,7 @@ impl GpuGrid {
                 "GpuGrid::mask",
                 u64::from(spec.dims[0]) * u64::from(spec.dims[1]) * 4,
             ),
-            counters: make("GpuGrid::counters", COUNTERS as u64 * 4),
+            counters: make("GpuGrid::counters", counter_words(spec.dims) * 4),
         };
         if let Some(e) = pollster::block_on(scope.pop()) {
             let [nx, ny, nz] = spec.dims;

@@ -757,8 +757,12 @@ fn run(
         Err(e) => return Err(anyhow::Error::new(e).context(format!("running {}", scene.file))),
     };
     for s in &r.metrics.steps {
+        let release = s
+            .release_min
+            .map(|t| format!(", released after {t:.2} min"))
+            .unwrap_or_default();
         eprintln!(
-            "{:>3} {:<28} {:<22} {:>10} voxels changed {:>9.1} ms",
+            "{:>3} {:<28} {:<22} {:>10} voxels changed {:>9.1} ms{release}",
             s.index, s.name, s.op, s.voxels_changed, s.ms
         );
     }

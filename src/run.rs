@@ -113,6 +113,7 @@ pub fn run_scene(
             ms: stats.ms,
             voxels_changed: stats.voxels_changed,
             iterations: stats.iterations,
+            release_min: stats.release_min,
             materials: metrics::amounts(&stats.counts, &scene.materials, h),
         });
         if let (Some(sv), Some(spec)) = (&solved, step.kind.stress()) {

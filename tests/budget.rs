@@ -5,6 +5,7 @@
 mod common;
 
 use voxfab::budget::{self, Limits};
+use voxfab::process::params::counter_words;
 use voxfab::scene::{Scene, SceneError};
 
 fn parse(src: &str) -> Result<Scene, SceneError> {
@@ -172,11 +173,11 @@ coarsen = 2
     let voxels = 40 * 20 * 10;
     let per_part = 4 * voxels * 4 // material, prev, scratch_a, scratch_b
         + 40 * 20 * 4 // mask
-        + 260 * 4 // counters
+        + counter_words([40, 20, 10]) * 4 // counters and the wet etch's brick stamps
         + 256 * 256 // uniform slots
         + 1024 * 16; // shapes
     let coarse_voxels = 20 * 10 * 5;
-    let stress = 4 * coarse_voxels * 4 + 20 * 10 * 4 + 260 * 4 // the coarsened grid
+    let stress = 4 * coarse_voxels * 4 + 20 * 10 * 4 + counter_words([20, 10, 5]) * 4 // the coarsened grid
         + voxfab::stress::StressSolver::memory_bytes([20, 10, 5], true).0; // the solver's own estimate
     let readback = voxels * 4;
     assert_eq!(est.total(), 2 * per_part + readback + stress);
@@ -204,7 +205,7 @@ fn the_stress_hook_takes_the_largest_solve() {
     let base = est.total();
     let g = s.grid.clone();
     est.add_stress_solve(0, &g, 1000, 100);
-    let grid_bytes = 4 * 16 * 16 * 8 * 4 + 16 * 16 * 4 + 260 * 4;
+    let grid_bytes = 4 * 16 * 16 * 8 * 4 + 16 * 16 * 4 + counter_words([16, 16, 8]) * 4;
     assert_eq!(est.total(), base + grid_bytes + 1000);
     // A smaller solve does not add; a larger one replaces.
     est.add_stress_solve(0, &g, 10, 1);

@@ -110,3 +110,62 @@ fn drill_fill_and_spin_on_advance_in_sub_steps() {
         );
     }
 }
+
+const WET: &str = r#"
+[grid]
+size = [8.0, 8.0, 16.0]
+voxel = 1.0
+
+[[step]]
+op = "substrate"
+material = "si"
+thickness = 2.0
+
+[[step]]
+op = "substrate"
+material = "sio2"
+z = 2.0
+thickness = 10.0
+
+[[step]]
+name = "boe"
+op = "etch"
+mode = "isotropic"
+rates = { sio2 = 1.0, si = 0.01 }
+time = 4.0
+
+[[step]]
+name = "release"
+op = "etch"
+mode = "strip"
+materials = ["sio2"]
+rate = 0.5
+"#;
+
+#[test]
+fn wet_etch_fronts_advance_in_time_in_sub_steps() {
+    // A rate table scales its time; a timed strip runs to fractions of its release.
+    let gpu = gpu();
+    let s = Scene::parse(WET, "wet.toml", &[]).unwrap();
+    let mut p = Processor::new(gpu, &s.grid).unwrap();
+    let t = Timeline::build(gpu, &s, |_| {}).unwrap();
+    let ox = usize::from(s.materials.id("sio2").unwrap());
+    let pos = t.positions(4);
+    for step in [3, 4] {
+        let subs: Vec<_> = pos.iter().filter(|q| q.step == step).copied().collect();
+        assert_eq!(subs.len(), 5, "step {step}");
+        let mut last = t.counts(step - 1)[ox];
+        let mut seen = std::collections::BTreeSet::new();
+        for at in subs {
+            let c = t.show(&mut p, &s, at)[ox];
+            assert!(c <= last, "step {step}: {c} after {last} at {at:?}");
+            seen.insert(c);
+            last = c;
+        }
+        assert!(seen.len() >= 4, "step {step} part-way states: {seen:?}");
+        assert_eq!(last, t.counts(step)[ox], "step {step} ends finished");
+    }
+    // 4 min at 1 µm/min: 4 of the 10 oxide layers go; the strip takes the rest.
+    assert_eq!(t.counts(3)[ox], 8 * 8 * 6);
+    assert_eq!(t.counts(4)[ox], 0);
+}

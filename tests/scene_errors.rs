@@ -255,3 +255,152 @@ fn grids_too_large_for_the_adapter_are_refused_before_allocation() {
     };
     voxfab::grid::check_fits(&ok, &gpu).unwrap();
 }
+
+/// GOOD with a wet etch step of `body` (lines after `op = "etch"`).
+fn with_etch(body: &str) -> String {
+    format!("{GOOD}\n[[step]]\nname = \"wet\"\nop = \"etch\"\n{body}\n")
+}
+
+#[test]
+fn a_rates_table_becomes_per_material_voxel_rates() {
+    use voxfab::scene::{EtchMode, EtchRate};
+    let src = with_etch(
+        "mode = \"isotropic\"\nrates = { sio2 = 0.1, si3n4 = 0.001, polyimide = 0.0 }\ntime = 30.0",
+    );
+    let s = Scene::parse(&src, "t.toml", &[]).unwrap();
+    let id = |n: &str| s.materials.id(n).unwrap();
+    let StepKind::Process(Op::Etch {
+        materials, mode, ..
+    }) = &s.steps[2].kind
+    else {
+        panic!("an etch step")
+    };
+    let EtchMode::Rates { rates, time } = mode else {
+        panic!("rates: {mode:?}")
+    };
+    assert_eq!(*time, Some(30.0));
+    // 2 µm voxels: 0.1 µm/min is 0.05 voxels/min.
+    let rate = |n: &str| rates.iter().find(|r| r.material == id(n)).unwrap();
+    assert_eq!(
+        *rate("sio2"),
+        EtchRate {
+            material: id("sio2"),
+            name: "sio2".into(),
+            voxels_per_min: 0.05
+        }
+    );
+    assert_eq!(rate("polyimide").voxels_per_min, 0.0);
+    // The attacked materials: those with a rate above 0.
+    let mut want = vec![id("sio2"), id("si3n4")];
+    want.sort();
+    let mut got = materials.clone();
+    got.sort();
+    assert_eq!(got, want);
+    let g = s.steps[2].kind.clone();
+    let StepKind::Process(op) = g else { panic!() };
+    let text = op.geometry(2.0);
+    assert!(
+        text.contains("30.00 min")
+            && text.contains("sio2 0.1000 µm/min = 0.050 voxels/min, 3.00 µm"),
+        "{text}"
+    );
+    assert!(op.is_timed() && !op.is_progressive());
+}
+
+#[test]
+fn a_strip_with_a_rate_times_its_release() {
+    use voxfab::scene::EtchMode;
+    let src = with_etch("mode = \"strip\"\nmaterials = [\"sio2\"]\nrate = 0.2");
+    let s = Scene::parse(&src, "t.toml", &[]).unwrap();
+    let StepKind::Process(op) = &s.steps[2].kind else {
+        panic!()
+    };
+    let Op::Etch {
+        mode: EtchMode::Rates { rates, time: None },
+        ..
+    } = op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!(rates.len(), 1);
+    assert_eq!(rates[0].voxels_per_min, 0.1);
+    assert_eq!(op.label(), "etch:strip");
+    assert!(op.is_progressive(), "its frames follow the front in time");
+    // A plain strip stays the flood-only strip.
+    let plain = with_etch("mode = \"strip\"\nmaterials = [\"sio2\"]");
+    let s = Scene::parse(&plain, "t.toml", &[]).unwrap();
+    assert!(matches!(
+        s.steps[2].kind,
+        StepKind::Process(Op::Etch {
+            mode: EtchMode::Strip,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn bad_rates_are_refused_where_they_stand() {
+    let cases = [
+        (
+            "mode = \"isotropic\"\nrates = { sio2 = 0.1, nitirde = 0.01 }\ntime = 3.0",
+            "rates =",
+            "unknown material `nitirde`",
+        ),
+        (
+            "mode = \"isotropic\"\nrates = { sio2 = -0.1 }\ntime = 3.0",
+            "rates =",
+            "must be >= 0",
+        ),
+        (
+            "mode = \"isotropic\"\nrates = { sio2 = 0.1 }",
+            "rates =",
+            "needs `time`",
+        ),
+        (
+            "mode = \"isotropic\"\nrates = { sio2 = 0.1 }\ntime = 0.0",
+            "time = 0.0",
+            "time must be > 0",
+        ),
+        (
+            "mode = \"isotropic\"\nrates = { sio2 = 0.1 }\ndistance = 2.0\ntime = 3.0",
+            "distance = 2.0",
+            "exclude each other",
+        ),
+        (
+            "mode = \"isotropic\"\nrates = { sio2 = 0.0 }\ntime = 3.0",
+            "rates =",
+            "every rate in the table is 0",
+        ),
+        (
+            "mode = \"isotropic\"\nmaterials = [\"sio2\"]\nrates = { sio2 = 0.1 }\ntime = 3.0",
+            "materials =",
+            "drop `materials`",
+        ),
+        (
+            "mode = \"strip\"\nmaterials = [\"sio2\", \"si3n4\"]\nrates = { sio2 = 0.1 }",
+            "\"si3n4\"]",
+            "needs a rate > 0 for `si3n4`",
+        ),
+        (
+            "mode = \"strip\"\nmaterials = [\"sio2\"]\nrate = 0.0",
+            "rate = 0.0",
+            "rate must be > 0",
+        ),
+        (
+            "mode = \"anisotropic\"\nmaterials = [\"sio2\"]\nrates = { sio2 = 0.1 }",
+            "rates =",
+            "does not apply",
+        ),
+        (
+            "mode = \"strip\"\nrate = 0.1",
+            "mode = \"strip\"",
+            "needs `materials`",
+        ),
+    ];
+    for (body, at, says) in cases {
+        let src = with_etch(body);
+        let e = err(&src);
+        assert_eq!(e.line, pos(&src, at).0, "{body}: {e}");
+        assert!(e.message.contains(says), "{body}: {e}");
+    }
+}

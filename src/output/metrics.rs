@@ -248,6 +248,10 @@ pub struct StepMetrics {
     pub ms: f64,
     pub voxels_changed: u64,
     pub iterations: u32,
+    /// A timed strip's release time: minutes until its listed material was gone
+    /// wherever the etchant reaches it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_min: Option<f64>,
     pub materials: BTreeMap<String, MaterialAmount>,
 }
 

@@ -24,6 +24,8 @@ pub(crate) struct ProcessKernels {
     pub iso_init: wgpu::ComputePipeline,
     pub iso_relax: wgpu::ComputePipeline,
     pub iso_apply: wgpu::ComputePipeline,
+    pub iso_release: wgpu::ComputePipeline,
+    pub iso_extent: wgpu::ComputePipeline,
     pub strip: wgpu::ComputePipeline,
     pub stats: wgpu::ComputePipeline,
     pub mask_distance: wgpu::ComputePipeline,
@@ -44,7 +46,7 @@ pub(crate) struct ProcessKernels {
 }
 
 impl ProcessKernels {
-    /// Compiles every process shader (33 entry points) for `gpu`'s device.
+    /// Compiles every process shader (35 entry points) for `gpu`'s device.
     pub fn new(gpu: &GpuContext) -> Self {
         let device = &gpu.device;
         let storage = |binding: u32, read_only: bool| {
@@ -140,6 +142,8 @@ impl ProcessKernels {
             iso_init: pipe(&iso, "init"),
             iso_relax: pipe(&iso, "relax"),
             iso_apply: pipe(&iso, "apply"),
+            iso_release: pipe(&iso, "release"),
+            iso_extent: pipe(&iso, "extent"),
             strip: pipe(&module("strip"), "main"),
             stats: pipe(&module("stats"), "main"),
         }

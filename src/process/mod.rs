@@ -41,6 +41,9 @@ pub struct StepStats {
     pub counts: Vec<u64>,
     /// Iterations of the step's iterative passes (flood rounds, relaxations).
     pub iterations: u32,
+    /// Minutes a wet etch run to completion (a strip with rates) needed to remove its
+    /// listed material wherever the etchant reaches it.
+    pub release_min: Option<f64>,
 }
 
 /// Runs process steps on one grid. Owns a clone of the context (cheap: wgpu handles
@@ -57,6 +60,8 @@ pub struct Processor {
     /// their top, a through drill to this fraction of the grid's height); 1 except
     /// inside [`Processor::run_at`].
     progress: f64,
+    /// Release time of the step being run (see [`StepStats::release_min`]).
+    release: std::cell::Cell<Option<f64>>,
 }
 
 /// Collects dispatches, each with its own uniform slot, then submits them together.
@@ -93,7 +98,14 @@ impl Batch<'_> {
         pass.dispatch_workgroups(folded[0], folded[1], folded[2]);
     }
 
+    /// Zeroes the counters (not the wet etch's brick stamps after them).
     pub fn clear_counters(&mut self) {
+        self.encoder
+            .clear_buffer(&self.p.grid.counters, 0, Some(COUNTERS as u64 * 4));
+    }
+
+    /// Zeroes the counters and the brick stamps.
+    pub fn clear_all_counters(&mut self) {
         self.encoder.clear_buffer(&self.p.grid.counters, 0, None);
     }
 
@@ -136,6 +148,7 @@ impl Processor {
             shapes,
             bind,
             progress: 1.0,
+            release: std::cell::Cell::new(None),
         })
     }
 
@@ -261,6 +274,7 @@ impl Processor {
     pub fn run(&mut self, op: &Op, masks: &[Mask]) -> StepStats {
         let start = Instant::now();
         self.snapshot();
+        self.release.set(None);
         let mask_of = |m: Option<usize>| m.map(|i| &masks[i]);
         let iterations = match op {
             Op::Substrate {
@@ -421,6 +435,7 @@ impl Processor {
             voxels_changed,
             counts,
             iterations,
+            release_min: self.release.take(),
         }
     }
 

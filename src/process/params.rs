@@ -18,7 +18,9 @@ pub struct StepParams {
     pub set: MaterialSet,
     pub shape_count: u32,
     pub voxel_um: f32,
-    pub _pad: [u32; 2],
+    /// x, y of the first voxel of a dispatch over a box of the grid (z in `z0`), for
+    /// passes that say so.
+    pub origin: [u32; 2],
     /// Logical workgroup grid (x, y, z) of the dispatch and the row width it is folded
     /// into; set by `Batch::dispatch`, read by `dispatch_id` in the shader.
     pub groups: [u32; 4],
@@ -32,7 +34,17 @@ pub const PARAM_STRIDE: u64 = 256;
 pub const C_CHANGED: usize = 256;
 pub const C_DIFF: usize = 257;
 pub const C_TOP: usize = 258;
+/// Largest arrival time of a wet etch's listed material (f32 bits): the release time.
+pub const C_TMAX: usize = 259;
 pub const COUNTERS: usize = 260;
+
+/// Words of the counters buffer: the counters, then one stamp per 8x8x4 brick of the
+/// grid (the last sweep of the wet-etch front that changed the brick,
+/// shaders/etch_isotropic.wgsl).
+pub fn counter_words(dims: [u32; 3]) -> u64 {
+    let [nx, ny, nz] = dims.map(u64::from);
+    COUNTERS as u64 + nx.div_ceil(8) * ny.div_ceil(8) * nz.div_ceil(4)
+}
 
 /// `flags` bit of the mask pass: invert the shapes' union.
 pub const FLAG_INVERT: u32 = 1;

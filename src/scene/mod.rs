@@ -149,6 +149,24 @@ pub enum EtchMode {
     Isotropic { distance: f64 },
     /// Complete wet removal wherever the etchant reaches.
     Strip,
+    /// Wet etch with a rate per material: the front advances through each material at
+    /// its own rate (materials not in the table stop it). With `time` (minutes) it
+    /// stops then; without, it runs until the step's listed materials are gone wherever
+    /// the etchant reaches them (a strip), and the step reports that release time.
+    Rates {
+        rates: Vec<EtchRate>,
+        time: Option<f64>,
+    },
+}
+
+/// One material's wet-etch rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EtchRate {
+    pub material: u8,
+    /// The material's name, for messages.
+    pub name: String,
+    /// Voxels per minute (µm/min over the voxel edge); 0 stops the front.
+    pub voxels_per_min: f64,
 }
 
 /// Which face of the part a tool enters from.
@@ -417,7 +435,9 @@ impl Op {
                 mode: DepositMode::Conformal { .. } | DepositMode::Directional { .. },
                 ..
             } | Op::Etch {
-                mode: EtchMode::Isotropic { .. } | EtchMode::Anisotropic { depth: Some(_) },
+                mode: EtchMode::Isotropic { .. }
+                    | EtchMode::Anisotropic { depth: Some(_) }
+                    | EtchMode::Rates { time: Some(_), .. },
                 ..
             } | Op::Plate {
                 mode: PlateMode::Conformal { .. },
@@ -442,6 +462,10 @@ impl Op {
                     ..
                 }
                 | Op::Drill { depth: None, .. }
+                | Op::Etch {
+                    mode: EtchMode::Rates { time: None, .. },
+                    ..
+                }
         )
     }
 
@@ -470,6 +494,10 @@ impl Op {
                 mode: EtchMode::Isotropic { distance },
                 ..
             } => *distance *= f,
+            Op::Etch {
+                mode: EtchMode::Rates { time: Some(t), .. },
+                ..
+            } => *t *= f,
             Op::Etch {
                 mode: EtchMode::Anisotropic { depth: Some(d) },
                 ..
@@ -514,6 +542,31 @@ impl Op {
                     format!("distance {distance:.2} voxels = {:.2} µm", distance * h)
                 }
                 EtchMode::Strip => "wherever the etchant reaches".into(),
+                EtchMode::Rates { rates, time } => {
+                    let list = rates
+                        .iter()
+                        .map(|r| {
+                            let um = r.voxels_per_min * h;
+                            match time {
+                                Some(t) => format!(
+                                    "{} {um:.4} µm/min = {:.3} voxels/min, {:.2} µm",
+                                    r.name,
+                                    r.voxels_per_min,
+                                    um * t
+                                ),
+                                None => format!(
+                                    "{} {um:.4} µm/min = {:.3} voxels/min",
+                                    r.name, r.voxels_per_min
+                                ),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    match time {
+                        Some(t) => format!("{t:.2} min at {list}"),
+                        None => format!("until released, at {list}"),
+                    }
+                }
             },
             Op::Drill { depth, .. } => through(depth, "depth"),
             Op::Plate { mode, .. } => match mode {
@@ -564,7 +617,8 @@ impl Op {
                 match mode {
                     EtchMode::Anisotropic { .. } => "anisotropic",
                     EtchMode::Isotropic { .. } => "isotropic",
-                    EtchMode::Strip => "strip",
+                    EtchMode::Strip | EtchMode::Rates { time: None, .. } => "strip",
+                    EtchMode::Rates { time: Some(_), .. } => "isotropic",
                 }
             ),
             Op::Plate { mode, .. } => format!(

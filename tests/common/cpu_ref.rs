@@ -142,20 +142,21 @@ impl Grid {
                             if !reach[i] || before.m[i] != 0 || !mk[col(x, y)] {
                                 continue;
                             }
-                            // Brute force: nearest solid centre, the floor counting as solid.
-                            let mut best = if z < k { (z + 1) * (z + 1) } else { i64::MAX };
+                            // Brute force: nearest solid cube (4x squared distance from the
+                            // centre), the floor counting as solid.
+                            let mut best = if z < k { cube4(z + 1, 0, 0) } else { i64::MAX };
                             for dz in -k..=k {
                                 for dy in -k..=k {
                                     for dx in -k..=k {
                                         if before.idx(x + dx, y + dy, z + dz).is_some()
                                             && before.at(x + dx, y + dy, z + dz) != 0
                                         {
-                                            best = best.min(dx * dx + dy * dy + dz * dz);
+                                            best = best.min(cube4(dx, dy, dz));
                                         }
                                     }
                                 }
                             }
-                            if best <= k * k {
+                            if best <= 4 * k * k {
                                 self.m[i] = *material;
                             }
                         }
@@ -328,12 +329,12 @@ impl Grid {
                                     for dx in -k..=k {
                                         let m = before.at(x + dx, y + dy, z + dz);
                                         if m != 0 && seeds.contains(&m) {
-                                            best = best.min(dx * dx + dy * dy + dz * dz);
+                                            best = best.min(cube4(dx, dy, dz));
                                         }
                                     }
                                 }
                             }
-                            if best <= k * k {
+                            if best <= 4 * k * k {
                                 self.m[i] = *material;
                             }
                         }
@@ -454,17 +455,24 @@ impl Grid {
                         }
                     }
                     EtchMode::Isotropic { distance } => {
-                        let d = self.etch_distance(&listed);
-                        for (x, y, z) in self.coords() {
-                            let i = self.idx(x, y, z).unwrap();
-                            if self.m[i] != 0
-                                && listed(self.m[i])
-                                && mk[col(x, y)]
-                                && d[i] <= *distance
-                            {
-                                self.m[i] = 0;
-                            }
-                        }
+                        let t = self.wet_times(&|m| listed(m).then_some(1.0));
+                        self.remove_reached(&t, &|m| listed(m), &mk, *distance);
+                    }
+                    EtchMode::Rates { rates, time } => {
+                        let slow = |m: u8| {
+                            rates
+                                .iter()
+                                .find(|r| r.material == m && r.voxels_per_min > 0.0)
+                                .map(|r| 1.0 / r.voxels_per_min as f32 as f64)
+                        };
+                        let t = self.wet_times(&slow);
+                        let cut = time.unwrap_or_else(|| {
+                            (0..t.len())
+                                .filter(|&i| listed(self.m[i]) && t[i].is_finite())
+                                .map(|i| t[i])
+                                .fold(0.0, f64::max)
+                        });
+                        self.remove_reached(&t, &|m| slow(m).is_some(), &mk, cut);
                     }
                     EtchMode::Strip => {
                         let reach = self.reach(&|m| m == 0 || listed(m));
@@ -516,9 +524,23 @@ impl Grid {
         }
     }
 
-    /// Dijkstra over the 26-neighbour chamfer graph (weights 1, sqrt 2, sqrt 3) through
-    /// etchable material and voids, from the top-reachable voids at -0.5.
-    pub fn etch_distance(&self, listed: &dyn Fn(u8) -> bool) -> Vec<f64> {
+    /// Removes `etched` material whose arrival time is at most `cut`, inside the mask.
+    fn remove_reached(&mut self, t: &[f64], etched: &dyn Fn(u8) -> bool, mk: &[bool], cut: f64) {
+        let nxy = (self.dims[0] * self.dims[1]) as usize;
+        for i in 0..self.m.len() {
+            if self.m[i] != 0 && etched(self.m[i]) && mk[i % nxy] && t[i] >= 0.0 && t[i] <= cut {
+                self.m[i] = 0;
+            }
+        }
+    }
+
+    /// Wet-etch arrival times (minutes) by the shader's scheme
+    /// (shaders/etch_isotropic.wgsl) run serially in Dijkstra order: each voxel takes
+    /// the earliest of its neighbour's wave source, when the straight segment to it stays
+    /// in material of its own slowness, and the neighbour itself as a secondary source.
+    /// Sources are the top-reachable voids, measured to their cubes. `slow` gives
+    /// minutes per voxel, `None` where the front stops; enclosed voids take the fastest.
+    pub fn wet_times(&self, slow: &dyn Fn(u8) -> Option<f64>) -> Vec<f64> {
         #[derive(PartialEq)]
         struct E(f64, usize);
         impl Eq for E {}
@@ -532,40 +554,123 @@ impl Grid {
                 o.0.total_cmp(&self.0)
             }
         }
+        let fastest = (1..=255u8).filter_map(slow).fold(f64::INFINITY, f64::min);
+        let w_of = |m: u8| if m == 0 { Some(fastest) } else { slow(m) };
         let reach = self.reach(&|m| m == 0);
-        let mut d = vec![f64::INFINITY; self.m.len()];
+        let n = self.m.len();
+        let [nx, ny, nz] = self.dims.map(i64::from);
+        let pos = |i: usize| {
+            let i = i as i64;
+            [i % nx, (i / nx) % ny, i / (nx * ny)].map(|v| v as f64)
+        };
+        let mut t = vec![f64::INFINITY; n];
+        let mut src = vec![usize::MAX; n];
+        let mut wet = vec![false; n];
         let mut heap = BinaryHeap::new();
-        for i in 0..self.m.len() {
+        for i in 0..n {
             if self.m[i] == 0 && reach[i] {
-                d[i] = -0.5;
-                heap.push(E(-0.5, i));
+                wet[i] = true;
+                t[i] = 0.0;
+                src[i] = i;
+                heap.push(E(0.0, i));
             }
         }
-        let [nx, ny, _] = self.dims.map(i64::from);
-        while let Some(E(di, i)) = heap.pop() {
-            if di > d[i] {
+        let target = |x: [f64; 3], s: usize, wet: &[bool]| {
+            let c = pos(s);
+            if wet[s] {
+                [0, 1, 2].map(|k| x[k].clamp(c[k] - 0.5, c[k] + 0.5))
+            } else {
+                c
+            }
+        };
+        let dist = |a: [f64; 3], b: [f64; 3]| {
+            ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+        };
+        let visible = |x: [f64; 3], s: usize, w: f64, wet: &[bool]| {
+            let q = target(x, s, wet);
+            let d = [q[0] - x[0], q[1] - x[1], q[2] - x[2]];
+            let k = (dist(q, x) * 2.0).ceil() as usize;
+            (0..k).all(|j| {
+                let f = (j as f64 + 0.5) / k as f64;
+                let v: Vec<i64> = (0..3)
+                    .map(|a| ((x[a] + d[a] * f + 0.5).floor() as i64).clamp(0, [nx, ny, nz][a] - 1))
+                    .collect();
+                let vi = self.idx(v[0], v[1], v[2]).unwrap();
+                let m = self.m[vi];
+                vi == s || m == 0 || w_of(m) == Some(w)
+            })
+        };
+        while let Some(E(ti, i)) = heap.pop() {
+            if ti > t[i] {
                 continue;
             }
-            let (x, y, z) = (i as i64 % nx, (i as i64 / nx) % ny, i as i64 / (nx * ny));
+            let [x, y, z] = pos(i).map(|v| v as i64);
+            let wi = w_of(self.m[i]).unwrap_or(0.0);
             for dz in -1..=1i64 {
                 for dy in -1..=1i64 {
                     for dx in -1..=1i64 {
                         let Some(j) = self.idx(x + dx, y + dy, z + dz) else {
                             continue;
                         };
-                        let m = self.m[j];
-                        if m != 0 && !listed(m) {
+                        let Some(w) = w_of(self.m[j]) else { continue };
+                        if wet[j] {
                             continue;
                         }
-                        let nd = di + ((dx * dx + dy * dy + dz * dz) as f64).sqrt();
-                        if nd < d[j] {
-                            d[j] = nd;
-                            heap.push(E(nd, j));
+                        let xj = pos(j);
+                        let (mut best, mut bs) = (t[j], src[j]);
+                        // As in the shader, a source in sight wins over an upwind step
+                        // unless the step is clearly earlier.
+                        let step = if wet[i] {
+                            f64::INFINITY
+                        } else {
+                            let l = ((dx * dx + dy * dy + dz * dz) as f64).sqrt();
+                            t[i] + l * 0.5 * (w + wi)
+                        };
+                        let s = src[i];
+                        let l = dist(target(xj, s, &wet), xj);
+                        let a = if wet[s] {
+                            l * w
+                        } else {
+                            // The stretch inside a secondary source's own voxel goes at
+                            // its material's slowness (as in the shader).
+                            let ws = w_of(self.m[s]).unwrap_or(w);
+                            let c = pos(s);
+                            let u = (0..3).map(|k| (c[k] - xj[k]).abs()).fold(0.0, f64::max);
+                            let inside = if ws != w && l > 0.0 {
+                                (0.5 * l / u).min(l)
+                            } else {
+                                0.0
+                            };
+                            t[s] + (l - inside) * w + inside * ws
+                        };
+                        if a < best && a <= step + 1e-4 * w && visible(xj, s, w, &wet) {
+                            (best, bs) = (a, s);
+                        } else if step < best {
+                            (best, bs) = (step, i);
+                        }
+                        if best < t[j] - 1e-9 {
+                            t[j] = best;
+                            src[j] = bs;
+                            heap.push(E(best, j));
                         }
                     }
                 }
             }
         }
-        d
+        for i in 0..n {
+            if wet[i] {
+                t[i] = -1.0;
+            }
+        }
+        t
     }
+}
+
+/// 4x the squared distance from a voxel centre to the cube of the voxel (dx, dy, dz)
+/// away (conformal films are offset surfaces of the solid's cubes).
+fn cube4(dx: i64, dy: i64, dz: i64) -> i64 {
+    [dx, dy, dz]
+        .iter()
+        .map(|d| (2 * d.abs() - 1).max(0).pow(2))
+        .sum()
 }

@@ -373,11 +373,14 @@ pub(super) enum EtchModeName {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawEtch {
     pub(super) mode: Spanned<EtchModeName>,
-    pub(super) materials: Spanned<Vec<Spanned<String>>>,
+    /// Absent only with a `rates` table on an isotropic etch.
+    pub(super) materials: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) depth: Option<Spanned<f64>>,
     pub(super) distance: Option<Spanned<f64>>,
     /// µm per minute, with `time` in minutes, instead of `distance`.
     pub(super) rate: Option<Spanned<f64>>,
     pub(super) time: Option<Spanned<f64>>,
+    /// Wet-etch rate per material name, µm per minute.
+    pub(super) rates: Option<Spanned<BTreeMap<String, Spanned<f64>>>>,
     pub(super) mask: Option<Spanned<String>>,
 }

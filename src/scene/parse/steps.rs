@@ -565,16 +565,35 @@ fn lower_etch(
     masks: &mut Vec<Mask>,
 ) -> Result<Op, SceneError> {
     let r: RawEtch = cx.typed(body)?;
-    if r.materials.get_ref().is_empty() {
-        return Err(cx.err(r.materials.span(), "etch needs at least one material"));
-    }
-    let materials = r
-        .materials
-        .get_ref()
-        .iter()
-        .map(|m| material(cx, m, table))
-        .collect::<Result<Vec<_>, _>>()?;
     let mode_span = r.mode.span();
+    let rates = r
+        .rates
+        .as_ref()
+        .map(|t| etch_rates(cx, t, grid, table))
+        .transpose()?;
+    let materials = match &r.materials {
+        Some(list) if list.get_ref().is_empty() => {
+            return Err(cx.err(list.span(), "etch needs at least one material"));
+        }
+        Some(list) => list
+            .get_ref()
+            .iter()
+            .map(|m| material(cx, m, table))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => match &rates {
+            Some(rates) if *r.mode.get_ref() == EtchModeName::Isotropic => rates
+                .iter()
+                .filter(|e| e.voxels_per_min > 0.0)
+                .map(|e| e.material)
+                .collect(),
+            _ => {
+                return Err(cx.err(
+                    mode_span,
+                    "etch needs `materials` (the list of materials it removes)",
+                ));
+            }
+        },
+    };
     let only =
         |ok: bool, v: &Option<Spanned<f64>>, key: &str, mode: &str| -> Result<(), SceneError> {
             match v {
@@ -585,17 +604,67 @@ fn lower_etch(
                 _ => Ok(()),
             }
         };
+    let no_rates = |mode: &str| -> Result<(), SceneError> {
+        match &r.rates {
+            Some(t) => Err(cx.err(
+                t.span(),
+                format!("`rates` does not apply to mode = \"{mode}\""),
+            )),
+            None => Ok(()),
+        }
+    };
     let mode = match *r.mode.get_ref() {
         EtchModeName::Anisotropic => {
             only(false, &r.distance, "distance", "anisotropic")?;
             only(false, &r.rate, "rate", "anisotropic")?;
             only(false, &r.time, "time", "anisotropic")?;
+            no_rates("anisotropic")?;
             EtchMode::Anisotropic {
                 depth: r
                     .depth
                     .as_ref()
                     .map(|d| voxels(cx, d, "depth", grid))
                     .transpose()?,
+            }
+        }
+        EtchModeName::Isotropic if rates.is_some() => {
+            only(false, &r.depth, "depth", "isotropic")?;
+            let table = r.rates.as_ref().expect("checked");
+            if let Some(m) = &r.materials {
+                return Err(cx.err(
+                    m.span(),
+                    "with a `rates` table the table names what the etch attacks: drop `materials`",
+                ));
+            }
+            for (v, key) in [(&r.distance, "distance"), (&r.rate, "rate")] {
+                if let Some(v) = v {
+                    return Err(cx.err(
+                        v.span(),
+                        format!(
+                            "`{key}` and `rates` exclude each other: give the table and `time`"
+                        ),
+                    ));
+                }
+            }
+            let Some(time) = &r.time else {
+                return Err(cx.err(
+                    table.span(),
+                    "an isotropic etch with `rates` needs `time` (min)",
+                ));
+            };
+            let t = *time.get_ref();
+            if !(t > 0.0 && t.is_finite()) {
+                return Err(cx.err(time.span(), format!("time must be > 0 min, got {t}")));
+            }
+            if materials.is_empty() {
+                return Err(cx.err(
+                    table.span(),
+                    "every rate in the table is 0: the etch would attack nothing",
+                ));
+            }
+            EtchMode::Rates {
+                rates: rates.expect("checked"),
+                time: Some(t),
             }
         }
         EtchModeName::Isotropic => {
@@ -612,7 +681,8 @@ fn lower_etch(
                 }
                 _ => return Err(cx.err(
                     mode_span,
-                    "isotropic etch needs `distance` (µm) or both `rate` (µm/min) and `time` (min)",
+                    "isotropic etch needs `distance` (µm), both `rate` (µm/min) and `time` (min), \
+                     or a `rates` table (µm/min per material) and `time`",
                 )),
             };
             EtchMode::Isotropic {
@@ -622,7 +692,6 @@ fn lower_etch(
         EtchModeName::Strip => {
             only(false, &r.depth, "depth", "strip")?;
             only(false, &r.distance, "distance", "strip")?;
-            only(false, &r.rate, "rate", "strip")?;
             only(false, &r.time, "time", "strip")?;
             if let Some(m) = &r.mask {
                 return Err(cx.err(
@@ -630,7 +699,54 @@ fn lower_etch(
                     "a strip reaches wherever the etchant flows; it takes no mask",
                 ));
             }
-            EtchMode::Strip
+            match (&r.rate, rates) {
+                (None, None) => EtchMode::Strip,
+                (Some(rate), None) => {
+                    let v = *rate.get_ref();
+                    if !(v > 0.0 && v.is_finite()) {
+                        return Err(
+                            cx.err(rate.span(), format!("rate must be > 0 µm/min, got {v}"))
+                        );
+                    }
+                    let names = r.materials.as_ref().expect("checked above");
+                    EtchMode::Rates {
+                        rates: materials
+                            .iter()
+                            .zip(names.get_ref())
+                            .map(|(&material, n)| EtchRate {
+                                material,
+                                name: n.get_ref().clone(),
+                                voxels_per_min: v / grid.voxel_um,
+                            })
+                            .collect(),
+                        time: None,
+                    }
+                }
+                (Some(rate), Some(_)) => {
+                    return Err(cx.err(
+                        rate.span(),
+                        "`rate` and `rates` exclude each other: put the listed materials' rate in the table",
+                    ));
+                }
+                (None, Some(rates)) => {
+                    let names = r.materials.as_ref().expect("checked above");
+                    for (&m, n) in materials.iter().zip(names.get_ref()) {
+                        if !rates
+                            .iter()
+                            .any(|e| e.material == m && e.voxels_per_min > 0.0)
+                        {
+                            return Err(cx.err(
+                                n.span(),
+                                format!(
+                                    "strip with `rates` needs a rate > 0 for `{}` to time its release",
+                                    n.get_ref()
+                                ),
+                            ));
+                        }
+                    }
+                    EtchMode::Rates { rates, time: None }
+                }
+            }
         }
     };
     Ok(Op::Etch {
@@ -638,6 +754,36 @@ fn lower_etch(
         mode,
         mask: mask_ref(cx, &r.mask, masks)?,
     })
+}
+
+/// A wet-etch `rates` table: µm/min per material name, each >= 0.
+fn etch_rates(
+    cx: &Ctx,
+    t: &Spanned<BTreeMap<String, Spanned<f64>>>,
+    grid: &GridSpec,
+    table: &MaterialTable,
+) -> Result<Vec<EtchRate>, SceneError> {
+    if t.get_ref().is_empty() {
+        return Err(cx.err(t.span(), "`rates` needs at least one material"));
+    }
+    t.get_ref()
+        .iter()
+        .map(|(name, v)| {
+            let material = material(cx, &Spanned::new(v.span(), name.clone()), table)?;
+            let rate = *v.get_ref();
+            if !(rate >= 0.0 && rate.is_finite()) {
+                return Err(cx.err(
+                    v.span(),
+                    format!("rate of `{name}` must be >= 0 µm/min, got {rate}"),
+                ));
+            }
+            Ok(EtchRate {
+                material,
+                name: name.clone(),
+                voxels_per_min: rate / grid.voxel_um,
+            })
+        })
+        .collect()
 }
 
 /// `op = "stress"`.
