@@ -118,7 +118,8 @@ impl CellGeometry {
                         (x, ny - 1 - y)
                     };
                     differ += u64::from(
-                        self.ids[self.voxel_index(x, y, z)] != self.ids[self.voxel_index(mx, my, z)],
+                        self.ids[self.voxel_index(x, y, z)]
+                            != self.ids[self.voxel_index(mx, my, z)],
                     );
                 }
             }

@@ -21,6 +21,9 @@ pub struct BoardSpec {
     pub column: f64,
     /// Which of the cell's shear stiffnesses the column matches.
     pub column_fit: ColumnFit,
+    /// Which critical joints get a local model besides the corner: the x-edge and the
+    /// y-edge middle joints.
+    pub edges: [bool; 2],
     /// Material ids: die, board, solder (whose layers the figures average).
     pub die_material: u8,
     pub board_material: u8,
@@ -107,8 +110,11 @@ impl BoardSpec {
             centre: [xs[i], ys[j]],
         };
         let mut out = vec![("corner", site(i, j))];
-        for (name, s) in [("x_edge", site(i, 0)), ("y_edge", site(0, j))] {
-            if out.iter().all(|(_, o)| o.index != s.index) {
+        for (k, (name, s)) in [("x_edge", site(i, 0)), ("y_edge", site(0, j))]
+            .into_iter()
+            .enumerate()
+        {
+            if self.edges[k] && out.iter().all(|(_, o)| o.index != s.index) {
                 out.push((name, s));
             }
         }

@@ -390,7 +390,11 @@ fn board(
             )
         })
     };
-    let column_fit = match r.column_fit.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
+    let column_fit = match r
+        .column_fit
+        .as_ref()
+        .map(|v| (v.get_ref().as_str(), v.span()))
+    {
         None | Some(("mean", _)) => ColumnFit::Mean,
         Some(("x", _)) => ColumnFit::X,
         Some(("y", _)) => ColumnFit::Y,
@@ -401,9 +405,36 @@ fn board(
             ));
         }
     };
+    let mut edges = [true; 2];
+    if let Some(list) = &r.local {
+        edges = [false; 2];
+        let mut corner = false;
+        for name in list.get_ref() {
+            match name.get_ref().as_str() {
+                "corner" => corner = true,
+                "x_edge" => edges[0] = true,
+                "y_edge" => edges[1] = true,
+                other => {
+                    return Err(cx.err(
+                        name.span(),
+                        format!(
+                            "[board] local: unknown joint {other:?}; expected \"corner\", \"x_edge\" or \"y_edge\""
+                        ),
+                    ));
+                }
+            }
+        }
+        if !corner {
+            return Err(cx.err(
+                list.span(),
+                "[board] local must include \"corner\" (the joint the comparison ranks designs by)",
+            ));
+        }
+    }
     let spec = BoardSpec {
         die,
         column_fit,
+        edges,
         die_thickness,
         pitch,
         joints,

@@ -40,6 +40,7 @@ pub(super) struct RawBoard {
     pub(super) solder: Option<Spanned<String>>,
     pub(super) layer: Option<Spanned<f64>>,
     pub(super) column_fit: Option<Spanned<String>>,
+    pub(super) local: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Two points (µm) whose displacement difference goes to metrics.json.
