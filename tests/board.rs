@@ -456,3 +456,55 @@ fn corner_figures_barely_move_when_the_cut_faces_move_from_half_to_one_pitch_awa
     }
     assert!(bad.is_empty(), "{bad:?}");
 }
+
+#[test]
+fn a_sweep_of_a_pitch_cell_tabulates_its_corner_joint() {
+    // `voxfab sweep` on a scene with [board] runs the board-level study of every
+    // variant: the corner joint's figures are columns of results.csv, and a taller
+    // joint (more solder between the same die and board) changes them.
+    let dir = std::env::temp_dir().join(format!("voxfab-board-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let scene = dir.join("cell.toml");
+    std::fs::write(&scene, CELL).unwrap();
+    let out = dir.join("sweep");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_voxfab"))
+        .args([
+            "sweep",
+            scene.to_str().unwrap(),
+            "--vary",
+            "step.bump.thickness=10,15",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    // Cells may be quoted (lists, errors): split outside quotes only.
+    let split = |l: &str| -> Vec<String> {
+        let (mut cells, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        for c in l.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => cells.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        cells.push(cur);
+        cells
+    };
+    let mut lines = csv.lines();
+    let header = split(lines.next().unwrap());
+    let col = header
+        .iter()
+        .position(|h| h == "board.corner_critical_layer_von_mises_mpa")
+        .unwrap_or_else(|| panic!("no corner column in {header:?}"));
+    let values: Vec<f64> = lines.map(|l| split(l)[col].parse().unwrap()).collect();
+    assert_eq!(values.len(), 2);
+    assert!(values.iter().all(|v| *v > 1.0), "{values:?}");
+    assert!(
+        (values[0] - values[1]).abs() > 0.01 * values[1],
+        "{values:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

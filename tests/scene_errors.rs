@@ -215,6 +215,17 @@ fn every_bundled_scene_checks() {
             checked.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
     }
+    // The board-level pitch cells: each a scene with a [board] study.
+    let mut cells = 0;
+    for entry in std::fs::read_dir(root.join("scenes/board")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let s = Scene::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+            assert!(s.board.is_some(), "{} has no [board]", path.display());
+            cells += 1;
+        }
+    }
+    assert!(cells >= 2, "scenes/board holds {cells} cells");
     // Every scene the README lists is bundled and was checked (12 today).
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let listed: std::collections::BTreeSet<&str> = readme

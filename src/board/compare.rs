@@ -14,7 +14,7 @@ pub struct Comparison {
 }
 
 /// Studies every scene (each a pitch cell with `[board]`) and writes DIR/<design>/
-/// (global.toml, joints.csv, study.json), compare.md, compare.csv, sections.png and
+/// (global.toml, joints.csv, metrics.json), compare.md, compare.csv, sections.png and
 /// dnp.png. `progress` shows a bar on the terminal.
 pub fn compare(
     gpu: &GpuContext,
@@ -84,7 +84,7 @@ pub fn compare(
         bar.inc(1);
         st.name = name;
         let json = serde_json::to_string_pretty(&st).map_err(std::io::Error::other);
-        let path = dir.join("study.json");
+        let path = dir.join("metrics.json");
         write_atomic(&path, |w| w.write_all(json?.as_bytes()))?;
         files.extend([dir.join("global.toml"), dir.join("joints.csv"), path]);
         studies.push(st);

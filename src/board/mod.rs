@@ -98,7 +98,8 @@ impl SolveSummary {
 /// The submodel at one critical joint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LocalResult {
-    /// `corner`, `x_edge` or `y_edge`.
+    /// `corner`, `x_edge` or `y_edge`, with `_mx`, `_my` or `_mxy` where the design
+    /// is placed mirrored (at the die's -x, -y or -x-y side).
     pub site: String,
     pub index: [u32; 2],
     pub centre_um: [f64; 2],
@@ -142,8 +143,13 @@ pub struct DesignStudy {
 }
 
 impl DesignStudy {
+    /// The worst corner placement (largest critical-layer von Mises): an oriented
+    /// design sits differently at the four die corners.
     pub fn corner(&self) -> Option<&LocalResult> {
-        self.local.iter().find(|l| l.site == "corner")
+        self.local
+            .iter()
+            .filter(|l| l.site.starts_with("corner"))
+            .max_by(|a, b| report::critical_layer(a).total_cmp(&report::critical_layer(b)))
     }
 }
 
@@ -322,12 +328,16 @@ pub fn study(
                 solve: SolveSummary::of(&r),
                 figures,
             });
-            if name == "corner" {
-                corner_view = Some(r);
+            // The picture shows the worst corner placement.
+            if base == "corner" {
+                let crit = report::critical_layer(local.last().expect("just pushed"));
+                if corner_view.as_ref().is_none_or(|(c, _)| crit > *c) {
+                    corner_view = Some((crit, r));
+                }
             }
         }
     }
-    let corner_view = corner_view.map(|result| CornerView { grid, result });
+    let corner_view = corner_view.map(|(_, result)| CornerView { grid, result });
     let study = DesignStudy {
         name: crate::output::file_stem(
             Path::new(&scene.file)
@@ -366,4 +376,58 @@ pub fn spec(scene: &Scene) -> Result<&BoardSpec, BoardError> {
     scene.board.as_ref().ok_or_else(|| BoardError::NoBoard {
         file: scene.file.clone(),
     })
+}
+
+/// The figures a sweep tabulates for one design: the worst corner placement's solder
+/// layers, its critical layer, the solder shift, the force check, the column and the
+/// solves (flat, so every value becomes a column of results.csv).
+pub fn summary(s: &DesignStudy) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    if let Some(c) = s.corner() {
+        let f = &c.figures;
+        for (k, v) in [
+            ("corner_dnp_um", c.dnp_um),
+            (
+                "corner_critical_layer_von_mises_mpa",
+                report::critical_layer(c),
+            ),
+            ("corner_die_side_von_mises_mpa", f.die_side.von_mises_mpa),
+            ("corner_die_side_shear_mpa", f.die_side.shear_mpa),
+            ("corner_die_side_peel_mpa", f.die_side.peel_mpa),
+            (
+                "corner_board_side_von_mises_mpa",
+                f.board_side.von_mises_mpa,
+            ),
+            ("corner_board_side_shear_mpa", f.board_side.shear_mpa),
+            ("corner_board_side_peel_mpa", f.board_side.peel_mpa),
+            ("corner_solder_shift_um", f.pad_shift_um),
+            ("corner_force_error", c.force_error),
+        ] {
+            m.insert(k.into(), serde_json::json!(v));
+        }
+        m.insert("corner_site".into(), serde_json::json!(c.site));
+    }
+    let worst = s
+        .local
+        .iter()
+        .max_by(|a, b| report::critical_layer(a).total_cmp(&report::critical_layer(b)));
+    if let Some(w) = worst {
+        m.insert("worst_joint".into(), serde_json::json!(w.site));
+        m.insert(
+            "worst_critical_layer_von_mises_mpa".into(),
+            serde_json::json!(report::critical_layer(w)),
+        );
+    }
+    let c = &s.calibration;
+    for (k, v) in [
+        ("column_e_gpa", c.e_gpa),
+        ("column_nu", c.nu),
+        ("column_cte_ppm", c.cte_ppm),
+        ("global_iterations", f64::from(s.global.iterations)),
+        ("global_residual", s.global.residual),
+        ("study_s", s.seconds),
+    ] {
+        m.insert(k.into(), serde_json::json!(v));
+    }
+    serde_json::Value::Object(m)
 }

@@ -1,4 +1,4 @@
-//! What a board-level comparison writes: per-design joints.csv and study.json, and for
+//! What a board-level comparison writes: per-design joints.csv and metrics.json, and for
 //! the comparison compare.md / compare.csv (corner-joint figures, relief ratios
 //! against the first design) and sections.png (the corner submodels side by side on
 //! one colour scale).
@@ -103,7 +103,9 @@ pub fn write_tables(out: &Path, studies: &[DesignStudy]) -> Result<(), WriteErro
     let mut md = String::from("# Board-level comparison (global–local, linear elastic)\n\n");
     let _ = writeln!(
         md,
-        "Corner joint of each design; figures are volume means over solder only in the \
+        "Corner joint of each design (its worst placement where an oriented design sits \
+         differently at the four die corners: `_mx` is the cell as drawn placed at the die's \
+         −x side, i.e. mirrored in x relative to the +x corner); figures are volume means over solder only in the \
          critical layers at the die- and board-side interfaces (MPa), the relative pad \
          displacement (board-side minus die-side solder face, µm), and the elastic p99 \
          equivalent strain of the Cu line and the polyimide (von Mises / E). The relief \
@@ -114,9 +116,9 @@ pub fn write_tables(out: &Path, studies: &[DesignStudy]) -> Result<(), WriteErro
     );
     let _ = writeln!(
         md,
-        "| design | ΔT K | DNP µm | die-side vM | die-side shear | die-side peel | board-side vM | board-side shear | board-side peel | solder shift µm (global interconnect) | Cu p99 strain ppm | PI p99 strain ppm | relief ratio (vM) | relief ratio (shear) | force check: shear ratio, vector error |"
+        "| design | corner | ΔT K | DNP µm | die-side vM | die-side shear | die-side peel | board-side vM | board-side shear | board-side peel | solder shift µm (global interconnect) | Cu p99 strain ppm | PI p99 strain ppm | relief ratio (vM) | relief ratio (shear) | force check: shear ratio, vector error |"
     );
-    let _ = writeln!(md, "|{}", "---|".repeat(15));
+    let _ = writeln!(md, "|{}", "---|".repeat(16));
     for s in studies {
         for l in &s.local {
             let row = joint_row(s, l);
@@ -144,8 +146,9 @@ pub fn write_tables(out: &Path, studies: &[DesignStudy]) -> Result<(), WriteErro
         let shear = f.die_side.shear_mpa.max(f.board_side.shear_mpa);
         let _ = writeln!(
             md,
-            "| {} | {:+.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} ({:.3}) | {} | {} | {:.3} | {:.3} | {:.3}, {:.3} |",
+            "| {} | {} | {:+.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} ({:.3}) | {} | {} | {:.3} | {:.3} | {:.3}, {:.3} |",
             s.name,
+            c.site,
             s.delta_t,
             c.dnp_um,
             f.die_side.von_mises_mpa,

@@ -395,11 +395,26 @@ pub fn run_variant(
                 gpu_memory_mib: m.gpu_memory_mib,
                 ..RunOptions::new(run_dir(dir, v.index))
             };
-            run_scene(gpu, &scene, &opts).map_err(|e| error_chain(&e))
+            let out = run_scene(gpu, &scene, &opts).map_err(|e| error_chain(&e))?;
+            // A pitch cell with [board] also gets its board-level study: the corner
+            // joint's figures become columns of the sweep's table.
+            let board = match &scene.board {
+                Some(_) => {
+                    let (study, _) =
+                        crate::board::study(gpu, &scene, &run_dir(dir, v.index), &mut |_| {})
+                            .map_err(|e| error_chain(&e))?;
+                    Some(crate::board::summary(&study))
+                }
+                None => None,
+            };
+            Ok((out, board))
         });
     match outcome {
-        Ok(out) => match serde_json::to_value(&out.metrics) {
-            Ok(metrics) => {
+        Ok((out, board)) => match serde_json::to_value(&out.metrics) {
+            Ok(mut metrics) => {
+                if let (Some(b), Some(obj)) = (board, metrics.as_object_mut()) {
+                    obj.insert("board".into(), b);
+                }
                 r.status = Status::Ok;
                 r.voxel_hash = Some(fnv1a(&out.materials));
                 r.metrics = Some(metrics);
