@@ -115,6 +115,8 @@ fn global_shift_follows_the_free_mismatch_for_a_stiff_die_on_a_stiff_board() {
         die: mat("stiff_die", 2000.0, 0.3, 2.6),
         board: mat("stiff_board", 2000.0, 0.3, 16.0),
         column: mat("joint_eq", 2.0, 0.3, 20.0),
+        extra: vec![],
+        column_material: vec![],
         delta_t: dt,
         quarter: true,
         tol: 1e-9,
@@ -126,7 +128,7 @@ fn global_shift_follows_the_free_mismatch_for_a_stiff_die_on_a_stiff_board() {
         .solve_stress(&scene, step, step.kind.stress().unwrap())
         .unwrap();
     assert!(solved.result.converged);
-    let joints = global::joints(&spec, &st, global::column_id(&scene), &solved.result);
+    let joints = global::joints(&spec, &st, &global::column_ids(&scene), &solved.result);
     assert_eq!(joints.len(), 9);
     for j in &joints {
         let expect = da * 1e-6 * dt.abs() * j.dnp_um;

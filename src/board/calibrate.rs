@@ -26,6 +26,9 @@ use std::sync::Arc;
 /// Plate displacement of the stiffness load cases, µm (the model is linear).
 const DELTA: f64 = 0.1;
 
+/// Angle bins (over 0–90°) of the radially matched columns of an anisotropic joint.
+const RADIAL_BINS: u32 = 6;
+
 /// Stiffness of a cell between its plates: mN per µm (= kN/m); the thermal force with
 /// both plates held, mN.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -50,6 +53,9 @@ pub struct Calibration {
     pub cte_ppm: f64,
     /// The column's cross-section (x, y), µm, and which shear stiffness it matches.
     pub column_um: [f64; 2],
+    /// Radial bins for an anisotropic joint: (upper bound of the joint's angle atan2(y,
+    /// x) in degrees, column E in GPa); empty where one E serves every joint.
+    pub radial: Vec<(f64, f64)>,
     pub fit: &'static str,
     /// The fine cell's response, and the global-voxel cell's with the column.
     pub local: CellStiffness,
@@ -132,6 +138,8 @@ pub fn global_cell(
         die: scene.materials.get(spec.die_material).clone(),
         board: scene.materials.get(spec.board_material).clone(),
         column,
+        extra: Vec::new(),
+        column_material: Vec::new(),
         delta_t: 0.0,
         quarter: false,
         tol: 1e-9,
@@ -269,23 +277,6 @@ impl<'a> Trial<'a> {
     }
 }
 
-/// Column cross-sections tried for a design whose shear stiffness differs in x and y:
-/// whole multiples of `base` (which is two global voxels or more, so columns stay
-/// centred on voxel planes) up to three times it, narrower than 3/4 of the pitch.
-fn sections(base: f64, pitch: f64) -> Vec<[f64; 2]> {
-    let sizes: Vec<f64> = (1..=3)
-        .map(|k| f64::from(k) * base)
-        .filter(|&w| w < 0.75 * pitch || w == base)
-        .collect();
-    let mut out = Vec::new();
-    for &a in &sizes {
-        for &b in &sizes {
-            out.push([a, b]);
-        }
-    }
-    out
-}
-
 /// Finds the column (cross-section and material) that makes the global-voxel cell
 /// respond like `local`.
 #[allow(clippy::too_many_arguments)]
@@ -314,42 +305,12 @@ pub fn calibrate(
             local.axial
         )));
     }
-    let trace = std::env::var_os("VOXFAB_BOARD_TRACE").is_some();
-    if trace {
+    if std::env::var_os("VOXFAB_BOARD_TRACE").is_some() {
         eprintln!("calibration target: {local:?}");
     }
-    // The cross-section: an isotropic square column cannot tell x from y, so a design
-    // whose shear stiffness differs by more than 10 % gets the rectangle whose x/y
-    // ratio (at the matched mean) comes nearest.
     let anisotropy = (local.shear_x / local.shear_y).ln();
-    let base = spec.column;
-    let mut side = [base, base];
-    let mut solves = 0;
-    if anisotropy.abs() > 0.1 && spec.column_fit == ColumnFit::Mean {
-        let mut best = (f64::INFINITY, side);
-        for cand in sections(base, spec.pitch) {
-            let mut t = Trial::new(
-                gpu,
-                kernels,
-                &global_cell(scene, spec, g, column.clone(), cand),
-                delta_t,
-            )?;
-            let (_, r) = t.fit_e(0.3, solder.e_gpa, target, solder.cte_ppm)?;
-            solves += t.solves;
-            let miss = ((r.shear_x / r.shear_y).ln() - anisotropy).abs();
-            if trace {
-                eprintln!(
-                    "cross-section {cand:?}: x/y shear {:.3} (target {:.3})",
-                    r.shear_x / r.shear_y,
-                    anisotropy.exp()
-                );
-            }
-            if miss < best.0 {
-                best = (miss, cand);
-            }
-        }
-        side = best.1;
-    }
+    let side = [spec.column; 2];
+    let solves = 0;
     let mut t = Trial::new(
         gpu,
         kernels,
@@ -390,7 +351,24 @@ pub fn calibrate(
         solder.cte_ppm
     };
     let global = t.response(e, nu, cte, true)?;
+    // An isotropic column cannot tell x from y. The die/board mismatch loads a joint
+    // along its radial direction θ, where a joint stiffer in x than in y presents
+    // kx cos²θ + ky sin²θ; a design whose x and y shear stiffness differ by more than
+    // 10 % gets columns matched to that, in bins of θ.
+    let mut radial = Vec::new();
+    if anisotropy.abs() > 0.1 && spec.column_fit == ColumnFit::Mean {
+        let mut e_prev = e;
+        for b in 0..RADIAL_BINS {
+            let hi = 90.0 * f64::from(b + 1) / f64::from(RADIAL_BINS);
+            let mid = (hi - 45.0 / f64::from(RADIAL_BINS)).to_radians();
+            let k = local.shear_x * mid.cos().powi(2) + local.shear_y * mid.sin().powi(2);
+            let (eb, _) = t.fit_e(nu, e_prev, k, cte)?;
+            e_prev = eb;
+            radial.push((hi, eb));
+        }
+    }
     Ok(Calibration {
+        radial,
         e_gpa: e,
         nu,
         cte_ppm: cte,

@@ -35,10 +35,15 @@ pub fn stack(
     standoff: f64,
     column: Material,
     side: [f64; 2],
+    radial: &[(f64, f64)],
     load: &StressSpec,
 ) -> Stack {
     let hg = spec.global_voxel;
     let standoff = ((standoff / hg).round().max(1.0)) * hg;
+    let column = Material {
+        e_gpa: radial.first().map_or(column.e_gpa, |r| r.1),
+        ..column
+    };
     let q = spec.quarter_size();
     let (dt, bt) = (spec.die_thickness, spec.board_thickness);
     Stack {
@@ -49,6 +54,26 @@ pub fn stack(
         die_z: [0.0, dt],
         columns: spec.sites().iter().map(|s| s.centre).collect(),
         column_side: side,
+        // A radial bin per column: the first whose upper angle bound holds its angle.
+        extra: radial
+            .iter()
+            .skip(1)
+            .map(|&(_, e)| Material {
+                e_gpa: e,
+                ..column.clone()
+            })
+            .collect(),
+        column_material: spec
+            .sites()
+            .iter()
+            .map(|s| {
+                let a = s.centre[1].atan2(s.centre[0]).to_degrees();
+                radial
+                    .iter()
+                    .position(|&(hi, _)| a <= hi + 1e-9)
+                    .unwrap_or(0)
+            })
+            .collect(),
         column_z: [dt, dt + standoff],
         board_z: [dt + standoff, dt + standoff + bt],
         die: scene.materials.get(spec.die_material).clone(),
@@ -62,21 +87,26 @@ pub fn stack(
 }
 
 /// The figures of every joint of a solved quarter model.
-pub fn joints(spec: &BoardSpec, st: &Stack, column_id: u8, r: &StressResult) -> Vec<JointResult> {
+pub fn joints(
+    spec: &BoardSpec,
+    st: &Stack,
+    column_ids: &[u8],
+    r: &StressResult,
+) -> Vec<JointResult> {
     let h = st.voxel;
     let z0 = (st.column_z[0] / h).round() as u32;
     let z1 = (st.column_z[1] / h).round() as u32;
     let [nx, ny, _] = r.dims;
     spec.sites()
         .iter()
-        .map(|s| joint(s, st, column_id, r, [z0, z1], [nx, ny]))
+        .map(|s| joint(s, st, column_ids, r, [z0, z1], [nx, ny]))
         .collect()
 }
 
 fn joint(
     s: &JointSite,
     st: &Stack,
-    column_id: u8,
+    column_ids: &[u8],
     r: &StressResult,
     z: [u32; 2],
     n: [u32; 2],
@@ -90,7 +120,9 @@ fn joint(
     let inside = |i: usize| {
         let x = (i % n[0] as usize) as u32;
         let y = ((i / n[0] as usize) % n[1] as usize) as u32;
-        r.material[i] == column_id && (lo[0]..hi[0]).contains(&x) && (lo[1]..hi[1]).contains(&y)
+        column_ids.contains(&r.material[i])
+            && (lo[0]..hi[0]).contains(&x)
+            && (lo[1]..hi[1]).contains(&y)
     };
     let (mut shear, mut vm, mut count) = (0.0, 0.0, 0u64);
     for k in z[0]..z[1] {
@@ -133,7 +165,12 @@ fn joint(
     }
 }
 
-/// The id the generated scene gave the column.
-pub fn column_id(scene: &Scene) -> u8 {
-    scene.materials.id(COLUMN_MATERIAL).unwrap_or(0)
+/// The ids the generated scene gave its column materials.
+pub fn column_ids(scene: &Scene) -> Vec<u8> {
+    scene
+        .materials
+        .iter()
+        .filter(|(_, m)| m.name.starts_with(COLUMN_MATERIAL))
+        .map(|(id, _)| id)
+        .collect()
 }

@@ -26,6 +26,12 @@ pub struct Stack {
     pub die: Material,
     pub board: Material,
     pub column: Material,
+    /// Further column materials (`joint_eq_1`, ...) and, per column, which one it is
+    /// made of (0: `column`; empty: all of `column`): a design whose joint is stiffer
+    /// in x than in y gets columns matched to the stiffness along their radial
+    /// direction, the direction the die/board mismatch loads them.
+    pub extra: Vec<Material>,
+    pub column_material: Vec<usize>,
     /// ΔT of the stress step (K); `quarter` puts symmetry planes at x = 0 and y = 0.
     pub delta_t: f64,
     pub quarter: bool,
@@ -74,6 +80,9 @@ impl Stack {
             material(&mut s, &self.board.name, &self.board);
         }
         material(&mut s, COLUMN_MATERIAL, &self.column);
+        for (k, m) in self.extra.iter().enumerate() {
+            material(&mut s, &format!("{COLUMN_MATERIAL}_{}", k + 1), m);
+        }
         let r = self.die_rect;
         let _ = writeln!(
             s,
@@ -81,18 +90,26 @@ impl Stack {
             r[0], r[1], r[2], r[3]
         );
         let h = self.column_side.map(|w| w / 2.0);
-        let _ = writeln!(s, "[masks.columns]\nshapes = [");
-        for c in &self.columns {
-            let _ = writeln!(
-                s,
-                "  {{ rect = [{:?}, {:?}, {:?}, {:?}] }},",
-                c[0] - h[0],
-                c[1] - h[1],
-                c[0] + h[0],
-                c[1] + h[1]
-            );
+        let used = |k: usize| {
+            (0..self.columns.len()).any(|i| self.column_material.get(i).copied().unwrap_or(0) == k)
+        };
+        for k in (0..=self.extra.len()).filter(|&k| used(k)) {
+            let _ = writeln!(s, "[masks.columns_{k}]\nshapes = [");
+            for (i, c) in self.columns.iter().enumerate() {
+                if self.column_material.get(i).copied().unwrap_or(0) != k {
+                    continue;
+                }
+                let _ = writeln!(
+                    s,
+                    "  {{ rect = [{:?}, {:?}, {:?}, {:?}] }},",
+                    c[0] - h[0],
+                    c[1] - h[1],
+                    c[0] + h[0],
+                    c[1] + h[1]
+                );
+            }
+            let _ = writeln!(s, "]\n");
         }
-        let _ = writeln!(s, "]\n");
         let slab = |s: &mut String, name: &str, mat: &str, z: [f64; 2], mask: Option<&str>| {
             let _ = writeln!(
                 s,
@@ -106,13 +123,20 @@ impl Stack {
             s.push('\n');
         };
         slab(&mut s, "die", &self.die.name, self.die_z, Some("die"));
-        slab(
-            &mut s,
-            "joints",
-            COLUMN_MATERIAL,
-            self.column_z,
-            Some("columns"),
-        );
+        for k in (0..=self.extra.len()).filter(|&k| used(k)) {
+            let name = if k == 0 {
+                COLUMN_MATERIAL.to_string()
+            } else {
+                format!("{COLUMN_MATERIAL}_{k}")
+            };
+            slab(
+                &mut s,
+                &format!("joints_{k}"),
+                &name,
+                self.column_z,
+                Some(&format!("columns_{k}")),
+            );
+        }
         slab(&mut s, "board", &self.board.name, self.board_z, None);
         let _ = writeln!(
             s,

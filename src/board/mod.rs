@@ -244,7 +244,15 @@ pub fn study(
 
     progress("global model");
     let column = calibrate::column_material(&solder, &cal);
-    let st = global::stack(scene, &spec, g.standoff(), column, cal.column_um, &load);
+    let st = global::stack(
+        scene,
+        &spec,
+        g.standoff(),
+        column,
+        cal.column_um,
+        &cal.radial,
+        &load,
+    );
     let global_file = dir.join("global.toml");
     let text = st.scene_text();
     crate::output::write_atomic(&global_file, |w| w.write_all(text.as_bytes()))?;
@@ -260,7 +268,7 @@ pub fn study(
         .clone();
     let gsolved = gengine.solve_stress(&gs, gstep, &gspec)?;
     let gr = &gsolved.result;
-    let joints = global::joints(&spec, &st, global::column_id(&gs), gr);
+    let joints = global::joints(&spec, &st, &global::column_ids(&gs), gr);
     report::write_joints_csv(&dir.join("joints.csv"), &joints)?;
     let field = GlobalField {
         r: gr,
