@@ -811,13 +811,14 @@ fn compare(scenes: &[Scene], out: &std::path::Path, size: [u32; 2]) -> anyhow::R
         );
         for l in &s.local {
             eprintln!(
-                "  {:<7} DNP {:>6.0} µm  die-side vM {:>7.2}  board-side vM {:>7.2} MPa  solder shift {:.3} µm (global interconnect {:.3})  force error {:.1} %",
+                "  {:<7} DNP {:>6.0} µm  die-side vM {:>7.2}  board-side vM {:>7.2} MPa  solder shift {:.3} µm (global interconnect {:.3})  joint force local/global {:.2} (vector error {:.0} %)",
                 l.site,
                 l.dnp_um,
                 l.figures.die_side.von_mises_mpa,
                 l.figures.board_side.von_mises_mpa,
                 l.figures.pad_shift_um,
                 l.global_pad_shift_um,
+                l.shear_force_ratio,
                 l.force_error * 100.0
             );
         }

@@ -279,9 +279,9 @@ pub fn write_sections(
                     note: &note,
                 }),
                 deformation: None,
-                title: format!("{}  |  corner joint submodel", scene.title),
+                title: scene.title.clone(),
                 subtitle: format!(
-                    "{:.1} µm voxels  |  cut faces from the board-level global model",
+                    "corner joint submodel  |  {:.1} µm voxels  |  cut faces from the global model",
                     v.grid.spec.voxel_um
                 ),
             },
