@@ -8,7 +8,7 @@ use common::gpu;
 use voxfab::board::calibrate::{self, CellStiffness};
 use voxfab::board::cell::CellGeometry;
 use voxfab::board::layout::Stack;
-use voxfab::board::local::{self, GlobalField};
+use voxfab::board::local::{self, GlobalField, JointFigures};
 use voxfab::board::{global, study};
 use voxfab::grid::GpuGrid;
 use voxfab::materials::Material;
@@ -205,6 +205,29 @@ fn cut_face_values_interpolate_the_global_field_and_mirror_through_symmetry_plan
     }
 }
 
+/// The corner figures two solves are compared on: (name, a's value, b's value).
+fn corner_figures(a: &JointFigures, b: &JointFigures) -> [(&'static str, f64, f64); 5] {
+    [
+        (
+            "die-side von Mises",
+            a.die_side.von_mises_mpa,
+            b.die_side.von_mises_mpa,
+        ),
+        (
+            "board-side von Mises",
+            a.board_side.von_mises_mpa,
+            b.board_side.von_mises_mpa,
+        ),
+        ("die-side shear", a.die_side.shear_mpa, b.die_side.shear_mpa),
+        (
+            "board-side shear",
+            a.board_side.shear_mpa,
+            b.board_side.shear_mpa,
+        ),
+        ("solder shift", a.pad_shift_um, b.pad_shift_um),
+    ]
+}
+
 fn sub_result(r: &StressResult, lo: [u32; 2], n: [u32; 2]) -> StressResult {
     let nz = r.dims[2];
     let dims = [n[0], n[1], nz];
@@ -313,23 +336,9 @@ fn global_local_matches_a_monolithic_fine_solve_of_a_small_array() {
             worst.push(line);
         }
     };
-    close(
-        "die-side von Mises",
-        l.die_side.von_mises_mpa,
-        m.die_side.von_mises_mpa,
-    );
-    close(
-        "board-side von Mises",
-        l.board_side.von_mises_mpa,
-        m.board_side.von_mises_mpa,
-    );
-    close("die-side shear", l.die_side.shear_mpa, m.die_side.shear_mpa);
-    close(
-        "board-side shear",
-        l.board_side.shear_mpa,
-        m.board_side.shear_mpa,
-    );
-    close("pad shift", l.pad_shift_um, m.pad_shift_um);
+    for (what, a, b) in corner_figures(l, &m) {
+        close(what, a, b);
+    }
     // The calibration reproduces the cell's plate stiffness in shear.
     let c: &CellStiffness = &s.calibration.global;
     close(
@@ -420,33 +429,7 @@ fn corner_figures_barely_move_when_the_cut_faces_move_from_half_to_one_pitch_awa
     assert_eq!((a.cell_board_um, b.cell_board_um), (20.0, 40.0));
     let (ca, cb) = (a.corner().unwrap(), b.corner().unwrap());
     let mut bad = Vec::new();
-    for (what, x, y) in [
-        (
-            "die-side von Mises",
-            ca.figures.die_side.von_mises_mpa,
-            cb.figures.die_side.von_mises_mpa,
-        ),
-        (
-            "board-side von Mises",
-            ca.figures.board_side.von_mises_mpa,
-            cb.figures.board_side.von_mises_mpa,
-        ),
-        (
-            "die-side shear",
-            ca.figures.die_side.shear_mpa,
-            cb.figures.die_side.shear_mpa,
-        ),
-        (
-            "board-side shear",
-            ca.figures.board_side.shear_mpa,
-            cb.figures.board_side.shear_mpa,
-        ),
-        (
-            "solder shift",
-            ca.figures.pad_shift_um,
-            cb.figures.pad_shift_um,
-        ),
-    ] {
+    for (what, x, y) in corner_figures(&ca.figures, &cb.figures) {
         let rel = (x - y).abs() / y.abs();
         eprintln!(
             "{what}: cut ½ pitch away {x:.4}, 1 pitch away {y:.4} ({:.2} %)",

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::cpu_ref::Grid;
+use common::cpu_ref::{E, Grid};
 use common::{gpu, spec};
 use std::collections::BinaryHeap;
 use voxfab::process::{Processor, StepStats};
@@ -81,19 +81,6 @@ fn worst_miss(
 /// The old front: Dijkstra over the 26-neighbour chamfer graph from the top-reachable
 /// voids at -0.5 voxel, through `listed` material and voids (voxels of travel).
 fn chamfer(g: &Grid, listed: &dyn Fn(u8) -> bool) -> Vec<f64> {
-    #[derive(PartialEq)]
-    struct E(f64, usize);
-    impl Eq for E {}
-    impl PartialOrd for E {
-        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(o))
-        }
-    }
-    impl Ord for E {
-        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-            o.0.total_cmp(&self.0)
-        }
-    }
     let reach = g.reach(&|m| m == 0);
     let mut d = vec![f64::INFINITY; g.m.len()];
     let mut heap = BinaryHeap::new();

@@ -8,8 +8,9 @@
 //! x and in y, axial, and ΔT with both plates held. The column's E is found by a secant
 //! search on the shear stiffness for each trial ν, ν by bisection on the axial one
 //! (both responses rise monotonically with E; the axial/shear ratio with ν), and its
-//! CTE from the thermal force, which is linear in it. Isotropic columns cannot tell x
-//! from y: they take the mean shear stiffness, and the x/y split stays in the report.
+//! CTE from the interconnect's free thermal elongation, which is affine in it. An
+//! isotropic column cannot tell x from y: a design whose x and y shear stiffness differ
+//! gets columns matched to the stiffness along each joint's radial direction.
 
 use super::BoardError;
 use super::cell::{self, CellGeometry};
@@ -64,7 +65,8 @@ pub struct Calibration {
     pub solves: u32,
 }
 
-/// The fine cell's four plate load cases.
+/// A cell's plate load cases: x shear, y shear, axial, and (with `thermal`) ΔT with
+/// both plates held.
 #[allow(clippy::too_many_arguments)]
 pub fn cell_response(
     gpu: &GpuContext,
@@ -74,19 +76,18 @@ pub fn cell_response(
     g: &CellGeometry,
     delta_t: f64,
     opts: &SolveOptions,
-    shear_only: bool,
+    thermal: bool,
     on_solve: &mut dyn FnMut(),
 ) -> Result<CellStiffness, crate::stress::StressError> {
     // Forces are read in the board slab, where every layer carries the whole load.
     let layers = [g.board_bottom, g.board_top];
     let mut f = |top: [f64; 3], dt: f64| -> Result<[f64; 3], crate::stress::StressError> {
-        let (_, r) = cell::solve(
+        let r = cell::solve(
             gpu,
             kernels,
             grid,
             materials,
             dt,
-            cell::held(),
             &cell::plates(g, top),
             opts,
         )?;
@@ -96,10 +97,10 @@ pub fn cell_response(
     let sx = f([DELTA, 0.0, 0.0], 0.0)?[0] / DELTA;
     let sy = f([0.0, DELTA, 0.0], 0.0)?[1] / DELTA;
     let ax = f([0.0, 0.0, DELTA], 0.0)?[2] / DELTA;
-    let th = if shear_only {
-        0.0
-    } else {
+    let th = if thermal {
         f([0.0; 3], delta_t)?[2]
+    } else {
+        0.0
     };
     Ok(CellStiffness {
         shear_x: sx,
@@ -241,7 +242,7 @@ impl<'a> Trial<'a> {
             &self.geometry,
             self.delta_t,
             &opts,
-            !thermal,
+            thermal,
             &mut || n += 1,
         )?;
         self.solves += n;
@@ -290,9 +291,7 @@ pub fn calibrate(
     delta_t: f64,
     solder: &Material,
 ) -> Result<Calibration, BoardError> {
-    let mut column = solder.clone();
-    column.name = COLUMN_MATERIAL.into();
-    column.description = "equivalent joint column (calibrated)".into();
+    let column = column_for(solder, solder.e_gpa, solder.nu, solder.cte_ppm);
     let target = match spec.column_fit {
         ColumnFit::Mean => local.shear(),
         ColumnFit::X => local.shear_x,
@@ -310,7 +309,6 @@ pub fn calibrate(
     }
     let anisotropy = (local.shear_x / local.shear_y).ln();
     let side = [spec.column; 2];
-    let solves = 0;
     let mut t = Trial::new(
         gpu,
         kernels,
@@ -376,18 +374,24 @@ pub fn calibrate(
         fit: spec.column_fit.name(),
         local,
         global,
-        solves: solves + t.solves,
+        solves: t.solves,
     })
 }
 
-/// Column stiffness helper for reports: the calibrated material as a scene material.
+/// The calibrated column as a scene material.
 pub fn column_material(solder: &Material, c: &Calibration) -> Material {
-    let mut m = solder.clone();
-    m.name = COLUMN_MATERIAL.into();
-    m.description = "equivalent joint column (calibrated)".into();
-    m.e_gpa = c.e_gpa;
-    m.nu = c.nu;
-    m.cte_ppm = c.cte_ppm;
-    m.color = [196, 160, 80];
-    m
+    column_for(solder, c.e_gpa, c.nu, c.cte_ppm)
+}
+
+/// The equivalent column material (named for the generated scenes) with these values.
+fn column_for(solder: &Material, e_gpa: f64, nu: f64, cte_ppm: f64) -> Material {
+    Material {
+        name: COLUMN_MATERIAL.into(),
+        description: "equivalent joint column (calibrated)".into(),
+        e_gpa,
+        nu,
+        cte_ppm,
+        color: [196, 160, 80],
+        ..solder.clone()
+    }
 }

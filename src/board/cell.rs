@@ -173,26 +173,24 @@ pub fn plates(g: &CellGeometry, top: [f64; 3]) -> Vec<Prescribed> {
     out
 }
 
-/// One solve on `grid` with a thermal load and prescribed nodes (none: free body).
-#[allow(clippy::too_many_arguments)]
-pub fn solve<'g>(
-    gpu: &'g GpuContext,
+/// One solve on `grid` under a thermal load, the body held only by its prescribed
+/// nodes (cut faces or plates; `Support::Free` adds no pins then).
+pub fn solve(
+    gpu: &GpuContext,
     kernels: &Arc<StressKernels>,
     grid: &GpuGrid,
     materials: &MaterialTable,
     delta_t: f64,
-    bc: BoundaryConditions,
     prescribed: &[Prescribed],
     opts: &SolveOptions,
-) -> Result<(StressSolver<'g>, StressResult), crate::stress::StressError> {
+) -> Result<StressResult, crate::stress::StressError> {
     let mut solver = StressSolver::with_kernels(gpu, kernels.clone(), grid, materials)?;
-    let r = solver.solve_prescribed(&ThermalLoad { delta_t }, &bc, prescribed, opts)?;
-    Ok((solver, r))
-}
-
-/// A free body held only by its prescribed nodes.
-pub fn held() -> BoundaryConditions {
-    BoundaryConditions::new(Support::Free)
+    solver.solve_prescribed(
+        &ThermalLoad { delta_t },
+        &BoundaryConditions::new(Support::Free),
+        prescribed,
+        opts,
+    )
 }
 
 /// Force (N = MPa·mm²; reported in mN: MPa·µm² · 1e-3) carried through horizontal

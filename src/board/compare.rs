@@ -27,7 +27,7 @@ pub fn compare(
     // not surface after an hour of the first one.
     for s in scenes {
         super::spec(s)?;
-        super::load(s).ok_or_else(|| BoardError::NoLoad {
+        super::load_step(s).ok_or_else(|| BoardError::NoLoad {
             file: s.file.clone(),
         })?;
     }

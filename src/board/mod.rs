@@ -17,7 +17,7 @@ use crate::engine::{Engine, RunError, stress_grid};
 use crate::gpu::GpuContext;
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::{BoardSpec, Scene, StepKind, StressSpec};
-use crate::stress::{BoundaryConditions, StressError, StressResult, Support};
+use crate::stress::{StressError, StressResult};
 use calibrate::Calibration;
 use cell::CellGeometry;
 pub use compare::{Comparison, compare};
@@ -174,14 +174,10 @@ pub fn study(
     let spec = scene.board.clone().ok_or_else(|| BoardError::NoBoard {
         file: scene.file.clone(),
     })?;
-    let (load_step, load) = scene
-        .steps
-        .iter()
-        .rev()
-        .find_map(|s| s.kind.stress().map(|l| (s, l.clone())))
-        .ok_or_else(|| BoardError::NoLoad {
-            file: scene.file.clone(),
-        })?;
+    let (load_step, load) = load_step(scene).ok_or_else(|| BoardError::NoLoad {
+        file: scene.file.clone(),
+    })?;
+    let load = load.clone();
     progress("cell: process steps");
     let mut engine = Engine::new(gpu, scene)?;
     for step in &scene.steps {
@@ -225,7 +221,7 @@ pub fn study(
         &g,
         load.delta_t,
         &load.options,
-        false,
+        true,
         &mut || {},
     )
     .map_err(stress_err("calibration load cases of the cell"))?;
@@ -300,13 +296,12 @@ pub fn study(
             };
             progress(&format!("local model: {name} joint"));
             let bc = local::cut_faces(&g, &spec, &st, &site, &field);
-            let (_, r) = cell::solve(
+            let r = cell::solve(
                 gpu,
                 &kernels,
                 &grid,
                 &scene.materials,
                 load.delta_t,
-                BoundaryConditions::new(Support::Free),
                 &bc,
                 &load.options,
             )
@@ -374,9 +369,13 @@ pub fn study(
     Ok((study, corner_view))
 }
 
-/// The load of a study (its last stress step), for callers that print it.
-pub fn load(scene: &Scene) -> Option<&StressSpec> {
-    scene.steps.iter().rev().find_map(|s| s.kind.stress())
+/// The load of a study: the scene's last stress step and its options.
+pub fn load_step(scene: &Scene) -> Option<(&crate::scene::Step, &StressSpec)> {
+    scene
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| s.kind.stress().map(|l| (s, l)))
 }
 
 /// The spec of a scene's study, or the error `compare` reports.

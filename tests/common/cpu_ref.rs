@@ -8,6 +8,21 @@ use voxfab::scene::{
     BondMethod, DepositMode, EtchMode, GrindKeep, Mask, Op, PlanarTop, PlateMode, Shape, Side, Tone,
 };
 
+/// A Dijkstra queue entry (time, voxel) that `BinaryHeap` pops earliest first.
+#[derive(PartialEq)]
+pub struct E(pub f64, pub usize);
+impl Eq for E {}
+impl PartialOrd for E {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for E {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.0.total_cmp(&self.0)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grid {
     pub dims: [u32; 3],
@@ -541,19 +556,6 @@ impl Grid {
     /// Sources are the top-reachable voids, measured to their cubes. `slow` gives
     /// minutes per voxel, `None` where the front stops; enclosed voids take the fastest.
     pub fn wet_times(&self, slow: &dyn Fn(u8) -> Option<f64>) -> Vec<f64> {
-        #[derive(PartialEq)]
-        struct E(f64, usize);
-        impl Eq for E {}
-        impl PartialOrd for E {
-            fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        impl Ord for E {
-            fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-                o.0.total_cmp(&self.0)
-            }
-        }
         let fastest = (1..=255u8).filter_map(slow).fold(f64::INFINITY, f64::min);
         let w_of = |m: u8| if m == 0 { Some(fastest) } else { slow(m) };
         let reach = self.reach(&|m| m == 0);
