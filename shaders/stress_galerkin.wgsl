@@ -88,7 +88,8 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     let a = corner_of(row_c / 3u);
     let ca = row_c % 3u;
     let ec = coords(e, lv.edims);
-    var acc: array<f32, 24>;
+    let cn = child_nodes();
+    var acc: array<vec3<f32>, 8>;
     for (var c = 0u; c < 8u; c++) {
         let oc = corner_of(c);
         let fc = 2 * ec + oc;
@@ -96,25 +97,26 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
             continue;
         }
         let fe = index_of(fc, lv.fedims);
+        var nodes: array<u32, 8>;
+        var t: array<vec3<f32>, 8>;
         for (var i = 0u; i < 8u; i++) {
-            let pi = oc + corner_of(i);
-            if tri_weight(pi, a) == 0.0 {
-                continue;
-            }
-            let wa = pw[8u * index_of(fc + corner_of(i), child_nodes()) + candidate(pi, a)];
+            nodes[i] = index_of(fc + corner_of(i), cn);
+        }
+        var any = false;
+        for (var i = 0u; i < 8u; i++) {
+            let wa = wt(oc + corner_of(i), a, nodes[i]);
             if wa == 0.0 {
                 continue;
             }
             let row = 3u * i + ca;
             for (var j = 0u; j < 8u; j++) {
-                let pj = oc + corner_of(j);
-                let nj = index_of(fc + corner_of(j), child_nodes());
-                let kv = vec3<f32>(kin(fe, row, 3u * j), kin(fe, row, 3u * j + 1u), kin(fe, row, 3u * j + 2u)) * wa;
-                if all(kv == vec3<f32>(0.0)) {
-                    continue;
-                }
-                spread(&acc, kv, pj, nj);
+                let kv = vec3<f32>(kin(fe, row, 3u * j), kin(fe, row, 3u * j + 1u), kin(fe, row, 3u * j + 2u));
+                t[j] += wa * kv;
             }
+            any = true;
+        }
+        if any {
+            spread(&acc, t, oc, nodes);
         }
     }
     write_row(e, row_c, acc);

@@ -50,7 +50,31 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     let a = corner_of(row_c / 3u);
     let ca = row_c % 3u;
     let ec = coords(e, lv.edims);
-    var acc: array<f32, 24>;
+    // Eight voxels of one material and no constraint on the 27 fine nodes: trilinear
+    // interpolation is then exact (every fine node is joined to every corner), and the
+    // Galerkin product is exactly the element of edge 2h (2x2x2 Gauss points integrate
+    // trilinear elements exactly). Most coarse elements of a package take this path.
+    let m0 = voxel_material(2 * ec);
+    var same = m0 != 0u;
+    for (var c = 1u; c < 8u; c++) {
+        same = same && voxel_material(2 * ec + corner_of(c)) == m0;
+    }
+    if same {
+        for (var k = 0u; k < 27u; k++) {
+            let p = vec3<i32>(i32(k % 3u), i32((k / 3u) % 3u), i32(k / 9u));
+            same = same && fixed[node_index(2 * ec + p)] == 0u;
+        }
+    }
+    var acc: array<vec3<f32>, 8>;
+    if same {
+        let lm = mats[m0];
+        for (var b = 0u; b < 8u; b++) {
+            let blk = row_c * 8u + b;
+            acc[b] = (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz) * (2.0 * prm.h);
+        }
+        write_row(e, row_c, acc);
+        return;
+    }
     for (var c = 0u; c < 8u; c++) {
         let oc = corner_of(c);
         let fv = 2 * ec + oc;
@@ -59,26 +83,29 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
             continue;
         }
         let lm = mats[m];
+        var nodes: array<u32, 8>;
+        var t: array<vec3<f32>, 8>;
         for (var i = 0u; i < 8u; i++) {
-            let pi = oc + corner_of(i);
-            if tri_weight(pi, a) == 0.0 {
-                continue;
-            }
-            let ni = node_index(fv + corner_of(i));
-            let wa = pw[8u * ni + candidate(pi, a)];
-            if wa == 0.0 || (fixed[ni] & (1u << ca)) != 0u {
+            nodes[i] = node_index(fv + corner_of(i));
+        }
+        // Row (a, ca) of P' M K_e: the child's rows weighted by the prolongation.
+        for (var i = 0u; i < 8u; i++) {
+            let free = (fixed[nodes[i]] & (1u << ca)) == 0u;
+            let wa = select(0.0, wt(oc + corner_of(i), a, nodes[i]), free) * prm.h;
+            if wa == 0.0 {
                 continue;
             }
             let row = 3u * i + ca;
             for (var j = 0u; j < 8u; j++) {
-                let pj = oc + corner_of(j);
-                let nj = node_index(fv + corner_of(j));
-                let mj = mask_of(fixed[nj]);
                 let blk = row * 8u + j;
-                let kv = (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz) * (prm.h * wa) * mj;
-                spread(&acc, kv, pj, nj);
+                t[j] += wa * (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz);
             }
         }
+        // ... times M P on the right.
+        for (var j = 0u; j < 8u; j++) {
+            t[j] *= mask_of(fixed[nodes[j]]);
+        }
+        spread(&acc, t, oc, nodes);
     }
     write_row(e, row_c, acc);
 }

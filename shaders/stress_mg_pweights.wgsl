@@ -74,32 +74,37 @@ fn candidate(p: vec3<i32>, a: vec3<i32>) -> u32 {
     return u32(s.x) + 2u * u32(s.y) + 4u * u32(s.z);
 }
 
-// The Galerkin passes' shared row assembly (both declare `pw`, `ka_out` and `kb_out`).
-// Adds the block `kv` (a child row against the child's fine node `nj`, at position `pj`
-// in the coarse element) to the coarse row, spread over the coarse corners by that fine
-// node's prolongation weights.
-fn spread(acc: ptr<function, array<f32, 24>>, kv: vec3<f32>, pj: vec3<i32>, nj: u32) {
-    for (var bn = 0u; bn < 8u; bn++) {
-        if tri_weight(pj, corner_of(bn)) == 0.0 {
-            continue;
-        }
-        let wb = pw[8u * nj + candidate(pj, corner_of(bn))];
-        if wb != 0.0 {
-            (*acc)[3u * bn] += wb * kv.x;
-            (*acc)[3u * bn + 1u] += wb * kv.y;
-            (*acc)[3u * bn + 2u] += wb * kv.z;
+// Prolongation weight of coarse corner `a` at fine position `p` (0..2 per axis) of a
+// coarse element, `n` the fine node there: 0 where trilinear interpolation gives none
+// (p on the far plane of an axis), else the stored weight. Branch-free, so the
+// Galerkin loops below stay regular.
+fn wt(p: vec3<i32>, a: vec3<i32>, n: u32) -> f32 {
+    let ok = all((p == vec3<i32>(1)) | (p == 2 * a));
+    return select(0.0, pw[8u * n + candidate(p, a)], ok);
+}
+
+// The Galerkin passes' shared spread: a child's row block `t` (coarse row against the
+// child's 8 fine nodes, already weighted by the row's prolongation) times the child's
+// prolongation, added to the coarse row `acc` (3 entries per coarse corner). `oc` is the
+// child's offset in the coarse element, `nodes` its 8 fine node indices.
+fn spread(acc: ptr<function, array<vec3<f32>, 8>>, t: array<vec3<f32>, 8>, oc: vec3<i32>, nodes: array<u32, 8>) {
+    for (var j = 0u; j < 8u; j++) {
+        let pj = oc + corner_of(j);
+        for (var b = 0u; b < 8u; b++) {
+            (*acc)[b] += wt(pj, corner_of(b), nodes[j]) * t[j];
         }
     }
 }
 
 // Writes coarse row `row_c` of element `e` (its upper triangle) into the packed halves.
-fn write_row(e: u32, row_c: u32, acc: array<f32, 24>) {
+fn write_row(e: u32, row_c: u32, acc: array<vec3<f32>, 8>) {
     for (var col = row_c; col < 24u; col++) {
         let p = packed_index(row_c, col);
+        let v = acc[col / 3u][col % 3u];
         if p < HALF {
-            ka_out[e * HALF + p] = acc[col];
+            ka_out[e * HALF + p] = v;
         } else {
-            kb_out[e * HALF + p - HALF] = acc[col];
+            kb_out[e * HALF + p - HALF] = v;
         }
     }
 }

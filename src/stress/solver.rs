@@ -362,6 +362,16 @@ impl<'g> StressSolver<'g> {
         outer.bind(device, "StressSolver::outer", &b)
     }
 
+    /// The last solve's multigrid levels and the constraint bits of the voxel level
+    /// (bit 0 x, 1 y, 2 z per node), read back for tests.
+    pub fn read_multigrid(&self) -> (Vec<super::multigrid::LevelDump>, Vec<u32>) {
+        let raw = crate::gpu::read_buffer(self.gpu, &self.fixed, 0, u64::from(self.node_count) * 4);
+        (
+            self.mg.read_levels(self.gpu),
+            bytemuck::pod_collect_to_vec(&raw),
+        )
+    }
+
     pub fn spec(&self) -> &GridSpec {
         &self.spec
     }
