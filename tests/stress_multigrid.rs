@@ -636,10 +636,10 @@ fn galerkin_levels_match_a_cpu_product() {
             fixed[node(x + c[0], y + c[1], z + c[2])] >> (i % 3) & 1 == 0
         };
         let mut k = [[0.0; DOFS]; DOFS];
-        for i in 0..DOFS {
-            for j in 0..DOFS {
+        for (i, row) in k.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
                 if free(i) && free(j) {
-                    k[i][j] = h * (l * el.k_lambda[i][j] + mu * el.k_mu[i][j]);
+                    *v = h * (l * el.k_lambda[i][j] + mu * el.k_mu[i][j]);
                 }
             }
         }
@@ -685,10 +685,10 @@ fn galerkin_levels_match_a_cpu_product() {
             if all_si && all_free() {
                 let p = table.get(si);
                 let (lam, mu) = lame(p.e_gpa, p.nu);
-                for i in 0..DOFS {
-                    for j in 0..DOFS {
+                for (i, row) in got.iter().enumerate() {
+                    for (j, v) in row.iter().enumerate() {
                         let k2 = 2.0 * h * (lam * el.k_lambda[i][j] + mu * el.k_mu[i][j]);
-                        assert!((got[i][j] - k2).abs() <= 2e-6 * scale, "uniform block {e}");
+                        assert!((v - k2).abs() <= 2e-6 * scale, "uniform block {e}");
                     }
                 }
                 uniform += 1;
