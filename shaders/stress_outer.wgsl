@@ -110,7 +110,8 @@ fn prescribe(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     let k = node_id(wid, lid);
     if k < arrayLength(&pres) {
         let e = pres[k];
-        if e.y != 0u && e.x < prm.ndims.w {
+        // Inactive nodes (no solid around them) stay fixed at 0.
+        if e.y != 0u && e.x < prm.ndims.w && node_active(node_coords(e.x)) {
             fixed[e.x] = fixed[e.x] | e.y;
             for (var c = 0u; c < 3u; c++) {
                 if (e.y & (1u << c)) != 0u {

@@ -419,6 +419,24 @@ fn stress_metrics(
             ))
         })
         .collect();
+    let displace = spec
+        .displace
+        .iter()
+        .zip(&sv.displaced_nodes)
+        .map(|(d, &nodes)| metrics::DisplaceValue {
+            region: match d.region {
+                crate::scene::DisplaceRegion::Face(f) => f.name().to_string(),
+                crate::scene::DisplaceRegion::Box { .. } => "box".to_string(),
+            },
+            dofs: ["x", "y", "z"]
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| d.dofs & (1 << k) != 0)
+                .map(|(_, a)| *a)
+                .collect(),
+            nodes,
+        })
+        .collect();
     metrics::StressMetrics {
         step: step.name.clone(),
         part: scene.parts[step.part].clone(),
@@ -444,6 +462,7 @@ fn stress_metrics(
         probes,
         warpage,
         relative_displacements,
+        displace,
     }
 }
 

@@ -415,3 +415,95 @@ fn bad_rates_are_refused_where_they_stand() {
         assert!(e.message.contains(says), "{body}: {e}");
     }
 }
+
+#[test]
+fn displace_entries_are_checked_where_they_stand() {
+    let stress = |entries: &str| {
+        format!(
+            "{GOOD}\n[[step]]\nname = \"pull\"\nop = \"stress\"\ndelta_t = 0.0\nsupport = \"free\"\n\
+             displace = [\n{entries}\n]\n"
+        )
+    };
+    let ok = stress(
+        "  { face = \"x_min\", u = [0.0, 0.0, 0.0], dofs = [\"x\"] },\n  \
+         { box = [0.0, 0.0, 0.0, 100.0, 80.0, 0.0], u = [0.1, 0.0, 0.0], grad = [[0.0, 0.0, 0.001], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]] },",
+    );
+    let s = Scene::parse(&ok, "t.toml", &[]).unwrap();
+    let spec = s.steps[2].kind.stress().unwrap();
+    assert_eq!(spec.displace.len(), 2);
+    assert_eq!(spec.displace[0].dofs, 1);
+    // x_min of 50x40x30 voxels: 41 x 31 nodes; the box is the bottom plane, 51 x 41.
+    assert_eq!(
+        spec.displace[0].node_count(s.grid.dims, s.grid.voxel_um),
+        41 * 31
+    );
+    assert_eq!(
+        spec.displace[1].node_count(s.grid.dims, s.grid.voxel_um),
+        51 * 41
+    );
+    let nodes = spec.displace[1].nodes(s.grid.dims, s.grid.voxel_um);
+    let (n, v) = nodes.last().unwrap();
+    assert_eq!(*n, [50, 40, 0]);
+    assert!(
+        (v[0] - 0.1).abs() < 1e-12,
+        "u + grad (X - origin) at z = 0: {v:?}"
+    );
+
+    for (entry, needle, words) in [
+        (
+            "  { face = \"x_mni\", u = [0.0, 0.0, 0.0] },",
+            "\"x_mni\"",
+            "did you mean `x_min`",
+        ),
+        (
+            "  { face = \"x_min\", box = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0], u = [0.0, 0.0, 0.0] },",
+            "{ face = \"x_min\", box",
+            "exactly one of `face`",
+        ),
+        (
+            "  { face = \"z_max\", u = [0.0, 0.0, 0.0], grad = [[0.5, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]] },",
+            "[[0.5",
+            "small strain",
+        ),
+        (
+            "  { face = \"z_max\", u = [0.0, 0.0, 0.0], dofs = [\"x\", \"x\"] },",
+            "\"x\"]",
+            "listed twice",
+        ),
+        (
+            "  { box = [1.0, 1.0, 1.0, 1.5, 1.5, 1.5], u = [0.0, 0.0, 0.0] },",
+            "{ box = [1.0",
+            "holds no node",
+        ),
+        (
+            "  { box = [5.0, 1.0, 1.0, 1.0, 1.5, 1.5], u = [0.0, 0.0, 0.0] },",
+            "[5.0, 1.0",
+            "x0 <= x1",
+        ),
+        (
+            "  { face = \"y_min\", u = [0.0, 0.0] },",
+            "[0.0, 0.0] }",
+            "",
+        ),
+        (
+            "  { face = \"y_min\", u = [0.0, 0.0, 0.0], force = 1.0 },",
+            "force",
+            "force",
+        ),
+    ] {
+        let src = stress(entry);
+        let e = err(&src);
+        assert_eq!(e.line, pos(&src, needle).0, "{entry}: {e}");
+        assert!(e.message.contains(words), "{entry}: {e}");
+    }
+}
+
+#[test]
+fn displace_node_total_is_bounded() {
+    let src = "[grid]\nsize = [2000.0, 2000.0, 10.0]\nvoxel = 1.0\n\n[[step]]\nname = \"s\"\n\
+               op = \"substrate\"\nmaterial = \"si\"\nthickness = 10.0\n\n[[step]]\nname = \"pull\"\n\
+               op = \"stress\"\ndelta_t = 0.0\ndisplace = [{ box = [0.0, 0.0, 0.0, 2000.0, 2000.0, 10.0], u = [0.0, 0.0, 0.0] }]\n";
+    let e = err(src);
+    assert!(e.message.contains("at most 4000000"), "{e}");
+    assert_eq!(e.line, pos(src, "[[step]]\nname = \"pull\"").0, "{e}");
+}

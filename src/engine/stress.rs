@@ -6,7 +6,9 @@ use crate::gpu::GpuContext;
 use crate::grid::GpuGrid;
 use crate::materials::MaterialTable;
 use crate::scene::StressSpec;
-use crate::stress::{StressError, StressKernels, StressResult, StressSolver, ThermalLoad, coarsen};
+use crate::stress::{
+    Prescribed, StressError, StressKernels, StressResult, StressSolver, ThermalLoad, coarsen,
+};
 use std::sync::Arc;
 
 /// A finished solve with the grid it ran on (the frame and field views draw it).
@@ -18,6 +20,8 @@ pub struct Solved<'g> {
     pub result: StressResult,
     pub delta_t: f64,
     pub coarsen: u32,
+    /// Solid nodes each `displace` entry holds on the solve grid.
+    pub displaced_nodes: Vec<u64>,
 }
 
 /// The solve's own copy of `grid`, coarsened by `spec.coarsen` (1: a plain copy). The
@@ -54,13 +58,14 @@ pub fn solve_copy<'g>(
     spec: &StressSpec,
     progress: &dyn Fn(u32, f64) -> bool,
 ) -> Result<Solved<'g>, StressError> {
+    let (prescribed, displaced_nodes) = prescribed(gpu, &grid, spec)?;
     let mut solver = StressSolver::with_kernels(gpu, kernels, &grid, materials)?;
     let result = solver.solve_with_progress(
         &ThermalLoad {
             delta_t: spec.delta_t,
         },
         &spec.bc,
-        &[],
+        &prescribed,
         &spec.options,
         progress,
     )?;
@@ -70,5 +75,69 @@ pub fn solve_copy<'g>(
         result,
         delta_t: spec.delta_t,
         coarsen: spec.coarsen.max(1),
+        displaced_nodes,
     })
+}
+
+/// The step's `displace` entries on the solve grid (after coarsening): every selected
+/// node with its affine value. An entry that holds no solid node there is an error
+/// (a box between coarse nodes, or over void), not a silently free boundary. Also
+/// returns the solid nodes each entry holds.
+fn prescribed(
+    gpu: &GpuContext,
+    grid: &GpuGrid,
+    spec: &StressSpec,
+) -> Result<(Vec<Prescribed>, Vec<u64>), StressError> {
+    if spec.displace.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let (dims, h) = (grid.spec.dims, grid.spec.voxel_um);
+    let ids = grid.read_materials(gpu);
+    let [nx, ny, nz] = dims;
+    let solid_at = |n: [u32; 3]| {
+        (0..8u32).any(|c| {
+            let v = [c & 1, (c >> 1) & 1, c >> 2];
+            let (Some(x), Some(y), Some(z)) = (
+                n[0].checked_sub(v[0]),
+                n[1].checked_sub(v[1]),
+                n[2].checked_sub(v[2]),
+            ) else {
+                return false;
+            };
+            x < nx && y < ny && z < nz && ids[(x + nx * (y + ny * z)) as usize] != 0
+        })
+    };
+    let mut out = Vec::new();
+    let mut counts = Vec::with_capacity(spec.displace.len());
+    for (i, d) in spec.displace.iter().enumerate() {
+        let before = out.len();
+        out.extend(
+            d.nodes(dims, h)
+                .into_iter()
+                .filter(|(n, _)| solid_at(*n))
+                .map(|(node, value)| Prescribed {
+                    node,
+                    dofs: d.dofs,
+                    value,
+                }),
+        );
+        counts.push((out.len() - before) as u64);
+        if out.len() == before {
+            let region = match d.region {
+                crate::scene::DisplaceRegion::Face(f) => format!("face {}", f.name()),
+                crate::scene::DisplaceRegion::Box { min, max } => {
+                    format!("box {min:?}-{max:?} µm")
+                }
+            };
+            return Err(StressError::BadOptions(format!(
+                "displace entry {} ({region}) holds no solid node of the {}x{}x{} solve grid \
+                 ({h} µm voxels)",
+                i + 1,
+                nx,
+                ny,
+                nz
+            )));
+        }
+    }
+    Ok((out, counts))
 }

@@ -63,6 +63,18 @@ pub struct StressMetrics {
     /// planes.
     pub warpage: BTreeMap<String, WarpageValue>,
     pub relative_displacements: BTreeMap<String, RelativeDisplacementValue>,
+    /// The step's prescribed displacements, in scene order.
+    pub displace: Vec<DisplaceValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DisplaceValue {
+    /// `x_min` ... `z_max`, or `box`.
+    pub region: String,
+    /// Components held: `x`, `y`, `z`.
+    pub dofs: String,
+    /// Solid nodes held on the solve grid.
+    pub nodes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

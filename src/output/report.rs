@@ -53,6 +53,14 @@ pub fn stress_summary(m: &StressMetrics) -> String {
         },
         m.ms / 1e3
     );
+    if !m.displace.is_empty() {
+        let held: Vec<String> = m
+            .displace
+            .iter()
+            .map(|d| format!("{} {} ({} nodes)", d.region, d.dofs, d.nodes))
+            .collect();
+        let _ = writeln!(s, "  prescribed displacements: {}", held.join(", "));
+    }
     let _ = writeln!(
         s,
         "  {:<14} {:>10} {:>10} {:>10} {:>10} {:>10}  peak at (µm)",

@@ -385,6 +385,125 @@ pub struct StressSpec {
     pub options: analysis::SolveOptions,
     /// Solve on blocks of `coarsen`³ voxels (majority material) to bound the cost.
     pub coarsen: u32,
+    /// Prescribed displacements (`displace = [...]`), applied on top of `bc`.
+    pub displace: Vec<Displacement>,
+}
+
+/// A grid face: the nodes on x = 0, x = size, ... .
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    XMin,
+    XMax,
+    YMin,
+    YMax,
+    ZMin,
+    ZMax,
+}
+
+impl Face {
+    pub const ALL: [(&'static str, Face); 6] = [
+        ("x_min", Face::XMin),
+        ("x_max", Face::XMax),
+        ("y_min", Face::YMin),
+        ("y_max", Face::YMax),
+        ("z_min", Face::ZMin),
+        ("z_max", Face::ZMax),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+/// Which nodes a prescribed displacement holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DisplaceRegion {
+    Face(Face),
+    /// Nodes inside the box (µm, inclusive).
+    Box {
+        min: [f64; 3],
+        max: [f64; 3],
+    },
+}
+
+/// Prescribed displacement of the solid nodes of a region: the affine field
+/// u(X) = u + grad · (X − origin) (µm), on the components in `dofs` (bits x, y, z).
+/// A zero field holds the region; a non-zero one imposes stretch, shear or rotation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Displacement {
+    pub region: DisplaceRegion,
+    pub u: [f64; 3],
+    /// ∂u_i/∂X_j (dimensionless), row i.
+    pub grad: [[f64; 3]; 3],
+    pub origin: [f64; 3],
+    pub dofs: u32,
+}
+
+impl Displacement {
+    /// The nodes of a grid of `dims` voxels of `h` µm that the region selects (solid or
+    /// not: the solver holds only solid ones), each with its prescribed value.
+    pub fn nodes(&self, dims: [u32; 3], h: f64) -> Vec<([u32; 3], [f64; 3])> {
+        let Some([rx, ry, rz]) = self.node_ranges(dims, h) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for z in rz.0..=rz.1 {
+            for y in ry.0..=ry.1 {
+                for x in rx.0..=rx.1 {
+                    let p = [x, y, z].map(|i| f64::from(i) * h);
+                    let d = [0, 1, 2].map(|k| p[k] - self.origin[k]);
+                    let v = [0, 1, 2]
+                        .map(|i| self.u[i] + (0..3).map(|j| self.grad[i][j] * d[j]).sum::<f64>());
+                    out.push(([x, y, z], v));
+                }
+            }
+        }
+        out
+    }
+
+    /// The inclusive node index range per axis that the region selects on a grid of
+    /// `dims` voxels of `h` µm, or None when it selects no node.
+    pub fn node_ranges(&self, dims: [u32; 3], h: f64) -> Option<[(u32, u32); 3]> {
+        let range = |axis: usize| -> Option<(u32, u32)> {
+            match self.region {
+                DisplaceRegion::Face(f) => {
+                    let (a, hi) = match f {
+                        Face::XMin => (0, false),
+                        Face::XMax => (0, true),
+                        Face::YMin => (1, false),
+                        Face::YMax => (1, true),
+                        Face::ZMin => (2, false),
+                        Face::ZMax => (2, true),
+                    };
+                    Some(if axis != a {
+                        (0, dims[axis])
+                    } else if hi {
+                        (dims[axis], dims[axis])
+                    } else {
+                        (0, 0)
+                    })
+                }
+                DisplaceRegion::Box { min, max } => {
+                    // A box drawn on node planes keeps them despite rounding.
+                    let eps = 1e-9 * h.max(1.0);
+                    let lo = ((min[axis] - eps) / h).ceil().max(0.0);
+                    let hi = ((max[axis] + eps) / h).floor().min(f64::from(dims[axis]));
+                    (lo <= hi).then_some((lo as u32, hi as u32))
+                }
+            }
+        };
+        Some([range(0)?, range(1)?, range(2)?])
+    }
+
+    /// How many nodes [`Displacement::nodes`] returns.
+    pub fn node_count(&self, dims: [u32; 3], h: f64) -> u64 {
+        self.node_ranges(dims, h).map_or(0, |r| {
+            r.iter().map(|&(a, b)| u64::from(b - a) + 1).product()
+        })
+    }
 }
 
 /// Two named points (µm) whose displacement difference `to − from` each stress step

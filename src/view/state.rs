@@ -109,6 +109,7 @@ impl ViewState {
                 bc: BoundaryConditions::new(Support::BottomRoller),
                 options: SolveOptions::default(),
                 coarsen: 1,
+                displace: Vec::new(),
             }),
             solve_requested: false,
             cancel_requested: false,

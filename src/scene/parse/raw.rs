@@ -85,6 +85,24 @@ pub(super) struct RawStress {
     pub(super) tol: Option<Spanned<f64>>,
     pub(super) max_iterations: Option<Spanned<u32>>,
     pub(super) coarsen: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) displace: Vec<Spanned<RawDisplace>>,
+}
+
+/// One prescribed displacement of a stress step.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDisplace {
+    pub(super) face: Option<Spanned<String>>,
+    /// x0, y0, z0, x1, y1, z1 in µm.
+    #[serde(rename = "box")]
+    pub(super) bounds: Option<Spanned<[f64; 6]>>,
+    /// Displacement at `origin`, µm.
+    pub(super) u: Spanned<[f64; 3]>,
+    /// ∂u_i/∂X_j, row i (dimensionless).
+    pub(super) grad: Option<Spanned<[[f64; 3]; 3]>>,
+    pub(super) origin: Option<Spanned<[f64; 3]>>,
+    pub(super) dofs: Option<Spanned<Vec<Spanned<AxisName>>>>,
 }
 
 #[derive(Deserialize)]

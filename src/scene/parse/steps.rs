@@ -99,7 +99,7 @@ pub(super) fn step(
         "ball" => StepKind::Process(lower_ball(cx, body, span.clone(), grid, table, masks)?),
         "wirebond" => StepKind::Process(lower_wirebond(cx, body, grid, table)?),
         "etch" => StepKind::Process(lower_etch(cx, body, grid, table, masks)?),
-        "stress" => StepKind::Stress(lower_stress(cx, body, span.clone())?),
+        "stress" => StepKind::Stress(lower_stress(cx, body, span.clone(), grid)?),
         other => {
             return Err(cx.err(
                 op_span,
@@ -791,6 +791,7 @@ fn lower_stress(
     cx: &Ctx,
     body: Spanned<DeValue<'_>>,
     span: Range<usize>,
+    grid: &GridSpec,
 ) -> Result<StressSpec, SceneError> {
     let r: RawStress = cx.typed(body)?;
     let delta_t = match (&r.stress_free, &r.final_c, &r.delta_t) {
@@ -843,12 +844,146 @@ fn lower_stress(
         Some(c) => *c.get_ref(),
         None => 1,
     };
+    let mut displace = Vec::with_capacity(r.displace.len());
+    let mut selected = 0u64;
+    for d in &r.displace {
+        let d = lower_displace(cx, d, grid)?;
+        selected += d.node_count(grid.dims, grid.voxel_um);
+        displace.push(d);
+    }
+    if selected > MAX_DISPLACED_NODES {
+        return Err(cx.err(
+            span,
+            format!(
+                "`displace` selects {selected} nodes in all; at most {MAX_DISPLACED_NODES} \
+                 (a few faces of the grid)"
+            ),
+        ));
+    }
     Ok(StressSpec {
         delta_t,
         bc,
         options,
         coarsen,
+        displace,
     })
+}
+
+/// Bound on the nodes a stress step's `displace` entries select together (each holds
+/// a value on the host before upload).
+const MAX_DISPLACED_NODES: u64 = 4_000_000;
+
+/// One `displace` entry: a face or a box, an affine field, the components it holds.
+fn lower_displace(
+    cx: &Ctx,
+    d: &Spanned<RawDisplace>,
+    grid: &GridSpec,
+) -> Result<Displacement, SceneError> {
+    let raw = d.get_ref();
+    let finite = |v: &[f64], span: Range<usize>, what: &str| -> Result<(), SceneError> {
+        if v.iter().all(|x| x.is_finite()) {
+            Ok(())
+        } else {
+            Err(cx.err(span, format!("{what} must be finite")))
+        }
+    };
+    let region = match (&raw.face, &raw.bounds) {
+        (Some(f), None) => {
+            let name = f.get_ref().as_str();
+            let Some(&(_, face)) = Face::ALL.iter().find(|(n, _)| *n == name) else {
+                let names: Vec<&str> = Face::ALL.iter().map(|(n, _)| *n).collect();
+                return Err(cx.err(
+                    f.span(),
+                    format!(
+                        "unknown face `{name}`{}; expected one of {}",
+                        super::suggest(name, &names)
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default(),
+                        names.join(", ")
+                    ),
+                ));
+            };
+            DisplaceRegion::Face(face)
+        }
+        (None, Some(b)) => {
+            let v = *b.get_ref();
+            finite(&v, b.span(), "box")?;
+            if (0..3).any(|k| v[k] > v[k + 3]) {
+                return Err(cx.err(
+                    b.span(),
+                    "box must be [x0, y0, z0, x1, y1, z1] with x0 <= x1, y0 <= y1, z0 <= z1",
+                ));
+            }
+            DisplaceRegion::Box {
+                min: [v[0], v[1], v[2]],
+                max: [v[3], v[4], v[5]],
+            }
+        }
+        _ => {
+            return Err(cx.err(
+                d.span(),
+                "a displace entry needs exactly one of `face` (x_min, x_max, y_min, y_max, z_min, z_max) or `box`",
+            ));
+        }
+    };
+    finite(raw.u.get_ref(), raw.u.span(), "u")?;
+    let mut grad = [[0.0; 3]; 3];
+    if let Some(g) = &raw.grad {
+        grad = *g.get_ref();
+        finite(grad.as_flattened(), g.span(), "grad")?;
+        // Linear, small-strain elasticity: a displacement gradient beyond 0.1 is a
+        // different problem (and almost always a unit mistake).
+        if grad.as_flattened().iter().any(|x| x.abs() > 0.1) {
+            return Err(cx.err(
+                g.span(),
+                "grad entries are displacement gradients (µm per µm); above 0.1 is far outside small strain",
+            ));
+        }
+    }
+    let mut origin = [0.0; 3];
+    if let Some(o) = &raw.origin {
+        origin = *o.get_ref();
+        finite(&origin, o.span(), "origin")?;
+    }
+    let mut dofs = 7;
+    if let Some(list) = &raw.dofs {
+        dofs = 0;
+        if list.get_ref().is_empty() {
+            return Err(cx.err(
+                list.span(),
+                "dofs is empty: leave it out to hold x, y and z",
+            ));
+        }
+        for a in list.get_ref() {
+            let bit = match a.get_ref() {
+                AxisName::X => 1,
+                AxisName::Y => 2,
+                AxisName::Z => 4,
+            };
+            if dofs & bit != 0 {
+                return Err(cx.err(a.span(), "this component is listed twice"));
+            }
+            dofs |= bit;
+        }
+    }
+    let out = Displacement {
+        region,
+        u: *raw.u.get_ref(),
+        grad,
+        origin,
+        dofs,
+    };
+    if out.node_count(grid.dims, grid.voxel_um) == 0 {
+        return Err(cx.err(
+            d.span(),
+            format!(
+                "the box holds no node of the grid (nodes every {} µm over {:?} µm)",
+                grid.voxel_um,
+                grid.size_um()
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 fn part_index(parts: &mut Vec<String>, name: &str) -> usize {
