@@ -1,4 +1,4 @@
-//! Geometric multigrid V-cycle in f32, the preconditioner of the outer CG.
+//! Geometric multigrid cycle in f32, the preconditioner of the outer CG.
 //!
 //! Level 0 is the voxel grid itself, applied matrix-free (stress_mg0.wgsl). Level l+1
 //! has an element for every 2x2x2 block of level l; its element matrices are Galerkin
@@ -8,7 +8,8 @@
 //! 3x3 block-Jacobi scaled operator, its spectrum bound from a power iteration per
 //! level (PETSc's interval [0.1, 1.1] x the estimate). The coarsest level (at most
 //! [`COARSEST_DOFS`] DOFs) is solved with a dense inverse factored on the host in f64.
-//! Every piece is a fixed symmetric linear operator, so one V-cycle is a valid CG
+//! The cycle is a V-cycle with two coarse cycles on levels 1 and 2 ([`W_LEVELS`]).
+//! Every piece is a fixed symmetric linear operator, so one cycle is a valid CG
 //! preconditioner. See docs/STRESS.md.
 
 use super::StressError;
@@ -20,6 +21,13 @@ use std::sync::Arc;
 
 /// The coarsest level is solved densely once it has at most this many DOFs.
 pub const COARSEST_DOFS: u64 = 1000;
+/// Coarse levels solved by two cycles instead of one (a W-cycle on levels 1 and 2, a
+/// V-cycle below). On the suspended bump one coarse cycle per level leaves the level-1
+/// solve weak (62 outer iterations at 6 µm, 74 at 4 µm; an exact level-1 solve gives
+/// 40); two on levels 1 and 2 give 48 and 46 for about the same time per solve. Deeper
+/// levels are left at one: they changed nothing measurable and their dispatch count
+/// would double per level.
+pub const W_LEVELS: usize = 2;
 /// Power-iteration steps per level for the Chebyshev bound.
 const POWER_STEPS: usize = 12;
 /// Entries of a packed symmetric 24x24 element matrix and of each of its two halves.
@@ -138,7 +146,7 @@ pub struct FineInputs<'a> {
 
 /// The hierarchy of one grid: buffers, bind groups and pipelines made once;
 /// [`Multigrid::setup`] recomputes the operators for the current materials and
-/// constraints; [`Multigrid::vcycle`] records one V-cycle from `b()` into `x()`.
+/// constraints; [`Multigrid::vcycle`] records one cycle from `b()` into `x()`.
 pub struct Multigrid {
     levels: Vec<Level>,
     k: Arc<MgKernels>,
@@ -147,6 +155,9 @@ pub struct Multigrid {
     dense_grid: [u32; 3],
     /// Chebyshev bounds per smoothed level (for docs and benches).
     pub lambda_max: Vec<f64>,
+    /// Levels 1..=w_levels get two coarse cycles ([`W_LEVELS`]; 0: a plain V-cycle,
+    /// for comparisons).
+    pub w_levels: usize,
 }
 
 fn nodes_of(e: [u32; 3]) -> [u32; 4] {
@@ -367,6 +378,7 @@ impl Multigrid {
             dense_bind,
             dense_grid,
             lambda_max: Vec::new(),
+            w_levels: W_LEVELS,
         })
     }
 
@@ -608,18 +620,21 @@ impl Multigrid {
         Ok(())
     }
 
-    /// Records one V-cycle: x = M^-1 b on level 0.
+    /// Records one cycle: x = M^-1 b on level 0.
     pub fn vcycle(&self, pass: &mut wgpu::ComputePass<'_>) {
-        self.cycle(pass, 0);
+        self.cycle(pass, 0, true);
     }
 
-    /// Level `l` of the V-cycle: pre-smooth from x = 0, coarse correction, post-smooth;
-    /// the same polynomial before and after keeps it symmetric. (A W-cycle, two coarse
-    /// corrections per level, cut the suspended bump's iterations only from 64 to 60 at
-    /// 25 % more time per cycle: the coarse solves are not what limits it.)
-    fn cycle(&self, pass: &mut wgpu::ComputePass<'_>, l: usize) {
+    /// Level `l` of the cycle from x = 0 (`zero`) or from the current x (then it
+    /// records x + B (b - A x), B the cycle from zero: the cycle is linear in its start):
+    /// pre-smooth, coarse correction, post-smooth; the same polynomial before and after
+    /// keeps it symmetric. Levels 1..=[`W_LEVELS`] get two coarse cycles (a W-cycle
+    /// there), the second from the first's result, so the coarse solve is
+    /// x = (2B - BAB) b: still a fixed symmetric operator.
+    fn cycle(&self, pass: &mut wgpu::ComputePass<'_>, l: usize, zero: bool) {
         let top = self.levels.len() - 1;
         if l == top {
+            // Exact: the same from any start.
             dispatch(pass, &self.k.pipes.dense, &self.dense_bind, self.dense_grid);
             return;
         }
@@ -628,12 +643,20 @@ impl Multigrid {
             .transfer_bind
             .as_ref()
             .expect("all but the coarsest transfer");
-        self.vec_op(pass, l, &self.k.pipes.cheb_zero);
+        if zero {
+            self.vec_op(pass, l, &self.k.pipes.cheb_zero);
+        } else {
+            self.resid(pass, l);
+            self.vec_op(pass, l, &self.k.pipes.cheb1);
+        }
         self.resid(pass, l);
         self.vec_op(pass, l, &self.k.pipes.cheb2);
         self.resid(pass, l);
         dispatch(pass, &self.k.pipes.restrict, tb, lv.cnode_grid);
-        self.cycle(pass, l + 1);
+        self.cycle(pass, l + 1, true);
+        if l < self.w_levels && l + 1 < top {
+            self.cycle(pass, l + 1, false);
+        }
         dispatch(pass, &self.k.pipes.prolong, tb, lv.node_grid);
         self.resid(pass, l);
         self.vec_op(pass, l, &self.k.pipes.cheb1);

@@ -362,6 +362,23 @@ impl<'g> StressSolver<'g> {
         outer.bind(device, "StressSolver::outer", &b)
     }
 
+    /// One application of the last solve's multigrid preconditioner to `v` (3 f32 per
+    /// node), read back: tests check that it is symmetric and positive.
+    pub fn apply_preconditioner(&self, v: &[f32]) -> Vec<f32> {
+        self.gpu
+            .queue
+            .write_buffer(self.mg.b(), 0, bytemuck::cast_slice(v));
+        self.run(|s, pass| s.mg.vcycle(pass));
+        let bytes = std::mem::size_of_val(v) as u64;
+        bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, self.mg.x(), 0, bytes))
+    }
+
+    /// Cycle shape of the preconditioner: two coarse cycles on levels 1..=w (0: a plain
+    /// V-cycle; benches compare them).
+    pub fn set_w_levels(&mut self, w: usize) {
+        self.mg.w_levels = w;
+    }
+
     /// The last solve's multigrid levels and the constraint bits of the voxel level
     /// (bit 0 x, 1 y, 2 z per node), read back for tests.
     pub fn read_multigrid(&self) -> (Vec<super::multigrid::LevelDump>, Vec<u32>) {
