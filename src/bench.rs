@@ -247,7 +247,7 @@ pub struct StressBenchRow {
     pub ms_per_iteration: f64,
     /// One fine-level matvec at the outer precision, ms.
     pub matvec_ms: f64,
-    /// One V-cycle, ms.
+    /// One preconditioner cycle, ms.
     pub vcycle_ms: f64,
     /// GPU bytes the solve holds per fine node (all levels, outputs included).
     pub bytes_per_node: f64,
@@ -293,12 +293,14 @@ pub fn stress_row(
 
 /// Stress solves on n×n×n/2 grids: homogeneous silicon, and a layered package (silicon,
 /// polyimide, copper pads, air) built with the process ops; each stops at `tol` or
-/// `max_iterations`.
+/// `max_iterations`. `w_levels`: coarse levels with two cycles (the solver's default is
+/// [`crate::stress::multigrid::W_LEVELS`]; 0 compares a plain V-cycle).
 pub fn stress(
     gpu: &GpuContext,
     sizes: &[u32],
     tol: f64,
     max_iterations: u32,
+    w_levels: usize,
     mut report: impl FnMut(&StressBenchRow),
 ) -> Result<Vec<StressBenchRow>, crate::stress::StressError> {
     use crate::materials::MaterialTable;
@@ -360,6 +362,7 @@ pub fn stress(
                 p.run(&cu, &masks);
             }
             let mut solver = StressSolver::new(gpu, p.grid(), &table)?;
+            solver.set_w_levels(w_levels);
             let r = solver.solve(
                 &ThermalLoad { delta_t: -165.0 },
                 &BoundaryConditions::new(Support::BottomRoller),
@@ -377,12 +380,13 @@ pub fn stress(
 }
 
 /// The last stress step of `scene` (at its own coarsen, supports and tol), as a bench
-/// row: the flow runs once with that step cut to one iteration, then the solve is
-/// repeated on the grid it solved, timed and profiled.
+/// row: the flow up to the step, then the engine's solve, timed and profiled (solved
+/// again with `w_levels` coarse W levels when that is not the default).
 pub fn stress_scene(
     gpu: &GpuContext,
     scene: &crate::scene::Scene,
     name: &str,
+    w_levels: usize,
     mut report: impl FnMut(&StressBenchRow),
 ) -> Result<Option<StressBenchRow>, Box<dyn std::error::Error + Send + Sync>> {
     use crate::engine::{Engine, check_budget};
@@ -405,7 +409,19 @@ pub fn stress_scene(
     {
         engine.run_step(scene, s)?;
     }
-    let sv = engine.solve_stress(scene, step, spec)?;
+    let mut sv = engine.solve_stress(scene, step, spec)?;
+    if w_levels != crate::stress::multigrid::W_LEVELS {
+        let prescribed = crate::engine::stress::prescribed(gpu, &sv.grid, spec)?.0;
+        sv.solver.set_w_levels(w_levels);
+        sv.result = sv.solver.solve_prescribed(
+            &crate::stress::ThermalLoad {
+                delta_t: spec.delta_t,
+            },
+            &spec.bc,
+            &prescribed,
+            &spec.options,
+        )?;
+    }
     let (solver, r) = (&sv.solver, &sv.result);
     let row = stress_row(&format!("{name} (coarsen {})", spec.coarsen), solver, r);
     report(&row);

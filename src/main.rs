@@ -282,6 +282,9 @@ enum Command {
         /// ... or after this many CG iterations.
         #[arg(long, default_value_t = 1000)]
         max_iterations: u32,
+        /// Stress: coarse levels solved by two cycles (a W-cycle there); 0 = plain V-cycle.
+        #[arg(long, default_value_t = voxfab::stress::multigrid::W_LEVELS)]
+        w_levels: usize,
     },
 }
 
@@ -465,8 +468,9 @@ fn main() -> ExitCode {
             sizes,
             tol,
             max_iterations,
+            w_levels,
         } => match what.as_str() {
-            "stress" => bench_stress(&sizes, &stress_scenes, tol, max_iterations),
+            "stress" => bench_stress(&sizes, &stress_scenes, tol, max_iterations, w_levels),
             "flow" => bench_flow(&scenes),
             _ => bench(size),
         },
@@ -917,15 +921,21 @@ fn bench_stress(
     scenes: &[String],
     tol: f64,
     max_iterations: u32,
+    w_levels: usize,
 ) -> anyhow::Result<()> {
     let gpu = GpuContext::new()?;
     println!("adapter: {gpu}");
     println!(
-        "outer iteration: {}; tol {tol:.0e}",
+        "outer iteration: {}; tol {tol:.0e}; cycle: {}",
         if gpu.has_f64() {
             "f64"
         } else {
             "f32 (no SHADER_F64)"
+        },
+        match w_levels {
+            0 => "V".to_string(),
+            1 => "two coarse cycles on level 1, V below".to_string(),
+            w => format!("two coarse cycles on levels 1-{w}, V below"),
         }
     );
     println!(
@@ -940,7 +950,7 @@ fn bench_stress(
         "total ms",
         "ms/iter",
         "matvec ms",
-        "V ms",
+        "cycle ms",
         "matvec-eq",
         "B/node"
     );
@@ -967,10 +977,10 @@ fn bench_stress(
             }
         );
     };
-    voxfab::bench::stress(&gpu, sizes, tol, max_iterations, print)?;
+    voxfab::bench::stress(&gpu, sizes, tol, max_iterations, w_levels, print)?;
     for path in scenes {
         let scene = Scene::load(std::path::Path::new(path), &[])?;
-        voxfab::bench::stress_scene(&gpu, &scene, path, print)
+        voxfab::bench::stress_scene(&gpu, &scene, path, w_levels, print)
             .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     }
     Ok(())

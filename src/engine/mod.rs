@@ -8,7 +8,7 @@
 //! engines on one device (a timeline and a window) compile nothing twice either.
 
 mod error;
-mod stress;
+pub(crate) mod stress;
 
 pub use error::RunError;
 pub use stress::{Solved, solve_copy, solve_on_grid, stress_grid};

@@ -83,7 +83,7 @@ pub fn solve_copy<'g>(
 /// node with its affine value. An entry that holds no solid node there is an error
 /// (a box between coarse nodes, or over void), not a silently free boundary. Also
 /// returns the solid nodes each entry holds.
-fn prescribed(
+pub(crate) fn prescribed(
     gpu: &GpuContext,
     grid: &GpuGrid,
     spec: &StressSpec,
