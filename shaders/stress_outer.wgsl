@@ -122,6 +122,26 @@ fn prescribe(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
 }
 
+// After p = u: the reaction K u - f at each prescribed entry's node (the force the
+// prescription applies to the body, mN), into q[3k..3k+3] (scratch after the solve).
+@compute @workgroup_size(WG)
+fn reactions(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let k = node_id(wid, lid);
+    if k < arrayLength(&pres) {
+        let e = pres[k];
+        var rv = vec3<real>(0.0);
+        if e.x < prm.ndims.w {
+            let c = node_coords(e.x);
+            if node_active(c) {
+                rv = k_gather(e.x, c) - load_at(c);
+            }
+        }
+        for (var i = 0u; i < 3u; i++) {
+            q[3u * k + i] = rv[i];
+        }
+    }
+}
+
 // After p = u: r = f - K u on free DOFs. Partials: |f|^2 over all DOFs, |r|^2.
 @compute @workgroup_size(WG)
 fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -419,11 +419,18 @@ fn stress_metrics(
             ))
         })
         .collect();
+    let reactions: std::collections::HashMap<[u32; 3], [f64; 3]> =
+        r.reactions.iter().copied().collect();
     let displace = spec
         .displace
         .iter()
         .zip(&sv.displaced_nodes)
         .map(|(d, &nodes)| metrics::DisplaceValue {
+            force_mn: d
+                .nodes(r.dims, r.voxel_um)
+                .iter()
+                .filter_map(|(n, _)| reactions.get(n))
+                .fold([0.0; 3], |a, f| std::array::from_fn(|k| a[k] + f[k])),
             region: match d.region {
                 crate::scene::DisplaceRegion::Face(f) => f.name().to_string(),
                 crate::scene::DisplaceRegion::Box { .. } => "box".to_string(),

@@ -176,6 +176,7 @@ fn fake_result(dims: [u32; 3], h: f64, u: impl Fn([f64; 3]) -> [f64; 3]) -> Stre
         stalled: false,
         solve_ms: 0.0,
         ms: 0.0,
+        reactions: Vec::new(),
     }
 }
 

@@ -109,6 +109,27 @@ fn bar_pulled_along_x_is_uniaxial() {
     assert_eq!(held, [121, 121, 1, 1, 1]);
     assert_eq!(m["displace"][0]["region"], "x_min");
     assert_eq!(m["displace"][0]["dofs"], "x");
+    // Reactions: sigma A = 117 MPa x 100 µm² = 11.7 mN, pulling at x_max, holding at
+    // x_min; nothing across the bar.
+    let force = |i: usize| -> Vec<f64> {
+        m["displace"][i]["force_mn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let pull = sxx * 100.0 * 1e-3;
+    for (i, sign) in [(0, -1.0), (1, 1.0)] {
+        let f = force(i);
+        assert!(
+            (f[0] - sign * pull).abs() <= 1e-6 * pull
+                && f[1].abs() < 1e-6 * pull
+                && f[2].abs() < 1e-6 * pull,
+            "entry {i}: force {f:?} mN, closed form {} mN along x",
+            sign * pull
+        );
+    }
 }
 
 #[test]
@@ -188,6 +209,22 @@ fn thermal_block_held_by_displacements_is_hydrostatic() {
         close(probe(&m, f), want, want.abs(), f);
     }
     close(probe(&m, "von_mises"), 0.0, want.abs(), "von Mises");
+    // The faces push back with sigma A (64 µm² each), along their outward normals.
+    for (i, axis, sign) in [
+        (0, 0, -1.0),
+        (1, 0, 1.0),
+        (2, 1, -1.0),
+        (3, 1, 1.0),
+        (4, 2, -1.0),
+        (5, 2, 1.0),
+    ] {
+        let f = m["displace"][i]["force_mn"][axis].as_f64().unwrap();
+        let r = sign * want * 64.0 * 1e-3;
+        assert!(
+            (f - r).abs() <= 1e-6 * r.abs(),
+            "face {i}: normal force {f} mN, closed form {r} mN"
+        );
+    }
 }
 
 #[test]

@@ -75,6 +75,9 @@ pub struct DisplaceValue {
     pub dofs: String,
     /// Solid nodes held on the solve grid.
     pub nodes: u64,
+    /// The force the prescription applies to the body over the entry's nodes (sum of
+    /// K u − f), x, y, z, mN; a node in two entries counts in both.
+    pub force_mn: [f64; 3],
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -57,7 +57,13 @@ pub fn stress_summary(m: &StressMetrics) -> String {
         let held: Vec<String> = m
             .displace
             .iter()
-            .map(|d| format!("{} {} ({} nodes)", d.region, d.dofs, d.nodes))
+            .map(|d| {
+                let [fx, fy, fz] = d.force_mn;
+                format!(
+                    "{} {} ({} nodes, force {fx:.4} {fy:.4} {fz:.4} mN)",
+                    d.region, d.dofs, d.nodes
+                )
+            })
             .collect();
         let _ = writeln!(s, "  prescribed displacements: {}", held.join(", "));
     }

@@ -15,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 pub(super) struct OuterPipes {
     pub fix_init: wgpu::ComputePipeline,
     pub prescribe: wgpu::ComputePipeline,
+    pub reactions: wgpu::ComputePipeline,
     pub residual: wgpu::ComputePipeline,
     pub finish_residual: wgpu::ComputePipeline,
     pub to_b32: wgpu::ComputePipeline,
@@ -177,6 +178,7 @@ impl StressKernels {
         let pipes = OuterPipes {
             fix_init: outer.pipeline(device, "fix_init"),
             prescribe: outer.pipeline(device, "prescribe"),
+            reactions: outer.pipeline(device, "reactions"),
             residual: outer.pipeline(device, "residual"),
             finish_residual: outer.pipeline(device, "finish_residual"),
             to_b32: outer.pipeline(device, "to_b32"),

@@ -33,6 +33,10 @@ pub struct StressResult {
     pub solve_ms: f64,
     /// Wall time of the whole call including the stress kernel and readback, ms.
     pub ms: f64,
+    /// Reaction at each prescribed node (K u − f: the force the prescription applies
+    /// to the body, mN), in node-index order; empty without prescribed displacements.
+    /// Only the prescribed components carry load; the others are residual-sized.
+    pub reactions: Vec<([u32; 3], [f64; 3])>,
 }
 
 /// Von Mises summary of one material.

@@ -78,6 +78,8 @@ pub struct StressSolver<'g> {
     k: Arc<StressKernels>,
     outer_bind: wgpu::BindGroup,
     pres_bind: Option<(wgpu::BindGroup, [u32; 3])>,
+    /// Node index of each uploaded prescribed entry, in upload order.
+    pres_nodes: Vec<u32>,
     results_bind: wgpu::BindGroup,
     mg: Multigrid,
     node_count: u32,
@@ -92,6 +94,7 @@ pub struct StressSolver<'g> {
 
 const U: usize = 0;
 const P: usize = 2;
+const Q: usize = 3;
 
 /// Bytes of one real (f64 or f32) value.
 fn real_bytes(f64: bool) -> u64 {
@@ -323,6 +326,7 @@ impl<'g> StressSolver<'g> {
             k: kernels,
             outer_bind,
             pres_bind: None,
+            pres_nodes: Vec::new(),
             results_bind,
             mg,
             node_count,
@@ -562,6 +566,7 @@ impl<'g> StressSolver<'g> {
     /// Uploads the prescribed DOFs (merged per node, last value wins) and binds them.
     fn upload_prescribed(&mut self, prescribed: &[Prescribed]) -> Result<(), StressError> {
         self.pres_bind = None;
+        self.pres_nodes.clear();
         if prescribed.is_empty() {
             return Ok(());
         }
@@ -594,6 +599,7 @@ impl<'g> StressSolver<'g> {
             e.0 |= p.dofs & 7;
         }
         let idx: Vec<[u32; 4]> = merged.iter().map(|(&n, &(b, _))| [n, b, 0, 0]).collect();
+        self.pres_nodes = merged.keys().copied().collect();
         let vals: Vec<f64> = merged.values().flat_map(|(_, v)| *v).collect();
         let device = &self.gpu.device;
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
@@ -873,6 +879,7 @@ impl<'g> StressSolver<'g> {
         let raw = read_buffer(self.gpu, &self.vectors[U], 0, bytes);
         let flat = self.reals(&raw);
         let displacement_f64 = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+        let reactions = self.reactions();
         StressResult {
             dims: self.spec.dims,
             voxel_um: self.spec.voxel_um,
@@ -888,7 +895,37 @@ impl<'g> StressSolver<'g> {
             stalled,
             solve_ms,
             ms: start.elapsed().as_secs_f64() * 1e3,
+            reactions,
         }
+    }
+
+    /// K u − f at every prescribed node (mN), computed in the outer precision from the
+    /// solution (p = u first; q is free after the solve).
+    fn reactions(&self) -> Vec<([u32; 3], [f64; 3])> {
+        let Some((bind, grid)) = &self.pres_bind else {
+            return Vec::new();
+        };
+        let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
+        let mut encoder = self.encoder("StressSolver::reactions");
+        encoder.copy_buffer_to_buffer(&self.vectors[U], 0, &self.vectors[P], 0, bytes);
+        {
+            let mut pass = self.begin(&mut encoder);
+            dispatch(&mut pass, &self.k.pipes.reactions, bind, *grid);
+        }
+        self.gpu.queue.submit([encoder.finish()]);
+        let len = self.pres_nodes.len() as u64 * 3 * real_bytes(self.f64);
+        let raw = read_buffer(self.gpu, &self.vectors[Q], 0, len);
+        let vals = self.reals(&raw);
+        let [nx, ny, _] = self.spec.dims;
+        self.pres_nodes
+            .iter()
+            .zip(vals.chunks_exact(3))
+            .map(|(&n, v)| {
+                let (x, y) = (n % (nx + 1), (n / (nx + 1)) % (ny + 1));
+                let z = n / ((nx + 1) * (ny + 1));
+                ([x, y, z], [v[0], v[1], v[2]])
+            })
+            .collect()
     }
 }
 
