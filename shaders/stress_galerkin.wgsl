@@ -102,7 +102,7 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         for (var i = 0u; i < 8u; i++) {
             nodes[i] = index_of(fc + corner_of(i), cn);
         }
-        var any = false;
+        var touched = false;
         for (var i = 0u; i < 8u; i++) {
             let wa = wt(oc + corner_of(i), a, nodes[i]);
             if wa == 0.0 {
@@ -113,9 +113,9 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
                 let kv = vec3<f32>(kin(fe, row, 3u * j), kin(fe, row, 3u * j + 1u), kin(fe, row, 3u * j + 2u));
                 t[j] += wa * kv;
             }
-            any = true;
+            touched = true;
         }
-        if any {
+        if touched {
             spread(&acc, t, oc, nodes);
         }
     }
