@@ -1,7 +1,7 @@
 // The outer conjugate-gradient iteration of the stress solve at `real` precision (f64
-// where the adapter has SHADER_F64, else f32), preconditioned by one multigrid V-cycle
+// where the adapter has SHADER_F64, else f32), preconditioned by one multigrid cycle
 // in f32 (stress_mg*.wgsl) on b32 -> z32. Flexible (Polak-Ribiere) beta, because the f32
-// V-cycle is a fixed linear operator only up to rounding. Scalars stay on the GPU.
+// cycle is a fixed linear operator only up to rounding. Scalars stay on the GPU.
 // Keep the bindings in sync with `OuterBuffers` in src/stress/solver.rs.
 
 // Uniform: every lane reads the same entry, so the loads stay scalar.
