@@ -8,8 +8,8 @@
 @group(0) @binding(2) var<storage, read> kb_in: array<f32>;
 @group(0) @binding(3) var<storage, read_write> ka_out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> kb_out: array<f32>;
-// Prolongation weights of the child level (stress_mg_pweights.wgsl), 8 per node.
-@group(0) @binding(5) var<storage, read_write> pw: array<f32>;
+// Prolongation of the child level (stress_mg_pweights.wgsl): a candidate mask per node.
+@group(0) @binding(5) var<storage, read_write> pw: array<u32>;
 
 fn child_nodes() -> vec4<u32> {
     let d = lv.fedims.xyz + vec3<u32>(1u);
@@ -62,10 +62,7 @@ fn pweights_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     let nd = child_nodes();
     let n = lin(wid, lid, lv.fnode_wx);
     if n < nd.w {
-        let w = pweights_of(coords(n, nd));
-        for (var k = 0u; k < 8u; k++) {
-            pw[8u * n + k] = w[k];
-        }
+        pw[n] = pmask_of(coords(n, nd));
     }
 }
 

@@ -10,8 +10,8 @@
 @group(0) @binding(5) var<uniform> lv: Level;
 @group(0) @binding(6) var<storage, read_write> ka_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> kb_out: array<f32>;
-// Prolongation weights of the voxel level (stress_mg_pweights.wgsl), 8 per node.
-@group(0) @binding(8) var<storage, read_write> pw: array<f32>;
+// Prolongation of the voxel level (stress_mg_pweights.wgsl): a candidate mask per node.
+@group(0) @binding(8) var<storage, read_write> pw: array<u32>;
 
 fn cell_active(c: vec3<i32>) -> bool {
     return voxel_material(c) != 0u;
@@ -26,10 +26,7 @@ fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool {
 fn pweights0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = lin(wid, lid, prm.node_wx);
     if n < prm.ndims.w {
-        let w = pweights_of(node_coords(n));
-        for (var k = 0u; k < 8u; k++) {
-            pw[8u * n + k] = w[k];
-        }
+        pw[n] = pmask_of(node_coords(n));
     }
 }
 

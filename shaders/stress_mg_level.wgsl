@@ -70,6 +70,14 @@ fn tri_weight(p: vec3<i32>, a: vec3<i32>) -> f32 {
     return w;
 }
 
+// Prolongation weight of candidate k (bit k: lo or hi of (f / 2, (f + 1) / 2) per axis)
+// under a fine node's mask of kept candidates (stress_mg_pweights.wgsl): each kept one
+// weighs 1 / (number kept).
+fn mask_weight(mask: u32, k: u32) -> f32 {
+    let n = countOneBits(mask);
+    return select(0.0, 1.0 / f32(max(n, 1u)), (mask & (1u << k)) != 0u);
+}
+
 // Symmetric 3x3 inverse stored as (xx, yy, zz, yz, xz, xy) times a vector.
 fn block_mul(m0: vec3<f32>, m1: vec3<f32>, v: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(

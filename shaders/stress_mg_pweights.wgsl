@@ -12,8 +12,8 @@
 // and `fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool`: whether cell c
 // (which touches nodes f and n) couples them (on coarse levels a Galerkin element can
 // hold two pieces that no fine element joins; their coupling block is then zero).
-// Weights: 8 per fine node, candidate k picks lo (bit 0) or hi (bit 1) of
-// (f / 2, (f + 1) / 2) per axis; duplicates along even axes get 0.
+// Candidates: k picks lo (bit clear) or hi (bit set) of (f / 2, (f + 1) / 2) per
+// axis; duplicates along even axes are never kept.
 
 fn joined(f: vec3<i32>, c2: vec3<i32>) -> bool {
     let d = c2 - f;
@@ -42,29 +42,25 @@ fn on_solid(n: vec3<i32>) -> bool {
     return false;
 }
 
-fn pweights_of(f: vec3<i32>) -> array<f32, 8> {
+// The candidates fine node f keeps, one bit each. Every candidate of a fine node has
+// the same trilinear factor (it depends only on which axes of f are odd), so the
+// renormalised weight of each kept candidate is 1 / (number kept): one u32 per node
+// holds the prolongation instead of 8 f32.
+fn pmask_of(f: vec3<i32>) -> u32 {
     let lo = f / 2;
     let hi = (f + vec3<i32>(1)) / 2;
-    var w: array<f32, 8>;
-    var sum = 0.0;
+    var mask = 0u;
     for (var k = 0u; k < 8u; k++) {
         let s = corner_of(k);
         if any((s == vec3<i32>(1)) & (lo == hi)) {
             continue;
         }
         let c = select(lo, hi, s == vec3<i32>(1));
-        let t = select(1.0, 0.5, lo.x != hi.x) * select(1.0, 0.5, lo.y != hi.y) * select(1.0, 0.5, lo.z != hi.z);
         if joined(f, 2 * c) || !on_solid(2 * c) {
-            w[k] = t;
-            sum += t;
+            mask |= 1u << k;
         }
     }
-    if sum > 0.0 {
-        for (var k = 0u; k < 8u; k++) {
-            w[k] = w[k] / sum;
-        }
-    }
-    return w;
+    return mask;
 }
 
 // Candidate index of coarse corner a at fine position p (0..2 per axis) of a coarse
@@ -80,7 +76,7 @@ fn candidate(p: vec3<i32>, a: vec3<i32>) -> u32 {
 // Galerkin loops below stay regular.
 fn wt(p: vec3<i32>, a: vec3<i32>, n: u32) -> f32 {
     let ok = all((p == vec3<i32>(1)) | (p == 2 * a));
-    return select(0.0, pw[8u * n + candidate(p, a)], ok);
+    return select(0.0, mask_weight(pw[n], candidate(p, a)), ok);
 }
 
 // The Galerkin passes' shared spread: a child's row block `t` (coarse row against the

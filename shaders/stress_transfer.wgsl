@@ -8,8 +8,8 @@
 @group(0) @binding(3) var<storage, read_write> dinv_f: array<f32>;
 @group(0) @binding(4) var<storage, read_write> b_c: array<f32>;
 @group(0) @binding(5) var<storage, read_write> x_c: array<f32>;
-// Prolongation weights of the fine level (stress_mg_pweights.wgsl), 8 per fine node.
-@group(0) @binding(6) var<storage, read_write> pw: array<f32>;
+// Prolongation of the fine level (stress_mg_pweights.wgsl): a candidate mask per fine node.
+@group(0) @binding(6) var<storage, read_write> pw: array<u32>;
 
 // b_c = P' t_f (one thread per coarse node).
 @compute @workgroup_size(MG_WG)
@@ -29,7 +29,7 @@ fn restrict_residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoc
         // The coarse node is the fine node's `hi` candidate along axes where o = -1.
         let s = select(vec3<u32>(0u), vec3<u32>(1u), o == vec3<i32>(-1));
         let i = index_of(f, lv.ndims);
-        let w = pw[8u * i + s.x + 2u * s.y + 4u * s.z];
+        let w = mask_weight(pw[i], s.x + 2u * s.y + 4u * s.z);
         acc += w * vec3<f32>(t_f[3u * i], t_f[3u * i + 1u], t_f[3u * i + 2u]);
     }
     b_c[3u * n] = acc.x;
@@ -50,7 +50,7 @@ fn prolong(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     var acc = vec3<f32>(0.0);
     for (var k = 0u; k < 8u; k++) {
         let s = corner_of(k);
-        let w = pw[8u * n + k];
+        let w = mask_weight(pw[n], k);
         if w == 0.0 {
             continue;
         }

@@ -74,7 +74,8 @@ pub fn memory_bytes(voxels: [u32; 3]) -> u64 {
     for (l, e) in dims.iter().enumerate() {
         let nodes: u64 = e.iter().map(|&d| u64::from(d) + 1).product();
         let elems: u64 = e.iter().map(|&d| u64::from(d)).product();
-        total += nodes * 4 * (4 * 3 + 6 + 8);
+        // x, b, t, d; the block inverse; the prolongation's candidate mask.
+        total += nodes * 4 * (4 * 3 + 6 + 1);
         if l > 0 {
             total += elems * PACKED * 4;
         }
@@ -102,7 +103,8 @@ pub struct LevelDump {
     /// Packed upper triangles ([`PACKED`] per element, row-major `hi * (hi + 1) / 2 +
     /// lo`); empty on level 0 (applied matrix-free).
     pub k: Vec<f32>,
-    /// Prolongation weights from the next coarser level: 8 per node, candidate `k`
+    /// Prolongation weights from the next coarser level (decoded from the GPU's one
+    /// mask per node): 8 per node, candidate `k`
     /// taking lo (bit clear) or hi (bit set) of (f / 2, (f + 1) / 2) per axis; empty on
     /// the coarsest level.
     pub pw: Vec<f32>,
@@ -248,11 +250,12 @@ impl Multigrid {
                 d: v("d"),
                 dinv: buffer(device, &name("dinv"), nodes * 24, RW),
                 partials: buffer(device, &name("partials"), 2 * nodes.div_ceil(256) * 4, RW),
-                // Prolongation weights from the next coarser level (none on the coarsest).
+                // Prolongation from the next coarser level, a candidate mask per node
+                // (none on the coarsest).
                 pw: buffer(
                     device,
                     &name("pw"),
-                    if l + 1 < dims.len() { nodes * 32 } else { 16 },
+                    if l + 1 < dims.len() { nodes * 4 } else { 16 },
                     RW,
                 ),
                 k,
@@ -431,7 +434,15 @@ impl Multigrid {
                         .collect()
                 });
                 let pw = if l < top {
-                    bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.pw, 0, nodes * 32))
+                    let masks: Vec<u32> =
+                        bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.pw, 0, nodes * 4));
+                    masks
+                        .iter()
+                        .flat_map(|&m| {
+                            let w = 1.0 / m.count_ones().max(1) as f32;
+                            (0..8).map(move |k| if m >> k & 1 == 1 { w } else { 0.0 })
+                        })
+                        .collect()
                 } else {
                     Vec::new()
                 };
