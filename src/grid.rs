@@ -42,6 +42,21 @@ pub enum GridError {
     },
 }
 
+/// Whether node `n` (a voxel corner) of a grid of `dims` voxels with material `ids`
+/// (read back, x fastest) touches a solid voxel, one of its 2x2x2 neighbours: the CPU
+/// side of the stress kernels' `node_active`.
+pub fn node_on_solid(ids: &[u8], dims: [u32; 3], n: [u32; 3]) -> bool {
+    let [nx, ny, nz] = dims;
+    (0..8u32).any(|v| {
+        let o = [v & 1, (v >> 1) & 1, v >> 2];
+        let [x, y, z] = [0, 1, 2].map(|k| (n[k] + o[k]).checked_sub(1));
+        let (Some(x), Some(y), Some(z)) = (x, y, z) else {
+            return false;
+        };
+        x < nx && y < ny && z < nz && ids[(x + nx * (y + ny * z)) as usize] != 0
+    })
+}
+
 /// Checks the grid against the adapter before anything is allocated.
 pub fn check_fits(spec: &GridSpec, gpu: &GpuContext) -> Result<(), GridError> {
     let bytes = spec.voxels() * BYTES_PER_VOXEL;

@@ -19,8 +19,9 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Runs `scene` in a scratch directory; the first stress step's metrics.
-fn run(name: &str, scene: &str) -> serde_json::Value {
+/// `voxfab run --no-frames` of `scene` in a scratch directory: the process output and
+/// the output directory.
+fn run_scene(name: &str, scene: &str) -> (std::process::Output, PathBuf) {
     let dir = scratch(name);
     let file = dir.join("scene.toml");
     std::fs::write(&file, scene).unwrap();
@@ -31,6 +32,12 @@ fn run(name: &str, scene: &str) -> serde_json::Value {
         .arg(&file)
         .output()
         .unwrap();
+    (o, out)
+}
+
+/// Runs `scene`; the first stress step's metrics.
+fn run(name: &str, scene: &str) -> serde_json::Value {
+    let (o, out) = run_scene(name, scene);
     assert!(
         o.status.success(),
         "voxfab run failed:\n{}",
@@ -230,23 +237,13 @@ fn thermal_block_held_by_displacements_is_hydrostatic() {
 #[test]
 fn a_box_between_coarse_nodes_is_an_error() {
     // At coarsen = 2 the nodes sit every 2 µm: a box around x = 1 µm holds none of them.
-    let dir = scratch("coarse");
-    let file = dir.join("scene.toml");
-    std::fs::write(
-        &file,
+    let (o, out) = run_scene(
+        "coarse",
         "[grid]\nsize = [8.0, 8.0, 8.0]\nvoxel = 1.0\n\n\
          [[step]]\nname = \"block\"\nop = \"substrate\"\nmaterial = \"cu\"\nthickness = 8.0\n\n\
          [[step]]\nname = \"pull\"\nop = \"stress\"\ndelta_t = 0.0\ncoarsen = 2\n\
          displace = [{ box = [1.0, 0.0, 0.0, 1.0, 8.0, 8.0], u = [0.01, 0.0, 0.0] }]\n",
-    )
-    .unwrap();
-    let out = dir.join("out");
-    let o = voxfab()
-        .args(["run", "--no-frames", "--out"])
-        .arg(&out)
-        .arg(&file)
-        .output()
-        .unwrap();
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "the run should fail");
     assert!(

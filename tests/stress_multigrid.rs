@@ -406,6 +406,23 @@ fn floating_part_is_stress_free_and_the_rest_converges() {
     assert!(si_vm > 1.0, "the clamped Si is stressed: {si_vm} MPa");
 }
 
+/// CG iterations of a thermal solve to 1e-8 of `ids` on a roller bottom, in f64 (asserts
+/// that it converged): the grid-doubling tests compare them.
+fn roller_iterations(dims: [u32; 3], h: f64, ids: &[u8]) -> u32 {
+    let r = run(
+        dims,
+        h,
+        ids,
+        BoundaryConditions::new(Support::BottomRoller),
+        &[],
+        DT,
+        1e-8,
+        true,
+    );
+    assert!(r.converged, "residual {}", r.residual);
+    r.iterations
+}
+
 #[test]
 fn iterations_stay_flat_when_the_voxel_halves() {
     // The same layered package (Si, polyimide, Cu pads) at two resolutions.
@@ -427,18 +444,7 @@ fn iterations_stay_flat_when_the_voxel_halves() {
             }
         });
         let h = 16.0 / f64::from(n);
-        let r = run(
-            dims,
-            h,
-            &ids,
-            BoundaryConditions::new(Support::BottomRoller),
-            &[],
-            DT,
-            1e-8,
-            true,
-        );
-        assert!(r.converged, "residual {}", r.residual);
-        counts.push(r.iterations);
+        counts.push(roller_iterations(dims, h, &ids));
     }
     assert!(
         counts[1] <= counts[0] + counts[0] / 2 + 4,
@@ -806,18 +812,7 @@ fn slender_cantilever_over_a_gap_converges_without_growth_as_the_voxel_halves() 
                 0
             }
         });
-        let r = run(
-            dims,
-            h,
-            &ids,
-            BoundaryConditions::new(Support::BottomRoller),
-            &[],
-            DT,
-            1e-8,
-            true,
-        );
-        assert!(r.converged, "residual {}", r.residual);
-        counts.push(r.iterations);
+        counts.push(roller_iterations(dims, h, &ids));
     }
     assert!(
         counts.iter().all(|&c| c <= 100) && counts[1] <= counts[0] + counts[0] / 4 + 2,

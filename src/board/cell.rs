@@ -131,17 +131,7 @@ impl CellGeometry {
 
     /// True where node (i, j, k) touches a solid voxel.
     pub fn node_on_solid(&self, i: u32, j: u32, k: u32) -> bool {
-        let [nx, ny, nz] = self.dims;
-        for z in k.saturating_sub(1)..(k + 1).min(nz) {
-            for y in j.saturating_sub(1)..(j + 1).min(ny) {
-                for x in i.saturating_sub(1)..(i + 1).min(nx) {
-                    if self.ids[self.voxel_index(x, y, z)] != 0 {
-                        return true;
-                    }
-                }
-            }
-        }
-        false
+        crate::grid::node_on_solid(&self.ids, self.dims, [i, j, k])
     }
 
     /// Thickness of the board slab, µm.

@@ -94,19 +94,6 @@ pub(crate) fn prescribed(
     let (dims, h) = (grid.spec.dims, grid.spec.voxel_um);
     let ids = grid.read_materials(gpu);
     let [nx, ny, nz] = dims;
-    let solid_at = |n: [u32; 3]| {
-        (0..8u32).any(|c| {
-            let v = [c & 1, (c >> 1) & 1, c >> 2];
-            let (Some(x), Some(y), Some(z)) = (
-                n[0].checked_sub(v[0]),
-                n[1].checked_sub(v[1]),
-                n[2].checked_sub(v[2]),
-            ) else {
-                return false;
-            };
-            x < nx && y < ny && z < nz && ids[(x + nx * (y + ny * z)) as usize] != 0
-        })
-    };
     let mut out = Vec::new();
     let mut counts = Vec::with_capacity(spec.displace.len());
     for (i, d) in spec.displace.iter().enumerate() {
@@ -114,7 +101,7 @@ pub(crate) fn prescribed(
         out.extend(
             d.nodes(dims, h)
                 .into_iter()
-                .filter(|(n, _)| solid_at(*n))
+                .filter(|(n, _)| crate::grid::node_on_solid(&ids, dims, *n))
                 .map(|(node, value)| Prescribed {
                     node,
                     dofs: d.dofs,

@@ -24,9 +24,9 @@ pub const COARSEST_DOFS: u64 = 1000;
 /// Coarse levels solved by two cycles instead of one (a W-cycle on levels 1 and 2, a
 /// V-cycle below). On the suspended bump one coarse cycle per level leaves the level-1
 /// solve weak (62 outer iterations at 6 µm, 74 at 4 µm; an exact level-1 solve gives
-/// 40); two on levels 1 and 2 give 48 and 46 for about the same time per solve. Deeper
-/// levels are left at one: they changed nothing measurable and their dispatch count
-/// would double per level.
+/// 40); two on levels 1 and 2 give 48 and 46 for the same or less time per solve. Two
+/// on every level gave 48 and 44: deeper levels are left at one, since that little
+/// would double their dispatch count per level.
 pub const W_LEVELS: usize = 2;
 /// Power-iteration steps per level for the Chebyshev bound.
 const POWER_STEPS: usize = 12;

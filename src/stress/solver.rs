@@ -386,7 +386,7 @@ impl<'g> StressSolver<'g> {
     /// The last solve's multigrid levels and the constraint bits of the voxel level
     /// (bit 0 x, 1 y, 2 z per node), read back for tests.
     pub fn read_multigrid(&self) -> (Vec<super::multigrid::LevelDump>, Vec<u32>) {
-        let raw = crate::gpu::read_buffer(self.gpu, &self.fixed, 0, u64::from(self.node_count) * 4);
+        let raw = read_buffer(self.gpu, &self.fixed, 0, u64::from(self.node_count) * 4);
         (
             self.mg.read_levels(self.gpu),
             bytemuck::pod_collect_to_vec(&raw),
@@ -653,9 +653,8 @@ impl<'g> StressSolver<'g> {
 
     /// r = f − K u from scratch, then z = M r and p = z (β = 0). Returns (‖f‖², ‖r‖²).
     fn restart(&self) -> (f64, f64) {
-        let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
         let mut encoder = self.encoder("StressSolver::restart");
-        encoder.copy_buffer_to_buffer(&self.vectors[U], 0, &self.vectors[P], 0, bytes);
+        self.copy_u_to_p(&mut encoder);
         {
             let mut pass = self.begin(&mut encoder);
             self.node_pass(&mut pass, &self.k.pipes.residual);
@@ -667,7 +666,13 @@ impl<'g> StressSolver<'g> {
         (sc[O_FF], sc[O_RR])
     }
 
-    /// z = V-cycle(r / ‖r‖)·‖r‖; β; p = z + β p.
+    /// p = u: the gathers (residual, reactions) multiply p.
+    fn copy_u_to_p(&self, encoder: &mut wgpu::CommandEncoder) {
+        let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
+        encoder.copy_buffer_to_buffer(&self.vectors[U], 0, &self.vectors[P], 0, bytes);
+    }
+
+    /// z = cycle(r / ‖r‖)·‖r‖; β; p = z + β p.
     fn precondition(&self, pass: &mut wgpu::ComputePass<'_>) {
         self.node_pass(pass, &self.k.pipes.to_b32);
         self.mg.vcycle(pass);
@@ -905,9 +910,8 @@ impl<'g> StressSolver<'g> {
         let Some((bind, grid)) = &self.pres_bind else {
             return Vec::new();
         };
-        let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
         let mut encoder = self.encoder("StressSolver::reactions");
-        encoder.copy_buffer_to_buffer(&self.vectors[U], 0, &self.vectors[P], 0, bytes);
+        self.copy_u_to_p(&mut encoder);
         {
             let mut pass = self.begin(&mut encoder);
             dispatch(&mut pass, &self.k.pipes.reactions, bind, *grid);

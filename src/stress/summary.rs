@@ -117,14 +117,7 @@ impl StressResult {
 
     /// Whether node (x, y, z) touches a solid voxel (one of its 2x2x2 neighbours).
     pub(super) fn node_on_solid(&self, x: u32, y: u32, z: u32) -> bool {
-        let [nx, ny, nz] = self.dims;
-        (0..8u32).any(|v| {
-            let (vx, vy, vz) = (x + (v & 1), y + ((v >> 1) & 1), z + (v >> 2));
-            (1..=nx).contains(&vx)
-                && (1..=ny).contains(&vy)
-                && (1..=nz).contains(&vz)
-                && self.material[self.voxel_index(vx - 1, vy - 1, vz - 1)] != 0
-        })
+        crate::grid::node_on_solid(&self.material, self.dims, [x, y, z])
     }
 
     /// Warpage of the top (`top = true`: the highest solid node of every node column)
