@@ -10,6 +10,9 @@
 @group(0) @binding(4) var<storage, read_write> kb_out: array<f32>;
 // Prolongation of the child level (stress_mg_pweights.wgsl): a candidate mask per node.
 @group(0) @binding(5) var<storage, read_write> pw: array<u32>;
+// Matrix slots of the child level's and of this level's elements (stress_mg_tag.wgsl).
+@group(0) @binding(6) var<storage, read> slot_in: array<u32>;
+@group(0) @binding(7) var<storage, read> slot_out: array<u32>;
 
 fn child_nodes() -> vec4<u32> {
     let d = lv.fedims.xyz + vec3<u32>(1u);
@@ -21,7 +24,7 @@ fn cell_active(c: vec3<i32>) -> bool {
     if !inside(c, lv.fedims) {
         return false;
     }
-    let e = index_of(c, lv.fedims);
+    let e = slot_in[index_of(c, lv.fedims)];
     var tr = 0.0;
     for (var i = 0u; i < 24u; i++) {
         tr += kin(e, i, i);
@@ -36,7 +39,7 @@ fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool {
     if !inside(c, lv.fedims) {
         return false;
     }
-    let e = index_of(c, lv.fedims);
+    let e = slot_in[index_of(c, lv.fedims)];
     let lf = f - c;
     let ln = n - c;
     let a = u32(lf.x) + 2u * u32(lf.y) + 4u * u32(lf.z);
@@ -66,12 +69,25 @@ fn pweights_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     }
 }
 
-fn kin(e: u32, i: u32, j: u32) -> f32 {
+// Entry (i, j) of the child matrix in slot s.
+fn kin(s: u32, i: u32, j: u32) -> f32 {
     let p = packed_index(i, j);
     if p < HALF {
-        return ka_in[e * HALF + p];
+        return ka_in[s * HALF + p];
     }
-    return kb_in[e * HALF + p - HALF];
+    return kb_in[s * HALF + p - HALF];
+}
+
+// The material slots: the element of edge 2a is twice the element of edge a (a
+// stiffness scales with the edge in 3D). One thread per (slot, packed entry).
+@compute @workgroup_size(MG_WG)
+fn slots_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let gid = wid.x * MG_WG + lid;
+    if gid >= lv.mat_slots * HALF {
+        return;
+    }
+    ka_out[gid] = 2.0 * ka_in[gid];
+    kb_out[gid] = 2.0 * kb_in[gid];
 }
 
 @compute @workgroup_size(MG_WG)
@@ -84,6 +100,11 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     let row_c = gid % 24u;
     let a = corner_of(row_c / 3u);
     let ca = row_c % 3u;
+    // Uniform blocks share their material's slot (slots_e).
+    let s = slot_out[e];
+    if s < lv.mat_slots {
+        return;
+    }
     let ec = coords(e, lv.edims);
     let cn = child_nodes();
     var acc: array<vec3<f32>, 8>;
@@ -93,7 +114,7 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         if !inside(fc, lv.fedims) {
             continue;
         }
-        let fe = index_of(fc, lv.fedims);
+        let fe = slot_in[index_of(fc, lv.fedims)];
         var nodes: array<u32, 8>;
         var t: array<vec3<f32>, 8>;
         for (var i = 0u; i < 8u; i++) {
@@ -116,5 +137,5 @@ fn galerkin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
             spread(&acc, t, oc, nodes);
         }
     }
-    write_row(e, row_c, acc);
+    write_row(s, row_c, acc);
 }

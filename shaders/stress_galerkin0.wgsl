@@ -12,6 +12,8 @@
 @group(0) @binding(7) var<storage, read_write> kb_out: array<f32>;
 // Prolongation of the voxel level (stress_mg_pweights.wgsl): a candidate mask per node.
 @group(0) @binding(8) var<storage, read_write> pw: array<u32>;
+// Matrix slot of every level-1 element (stress_mg_tag.wgsl).
+@group(0) @binding(9) var<storage, read> slot: array<u32>;
 
 fn cell_active(c: vec3<i32>) -> bool {
     return voxel_material(c) != 0u;
@@ -36,6 +38,27 @@ fn mask_of(bits: u32) -> vec3<f32> {
     return select(vec3<f32>(1.0), vec3<f32>(0.0), vec3<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u));
 }
 
+// The material slots: eight voxels of material m with no constraint on their 27 nodes
+// make exactly the element of edge 2h (see stress_mg_tag.wgsl). One thread per
+// (material, row); slot 0 and materials without stiffness are zero.
+@compute @workgroup_size(WG)
+fn slots0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let gid = wid.x * WG + lid;
+    let m = gid / 24u;
+    if m >= lv.mat_slots {
+        return;
+    }
+    let row_c = gid % 24u;
+    let lm = mats[m];
+    let solid = m != 0u && lm.y > 0.0;
+    var acc: array<vec3<f32>, 8>;
+    for (var b = 0u; b < 8u; b++) {
+        let blk = row_c * 8u + b;
+        acc[b] = select(vec3<f32>(0.0), (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz) * (2.0 * prm.h), solid);
+    }
+    write_row(m, row_c, acc);
+}
+
 @compute @workgroup_size(WG)
 fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let gid = lin(wid, lid, lv.elem_wx);
@@ -47,31 +70,12 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     let a = corner_of(row_c / 3u);
     let ca = row_c % 3u;
     let ec = coords(e, lv.edims);
-    // Eight voxels of one material and no constraint on the 27 fine nodes: trilinear
-    // interpolation is then exact (every fine node is joined to every corner), and the
-    // Galerkin product is exactly the element of edge 2h (2x2x2 Gauss points integrate
-    // trilinear elements exactly). Most coarse elements of a package take this path.
-    let m0 = voxel_material(2 * ec);
-    var same = m0 != 0u;
-    for (var c = 1u; c < 8u; c++) {
-        same = same && voxel_material(2 * ec + corner_of(c)) == m0;
-    }
-    if same {
-        for (var k = 0u; k < 27u; k++) {
-            let p = vec3<i32>(i32(k % 3u), i32((k / 3u) % 3u), i32(k / 9u));
-            same = same && fixed[node_index(2 * ec + p)] == 0u;
-        }
-    }
-    var acc: array<vec3<f32>, 8>;
-    if same {
-        let lm = mats[m0];
-        for (var b = 0u; b < 8u; b++) {
-            let blk = row_c * 8u + b;
-            acc[b] = (lm.x * ke[blk].xyz + lm.y * ke[K_MU + blk].xyz) * (2.0 * prm.h);
-        }
-        write_row(e, row_c, acc);
+    // Uniform blocks share their material's slot (slots0).
+    let s = slot[e];
+    if s < lv.mat_slots {
         return;
     }
+    var acc: array<vec3<f32>, 8>;
     for (var c = 0u; c < 8u; c++) {
         let oc = corner_of(c);
         let fv = 2 * ec + oc;
@@ -104,5 +108,5 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         }
         spread(&acc, t, oc, nodes);
     }
-    write_row(e, row_c, acc);
+    write_row(s, row_c, acc);
 }

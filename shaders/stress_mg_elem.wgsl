@@ -1,6 +1,7 @@
-// A coarse multigrid level: element matrices (Galerkin, packed, stress_galerkin*.wgsl)
-// applied by a node-centred gather over the <= 8 adjacent elements. Prelude:
-// stress_mg_level.wgsl. Keep the bindings in sync with src/stress/multigrid.rs.
+// A coarse multigrid level: element matrices (Galerkin, packed, stress_galerkin*.wgsl;
+// one slot per element, shared by uniform blocks: stress_mg_tag.wgsl) applied by a
+// node-centred gather over the <= 8 adjacent elements. Prelude: stress_mg_level.wgsl.
+// Keep the bindings in sync with src/stress/multigrid.rs.
 
 @group(0) @binding(0) var<uniform> lv: Level;
 @group(0) @binding(1) var<storage, read> ka: array<f32>;
@@ -9,13 +10,16 @@
 @group(0) @binding(4) var<storage, read_write> b: array<f32>;
 @group(0) @binding(5) var<storage, read_write> t: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dinv: array<f32>;
+// Matrix slot of every element (stress_mg_tag.wgsl): uniform blocks share one.
+@group(0) @binding(7) var<storage, read> slot: array<u32>;
 
-fn kel(e: u32, i: u32, j: u32) -> f32 {
+// Entry (i, j) of the matrix in slot s.
+fn kel(s: u32, i: u32, j: u32) -> f32 {
     let p = packed_index(i, j);
     if p < HALF {
-        return ka[e * HALF + p];
+        return ka[s * HALF + p];
     }
-    return kb[e * HALF + p - HALF];
+    return kb[s * HALF + p - HALF];
 }
 
 fn free_of(n: u32) -> vec3<f32> {
@@ -38,7 +42,7 @@ fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
             if !inside(ec, lv.edims) {
                 continue;
             }
-            let e = index_of(ec, lv.edims);
+            let e = slot[index_of(ec, lv.edims)];
             let a = 7u - v;
             for (var bn = 0u; bn < 8u; bn++) {
                 let nb = index_of(ec + corner_of(bn), lv.ndims);
@@ -73,7 +77,7 @@ fn diag_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
         if !inside(ec, lv.edims) {
             continue;
         }
-        let e = index_of(ec, lv.edims);
+        let e = slot[index_of(ec, lv.edims)];
         let r = 3u * (7u - v);
         a += vec3<f32>(kel(e, r, r), kel(e, r + 1u, r + 1u), kel(e, r + 2u, r + 2u));
         o += vec3<f32>(kel(e, r + 1u, r + 2u), kel(e, r, r + 2u), kel(e, r, r + 1u));

@@ -21,6 +21,13 @@ struct Level {
     c1: f32,            // Chebyshev step 2: d = c1 d + c2 D^-1 r
     c2: f32,
     fnode_wx: u32,      // width of the 2D dispatch over the finer level's nodes
+    // Matrix slots 0..mat_slots of a coarse level hold each material's uniform block
+    // (slot 0: void, zero); the elements that are not uniform blocks follow
+    // (stress_mg_tag.wgsl).
+    mat_slots: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 const MG_WG: u32 = 256u;

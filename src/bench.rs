@@ -251,6 +251,8 @@ pub struct StressBenchRow {
     pub vcycle_ms: f64,
     /// GPU bytes the solve holds per fine node (all levels, outputs included).
     pub bytes_per_node: f64,
+    /// Share of level-1 elements with a matrix of their own (not a uniform block), %.
+    pub own_matrix_pct: f64,
     /// Outer iteration in f64.
     pub f64: bool,
 }
@@ -272,7 +274,6 @@ pub fn stress_row(
     let nodes = dims.iter().map(|&d| u64::from(d) + 1).product::<u64>();
     let (matvec_ms, vcycle_ms) = solver.profile(3);
     let st = &solver.stats;
-    let (bytes, _) = crate::stress::StressSolver::memory_bytes(dims, st.f64);
     StressBenchRow {
         case: case.to_string(),
         dims,
@@ -286,7 +287,14 @@ pub fn stress_row(
         ms_per_iteration: (r.solve_ms - st.setup_ms).max(0.0) / f64::from(r.iterations.max(1)),
         matvec_ms,
         vcycle_ms,
-        bytes_per_node: bytes as f64 / nodes as f64,
+        bytes_per_node: st.bytes as f64 / nodes as f64,
+        own_matrix_pct: st
+            .levels
+            .get(1)
+            .zip(st.mixed.first())
+            .map_or(0.0, |(e, &m)| {
+                100.0 * m as f64 / e.iter().map(|&d| f64::from(d)).product::<f64>()
+            }),
         f64: st.f64,
     }
 }

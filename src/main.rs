@@ -939,7 +939,7 @@ fn bench_stress(
         }
     );
     println!(
-        "{:<26} {:>12} {:>9} {:>3} {:>9} {:>6} {:>9} {:>10} {:>9} {:>9} {:>8} {:>10} {:>7}",
+        "{:<26} {:>12} {:>9} {:>3} {:>9} {:>6} {:>9} {:>10} {:>9} {:>9} {:>8} {:>10} {:>7} {:>5}",
         "case",
         "grid",
         "nodes",
@@ -952,11 +952,12 @@ fn bench_stress(
         "matvec ms",
         "cycle ms",
         "matvec-eq",
-        "B/node"
+        "B/node",
+        "own%"
     );
     let print = |r: &voxfab::bench::StressBenchRow| {
         println!(
-            "{:<26} {:>12} {:>9} {:>3} {:>9.0} {:>6} {:>9.1e} {:>10.0} {:>9.1} {:>9.2} {:>8.2} {:>10.1} {:>7.0}{}",
+            "{:<26} {:>12} {:>9} {:>3} {:>9.0} {:>6} {:>9.1e} {:>10.0} {:>9.1} {:>9.2} {:>8.2} {:>10.1} {:>7.0} {:>5.1}{}",
             r.case,
             format!("{}x{}x{}", r.dims[0], r.dims[1], r.dims[2]),
             r.nodes,
@@ -970,6 +971,7 @@ fn bench_stress(
             r.vcycle_ms,
             r.matvec_equivalents(),
             r.bytes_per_node,
+            r.own_matrix_pct,
             if r.converged {
                 ""
             } else {

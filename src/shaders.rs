@@ -70,6 +70,11 @@ pub const STRESS_MG: &[(&str, bool, &str)] = &[
         include_str!("../shaders/stress_galerkin0.wgsl"),
     ),
     (
+        "stress_mg_tag",
+        true,
+        include_str!("../shaders/stress_mg_tag.wgsl"),
+    ),
+    (
         "stress_mg_vec",
         false,
         include_str!("../shaders/stress_mg_vec.wgsl"),

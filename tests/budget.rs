@@ -304,3 +304,53 @@ fn the_long_grid_runs_end_to_end_with_frames() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn coarse_matrices_over_what_the_budget_left_are_refused_at_set_up() {
+    // The up-front check counts the solver's vectors; the coarse matrices of elements
+    // that are not uniform blocks are counted on the GPU at set-up and must fit what
+    // the budget left. A 5 µm substrate under a 3 µm film on 1 µm voxels puts every
+    // level-1 element of the bottom layer (rollers) and of the interface in that class:
+    // over 2000 elements, more than 1 MiB beyond the estimate. Its own context: the
+    // headroom is per device.
+    let gpu = voxfab::gpu::GpuContext::new().expect("an adapter (lavapipe on CI)");
+    let src = "[grid]\nsize = [64.0, 64.0, 16.0]\nvoxel = 1.0\n\n\
+        [[step]]\nop = \"substrate\"\nmaterial = \"si\"\nthickness = 5.0\n\n\
+        [[step]]\nop = \"deposit\"\nmode = \"directional\"\nmaterial = \"cu\"\nthickness = 3.0\n\n\
+        [[step]]\nname = \"cool\"\nop = \"stress\"\nstress_free = 125.0\nfinal = -40.0\n\
+        support = \"bottom_roller\"\n";
+    let s = parse(src).unwrap();
+    let run = |mib: u64, tag: &str| {
+        let out =
+            std::env::temp_dir().join(format!("voxfab_headroom_{tag}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let opts = voxfab::run::RunOptions {
+            gpu_memory_mib: mib,
+            frames: false,
+            ..voxfab::run::RunOptions::new(&out)
+        };
+        (voxfab::run::run_scene(&gpu, &s, &opts), out)
+    };
+    // The least budget the up-front check passes leaves under 1 MiB.
+    let total = budget::estimate(&s, None).total();
+    let (r, out) = run(total.div_ceil(1 << 20), "tight");
+    let Err(e) = r else {
+        panic!("the coarse matrices cannot fit under 1 MiB of headroom");
+    };
+    let msg = e.to_string();
+    assert!(msg.starts_with("t.toml:16: step `cool`"), "{msg}");
+    assert!(
+        msg.contains("coarse elements that are not uniform blocks"),
+        "{msg}"
+    );
+    assert!(msg.contains("MiB left: raise --gpu-memory"), "{msg}");
+    assert!(
+        !out.join("metrics.json").exists(),
+        "no metrics of a failed run"
+    );
+    // 4 MiB more is enough.
+    let (r, out) = run(total.div_ceil(1 << 20) + 4, "roomy");
+    let r = r.unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.metrics.stress[0].converged);
+    let _ = std::fs::remove_dir_all(out);
+}

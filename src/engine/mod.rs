@@ -133,7 +133,9 @@ pub fn camera(scene: &Scene) -> OrbitCamera {
 }
 
 /// Checks every buffer a run of `scene` allocates (frames of `frame` pixels if any)
-/// against `gpu`'s limits and a memory budget of `memory_mib`, before any GPU work.
+/// against `gpu`'s limits and a memory budget of `memory_mib`, before any GPU work, and
+/// leaves what the budget has over on `gpu` for the storage sized at set-up (the
+/// stress solver's coarse matrices of elements that are not uniform blocks).
 pub fn check_budget(
     gpu: &GpuContext,
     scene: &Scene,
@@ -142,7 +144,9 @@ pub fn check_budget(
 ) -> Result<(), SceneError> {
     let est = budget::estimate(scene, frame);
     let limits = budget::Limits::adapter(&gpu.limits, memory_mib);
-    budget::check(scene, &est, &limits, &gpu.info.name)
+    budget::check(scene, &est, &limits, &gpu.info.name)?;
+    gpu.set_headroom(limits.memory.saturating_sub(est.total()));
+    Ok(())
 }
 
 /// A GPU error recorded during `step` (out of memory, device loss), as the step's error.

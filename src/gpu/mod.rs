@@ -9,6 +9,7 @@ pub use readback::{read_buffer, read_texture_rgba8};
 
 use std::any::Any;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Why no usable device could be made.
@@ -40,6 +41,10 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     errors: ErrorSink,
     kernels: Arc<Mutex<Vec<Arc<dyn Any + Send + Sync>>>>,
+    /// Bytes of the memory budget a run's up-front check left over (u64::MAX: none
+    /// set): what sized-at-set-up storage (the stress solver's coarse matrices) may
+    /// still take.
+    headroom: Arc<AtomicU64>,
 }
 
 /// The first GPU error nobody captured (out of memory, validation, device loss). wgpu's
@@ -152,6 +157,7 @@ impl GpuContext {
             limits,
             errors,
             kernels: Arc::default(),
+            headroom: Arc::new(AtomicU64::new(u64::MAX)),
         })
     }
 
@@ -186,6 +192,17 @@ impl GpuContext {
         }
         list.push(built.clone());
         built
+    }
+
+    /// Sets what the memory budget leaves after every buffer the run's up-front check
+    /// counted ([`crate::engine::check_budget`] does).
+    pub fn set_headroom(&self, bytes: u64) {
+        self.headroom.store(bytes, Ordering::Relaxed);
+    }
+
+    /// What the memory budget leaves for storage sized at set-up (u64::MAX: no budget).
+    pub fn headroom(&self) -> u64 {
+        self.headroom.load(Ordering::Relaxed)
     }
 
     /// Largest storage buffer one binding may see, in bytes.

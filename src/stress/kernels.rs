@@ -44,6 +44,10 @@ pub(super) struct MgPipes {
     pub pow_step: wgpu::ComputePipeline,
     pub galerkin0: wgpu::ComputePipeline,
     pub galerkin: wgpu::ComputePipeline,
+    pub slots0: wgpu::ComputePipeline,
+    pub slots_e: wgpu::ComputePipeline,
+    pub tag0: wgpu::ComputePipeline,
+    pub tag_e: wgpu::ComputePipeline,
     pub pweights0: wgpu::ComputePipeline,
     pub pweights_e: wgpu::ComputePipeline,
     pub restrict: wgpu::ComputePipeline,
@@ -59,6 +63,7 @@ pub(super) struct MgKernels {
     pub elem: Module,
     pub gal0: Module,
     pub gal: Module,
+    pub tag: Module,
     pub transfer: Module,
     pub coarsest: Module,
     pub pipes: MgPipes,
@@ -72,9 +77,10 @@ impl MgKernels {
             |name: &str, kinds: &[Bind]| Module::new(device, name, shaders::stress_mg(name), kinds);
         let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw]);
         let vec = module("stress_mg_vec", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
-        let elem = module("stress_mg_elem", &[U, Ro, Ro, Rw, Rw, Rw, Rw]);
-        let gal0 = module("stress_galerkin0", &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw]);
-        let gal = module("stress_galerkin", &[U, Ro, Ro, Rw, Rw, Rw]);
+        let elem = module("stress_mg_elem", &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro]);
+        let gal0 = module("stress_galerkin0", &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw, Ro]);
+        let gal = module("stress_galerkin", &[U, Ro, Ro, Rw, Rw, Rw, Ro, Ro]);
+        let tag = module("stress_mg_tag", &[U, Ro, Ro, Rw, U, Rw, Rw, Rw]);
         let transfer = module("stress_transfer", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
         let coarsest = module("stress_coarsest", &[U, Ro, Rw, Rw]);
         let pipes = MgPipes {
@@ -89,6 +95,10 @@ impl MgKernels {
             pow_step: vec.pipeline(device, "pow_step"),
             galerkin0: gal0.pipeline(device, "galerkin0"),
             galerkin: gal.pipeline(device, "galerkin"),
+            slots0: gal0.pipeline(device, "slots0"),
+            slots_e: gal.pipeline(device, "slots_e"),
+            tag0: tag.pipeline(device, "tag0"),
+            tag_e: tag.pipeline(device, "tag_e"),
             pweights0: gal0.pipeline(device, "pweights0"),
             pweights_e: gal.pipeline(device, "pweights_e"),
             restrict: transfer.pipeline(device, "restrict_residual"),
@@ -101,6 +111,7 @@ impl MgKernels {
             elem,
             gal0,
             gal,
+            tag,
             transfer,
             coarsest,
             pipes,

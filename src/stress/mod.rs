@@ -101,6 +101,24 @@ pub enum StressError {
         adapter: String,
     },
     #[error(
+        "the multigrid's level-{level} operator needs {need} MiB for {mixed} coarse elements that \
+         are not uniform blocks, but {adapter} binds at most {limit} MiB per storage buffer: \
+         coarsen the voxel or shrink the domain"
+    )]
+    CoarseTooLarge {
+        level: usize,
+        mixed: u64,
+        need: u64,
+        limit: u64,
+        adapter: String,
+    },
+    #[error(
+        "the multigrid's coarse matrices need {need} MiB more than the up-front estimate for \
+         {mixed} coarse elements that are not uniform blocks, but the GPU memory budget has \
+         {left} MiB left: raise --gpu-memory, coarsen the voxel or shrink the domain"
+    )]
+    OverBudget { need: u64, mixed: u64, left: u64 },
+    #[error(
         "the stress solver binds {need} storage buffers per shader stage but {adapter} allows {limit}"
     )]
     TooManyBindings {

@@ -33,6 +33,10 @@ const POWER_STEPS: usize = 12;
 /// Entries of a packed symmetric 24x24 element matrix and of each of its two halves.
 pub const PACKED: u64 = 300;
 const HALF: u64 = 150;
+/// Most material slots a coarse level holds: one uniform block per material id
+/// (slot 0: void), before the elements that are not uniform blocks
+/// (stress_mg_tag.wgsl; `LevelGpu::mat_slots` is the table's actual length).
+pub const MAT_SLOTS: u64 = crate::materials::MAX_MATERIALS as u64;
 
 /// One level's uniform. Keep in sync with `Level` in shaders/stress_mg_level.wgsl.
 #[repr(C)]
@@ -50,8 +54,11 @@ pub struct LevelGpu {
     pub c1: f32,
     pub c2: f32,
     pub fnode_wx: u32,
+    /// Material slots before the elements' own (the material table's length).
+    pub mat_slots: u32,
+    pub _pad: [u32; 3],
 }
-const _: () = assert!(size_of::<LevelGpu>() == 96);
+const _: () = assert!(size_of::<LevelGpu>() == 112);
 
 /// Element boxes of every level, finest first (level 0 = the voxels).
 pub fn level_dims(voxels: [u32; 3]) -> Vec<[u32; 3]> {
@@ -66,9 +73,10 @@ pub fn level_dims(voxels: [u32; 3]) -> Vec<[u32; 3]> {
     }
 }
 
-/// Bytes the hierarchy allocates on the GPU for a voxel box (levels 1.., plus level 0's
-/// vectors: x, b, t, d and the block inverse).
-pub fn memory_bytes(voxels: [u32; 3]) -> u64 {
+/// Bytes the hierarchy allocates on the GPU for a voxel box besides its matrices
+/// (every level's vectors x, b, t, d, block inverse and prolongation mask; the coarse
+/// levels' matrix slot per element).
+pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
     let mut total = 0;
     for (l, e) in dims.iter().enumerate() {
@@ -77,7 +85,7 @@ pub fn memory_bytes(voxels: [u32; 3]) -> u64 {
         // x, b, t, d; the block inverse; the prolongation's candidate mask.
         total += nodes * 4 * (4 * 3 + 6 + 1);
         if l > 0 {
-            total += elems * PACKED * 4;
+            total += elems * 4 + 16;
         }
     }
     let last = dims.last().expect("level 0");
@@ -85,15 +93,31 @@ pub fn memory_bytes(voxels: [u32; 3]) -> u64 {
     total + rows * rows * 4
 }
 
-/// Largest single binding of the hierarchy, bytes (level 1's element-matrix halves or
-/// level 0's block inverse).
+/// Bytes the hierarchy holds before the set-up counts its elements: [`vector_bytes`]
+/// and the material slots of every coarse level (at most [`MAT_SLOTS`] each). The
+/// set-up adds `PACKED * 4` bytes for each coarse element that is not a uniform block
+/// ([`Multigrid::matrix_bytes`] is the total after it; [`matrix_bytes_bound`] the most
+/// it can be).
+pub fn memory_bytes(voxels: [u32; 3]) -> u64 {
+    let coarse = level_dims(voxels).len() as u64 - 1;
+    vector_bytes(voxels) + coarse * MAT_SLOTS * PACKED * 4
+}
+
+/// Matrix bytes of the coarse levels if no element were a uniform block: what the
+/// set-up allocates at most on top of [`memory_bytes`].
+pub fn matrix_bytes_bound(voxels: [u32; 3]) -> u64 {
+    level_dims(voxels)
+        .iter()
+        .skip(1)
+        .map(|e| e.iter().map(|&d| u64::from(d)).product::<u64>() * PACKED * 4)
+        .sum()
+}
+
+/// Largest single binding of the hierarchy before set-up, bytes (level 0's block
+/// inverse; the set-up checks the matrix halves it sizes against the adapter).
 pub fn largest_binding(voxels: [u32; 3]) -> u64 {
-    let dims = level_dims(voxels);
     let nodes0: u64 = voxels.iter().map(|&d| u64::from(d) + 1).product();
-    let e1: u64 = dims
-        .get(1)
-        .map_or(0, |e| e.iter().map(|&d| u64::from(d)).product());
-    (nodes0 * 24).max(e1 * HALF * 4)
+    (nodes0 * 24).max(MAT_SLOTS * HALF * 4)
 }
 
 /// One level read back by [`Multigrid::read_levels`].
@@ -115,24 +139,31 @@ struct Level {
     uniform: wgpu::Buffer,
     x: wgpu::Buffer,
     b: wgpu::Buffer,
-    /// Residual, Chebyshev direction, block inverse and prolongation weights: only the
-    /// bind groups use them.
-    _t: wgpu::Buffer,
+    t: wgpu::Buffer,
+    /// The Chebyshev direction: only the vector bind group uses it.
     _d: wgpu::Buffer,
-    _dinv: wgpu::Buffer,
+    dinv: wgpu::Buffer,
     pw: wgpu::Buffer,
     partials: wgpu::Buffer,
-    /// Packed element matrices (levels >= 1).
+    /// Coarse levels: each element's matrix slot, the counter of elements that need
+    /// their own (stress_mg_tag.wgsl), and the tagging bind group.
+    slot: Option<wgpu::Buffer>,
+    count: Option<wgpu::Buffer>,
+    tag_bind: Option<wgpu::BindGroup>,
+    /// Packed matrix slots, two halves (coarse levels; sized by the set-up to the
+    /// material slots plus the elements that are not uniform blocks) and their count.
     k: Option<(wgpu::Buffer, wgpu::Buffer)>,
+    k_slots: u64,
     node_grid: [u32; 3],
     elem_grid: [u32; 3],
     cnode_grid: [u32; 3],
     vec_bind: wgpu::BindGroup,
-    /// stress_mg0 (level 0) or stress_mg_elem (levels >= 1).
-    op_bind: wgpu::BindGroup,
+    /// stress_mg0 (level 0, made once) or stress_mg_elem (levels >= 1, made by the
+    /// set-up with the matrices).
+    op_bind: Option<wgpu::BindGroup>,
     /// Transfer to the next coarser level (all but the coarsest).
     transfer_bind: Option<wgpu::BindGroup>,
-    /// Galerkin into this level (levels >= 1).
+    /// Galerkin into this level (levels >= 1, made by the set-up).
     galerkin_bind: Option<wgpu::BindGroup>,
 }
 
@@ -146,17 +177,26 @@ pub struct FineInputs<'a> {
     pub fixed: &'a wgpu::Buffer,
 }
 
-/// The hierarchy of one grid: buffers, bind groups and pipelines made once;
-/// [`Multigrid::setup`] recomputes the operators for the current materials and
-/// constraints; [`Multigrid::vcycle`] records one cycle from `b()` into `x()`.
+/// The hierarchy of one grid: vectors, bind groups and pipelines made once;
+/// [`Multigrid::setup`] tags the coarse elements, sizes their matrices and recomputes
+/// the operators for the current materials and constraints; [`Multigrid::vcycle`]
+/// records one cycle from `b()` into `x()`.
 pub struct Multigrid {
     levels: Vec<Level>,
     k: Arc<MgKernels>,
+    /// The solver's params, material, mats, ke and fixed (the Galerkin product of
+    /// level 1 reads them; its bind group is made at set-up).
+    fine: [wgpu::Buffer; 5],
+    /// The levels' counters gathered for one read-back.
+    counts: wgpu::Buffer,
     ainv: wgpu::Buffer,
     dense_bind: wgpu::BindGroup,
     dense_grid: [u32; 3],
     /// Chebyshev bounds per smoothed level (for docs and benches).
     pub lambda_max: Vec<f64>,
+    /// Elements with a matrix of their own per coarse level (level 1 first), as the
+    /// last set-up counted them.
+    pub mixed: Vec<u64>,
     /// Levels 1..=w_levels get two coarse cycles ([`W_LEVELS`]; 0: a plain V-cycle,
     /// for comparisons).
     pub w_levels: usize,
@@ -173,35 +213,22 @@ impl Multigrid {
         kernels: Arc<MgKernels>,
         fine: &FineInputs<'_>,
         voxels: [u32; 3],
+        mat_slots: u32,
     ) -> Result<Self, StressError> {
         let device = &gpu.device;
         let dims = level_dims(voxels);
         let MgKernels {
             mg0,
             vec,
-            elem,
-            gal0,
-            gal,
+            tag,
             transfer,
             coarsest,
             ..
         } = &*kernels;
         // Buffers first (the transfers bind two levels).
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        struct Raw {
-            gpu: LevelGpu,
-            uniform: wgpu::Buffer,
-            x: wgpu::Buffer,
-            b: wgpu::Buffer,
-            t: wgpu::Buffer,
-            d: wgpu::Buffer,
-            dinv: wgpu::Buffer,
-            partials: wgpu::Buffer,
-            pw: wgpu::Buffer,
-            k: Option<(wgpu::Buffer, wgpu::Buffer)>,
-            grids: [[u32; 3]; 3],
-        }
-        let mut raw: Vec<Raw> = Vec::with_capacity(dims.len());
+        let mut levels: Vec<Level> = Vec::with_capacity(dims.len());
+        let top = dims.len() - 1;
         for (l, e) in dims.iter().enumerate() {
             let ndims = nodes_of(*e);
             let nodes = u64::from(ndims[3]);
@@ -225,68 +252,29 @@ impl Multigrid {
                 elem_wx,
                 cnode_wx,
                 rows: 3 * ndims[3],
-                fnode_wx: raw.last().map_or(0, |f: &Raw| f.gpu.node_wx),
+                fnode_wx: levels.last().map_or(0, |f| f.gpu.node_wx),
+                mat_slots,
                 ..Default::default()
             };
             let name = |s: &str| format!("Multigrid::{s}[{l}]");
             let v = |s: &str| buffer(device, &name(s), nodes * 12, RW);
-            let k = (l > 0).then(|| {
-                (
-                    buffer(device, &name("ka"), elems * HALF * 4, RW),
-                    buffer(device, &name("kb"), elems * HALF * 4, RW),
-                )
-            });
-            raw.push(Raw {
-                gpu: g,
-                uniform: buffer(
-                    device,
-                    &name("level"),
-                    size_of::<LevelGpu>() as u64,
-                    UNIFORM,
-                ),
-                x: v("x"),
-                b: v("b"),
-                t: v("t"),
-                d: v("d"),
-                dinv: buffer(device, &name("dinv"), nodes * 24, RW),
-                partials: buffer(device, &name("partials"), 2 * nodes.div_ceil(256) * 4, RW),
-                // Prolongation from the next coarser level, a candidate mask per node
-                // (none on the coarsest).
-                pw: buffer(
-                    device,
-                    &name("pw"),
-                    if l + 1 < dims.len() { nodes * 4 } else { 16 },
-                    RW,
-                ),
-                k,
-                grids: [node_grid, elem_grid, cnode_grid],
-            });
-        }
-        let last = raw.last().expect("level 0");
-        let rows = u64::from(last.gpu.rows);
-        let ainv = buffer(device, "Multigrid::ainv", rows * rows * 4, RW);
-        if let Some(e) = pollster::block_on(oom.pop()) {
-            return Err(StressError::OutOfMemory {
-                need: memory_bytes(voxels).div_ceil(1 << 20),
-                reason: e.to_string(),
-            });
-        }
-        for r in &raw {
-            gpu.queue
-                .write_buffer(&r.uniform, 0, bytemuck::bytes_of(&r.gpu));
-        }
-
-        let top = raw.len() - 1;
-        let mut levels = Vec::with_capacity(raw.len());
-        for l in 0..raw.len() {
-            let r = &raw[l];
+            let uniform = buffer(
+                device,
+                &name("level"),
+                size_of::<LevelGpu>() as u64,
+                UNIFORM,
+            );
+            gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&g));
+            let (x, b, t, d) = (v("x"), v("b"), v("t"), v("d"));
+            let dinv = buffer(device, &name("dinv"), nodes * 24, RW);
+            let partials = buffer(device, &name("partials"), 2 * nodes.div_ceil(256) * 4, RW);
             let vec_bind = vec.bind(
                 device,
                 "Multigrid::vec",
-                &[&r.uniform, &r.x, &r.b, &r.t, &r.d, &r.dinv, &r.partials],
+                &[&uniform, &x, &b, &t, &d, &dinv, &partials],
             );
-            let op_bind = match &r.k {
-                None => mg0.bind(
+            let op_bind = (l == 0).then(|| {
+                mg0.bind(
                     device,
                     "Multigrid::mg0",
                     &[
@@ -296,93 +284,249 @@ impl Multigrid {
                         fine.ke,
                         fine.mats,
                         fine.fixed,
-                        &r.uniform,
-                        &r.x,
-                        &r.b,
-                        &r.t,
-                        &r.dinv,
+                        &uniform,
+                        &x,
+                        &b,
+                        &t,
+                        &dinv,
                     ],
-                ),
-                Some((ka, kb)) => elem.bind(
-                    device,
-                    "Multigrid::elem",
-                    &[&r.uniform, ka, kb, &r.x, &r.b, &r.t, &r.dinv],
-                ),
-            };
-            let transfer_bind = (l < top).then(|| {
-                let c = &raw[l + 1];
-                transfer.bind(
-                    device,
-                    "Multigrid::transfer",
-                    &[&r.uniform, &r.t, &r.x, &r.dinv, &c.b, &c.x, &r.pw],
                 )
             });
-            let galerkin_bind = r.k.as_ref().map(|(ka, kb)| {
-                if l == 1 {
-                    gal0.bind(
-                        device,
-                        "Multigrid::galerkin0",
-                        &[
-                            fine.params,
-                            fine.material,
-                            fine.mats,
-                            fine.ke,
-                            fine.fixed,
-                            &r.uniform,
-                            ka,
-                            kb,
-                            &raw[0].pw,
-                        ],
-                    )
-                } else {
-                    let (fa, fb) = raw[l - 1].k.as_ref().expect("levels >= 1 have elements");
-                    gal.bind(
-                        device,
-                        "Multigrid::galerkin",
-                        &[&r.uniform, fa, fb, ka, kb, &raw[l - 1].pw],
-                    )
-                }
+            let (slot, count, tag_bind) = if l > 0 {
+                let slot = buffer(device, &name("slot"), elems * 4, RW);
+                let count = buffer(device, &name("count"), 4, RW);
+                // Level 1 tags from the voxels: its slot_in is a stand-in.
+                let below = levels[l - 1].slot.as_ref().unwrap_or(&levels[l - 1].pw);
+                let bind = tag.bind(
+                    device,
+                    "Multigrid::tag",
+                    &[
+                        fine.params,
+                        fine.material,
+                        fine.mats,
+                        fine.fixed,
+                        &uniform,
+                        below,
+                        &slot,
+                        &count,
+                    ],
+                );
+                (Some(slot), Some(count), Some(bind))
+            } else {
+                (None, None, None)
+            };
+            levels.push(Level {
+                gpu: g,
+                uniform,
+                x,
+                b,
+                t,
+                _d: d,
+                dinv,
+                // Prolongation from the next coarser level, a candidate mask per node
+                // (none on the coarsest).
+                pw: buffer(
+                    device,
+                    &name("pw"),
+                    if l < top { nodes * 4 } else { 16 },
+                    RW,
+                ),
+                partials,
+                slot,
+                count,
+                tag_bind,
+                k: None,
+                k_slots: 0,
+                node_grid,
+                elem_grid,
+                cnode_grid,
+                vec_bind,
+                op_bind,
+                transfer_bind: None,
+                galerkin_bind: None,
             });
-            levels.push((vec_bind, op_bind, transfer_bind, galerkin_bind));
         }
-        let c = &raw[top];
+        let rows = u64::from(levels[top].gpu.rows);
+        let ainv = buffer(device, "Multigrid::ainv", rows * rows * 4, RW);
+        let counts = buffer(device, "Multigrid::counts", 4 * top as u64, RW);
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(StressError::OutOfMemory {
+                need: memory_bytes(voxels).div_ceil(1 << 20),
+                reason: e.to_string(),
+            });
+        }
+        for l in 0..top {
+            let (r, c) = (&levels[l], &levels[l + 1]);
+            let bind = transfer.bind(
+                device,
+                "Multigrid::transfer",
+                &[&r.uniform, &r.t, &r.x, &r.dinv, &c.b, &c.x, &r.pw],
+            );
+            levels[l].transfer_bind = Some(bind);
+        }
+        let c = &levels[top];
         let dense_bind =
             coarsest.bind(device, "Multigrid::dense", &[&c.uniform, &ainv, &c.b, &c.x]);
         let (_, dense_grid) = cover(rows);
-        let levels = raw
-            .into_iter()
-            .zip(levels)
-            .map(
-                |(r, (vec_bind, op_bind, transfer_bind, galerkin_bind))| Level {
-                    gpu: r.gpu,
-                    uniform: r.uniform,
-                    x: r.x,
-                    b: r.b,
-                    _t: r.t,
-                    _d: r.d,
-                    pw: r.pw,
-                    _dinv: r.dinv,
-                    partials: r.partials,
-                    k: r.k,
-                    node_grid: r.grids[0],
-                    elem_grid: r.grids[1],
-                    cnode_grid: r.grids[2],
-                    vec_bind,
-                    op_bind,
-                    transfer_bind,
-                    galerkin_bind,
-                },
-            )
-            .collect();
         Ok(Self {
             levels,
             k: kernels,
+            fine: [
+                fine.params.clone(),
+                fine.material.clone(),
+                fine.mats.clone(),
+                fine.ke.clone(),
+                fine.fixed.clone(),
+            ],
+            counts,
             ainv,
             dense_bind,
             dense_grid,
             lambda_max: Vec::new(),
+            mixed: Vec::new(),
             w_levels: W_LEVELS,
         })
+    }
+
+    /// Tags every coarse element (a uniform block points at its material's slot, any
+    /// other gets one of its own), reads the counts back, and sizes each level's matrix
+    /// storage to them, remaking the bind groups that hold it. The storage only grows:
+    /// a later load case with fewer constraints reuses it.
+    fn tag_and_size(&mut self, gpu: &GpuContext) -> Result<(), StressError> {
+        let top = self.levels.len() - 1;
+        if top == 0 {
+            return Ok(());
+        }
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        for lv in &self.levels[1..] {
+            encoder.clear_buffer(lv.count.as_ref().expect("coarse level"), 0, None);
+        }
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            for (l, lv) in self.levels.iter().enumerate().skip(1) {
+                let pipe = if l == 1 {
+                    &self.k.pipes.tag0
+                } else {
+                    &self.k.pipes.tag_e
+                };
+                let bind = lv.tag_bind.as_ref().expect("coarse level");
+                dispatch(&mut pass, pipe, bind, lv.node_grid);
+            }
+        }
+        for (l, lv) in self.levels.iter().enumerate().skip(1) {
+            let count = lv.count.as_ref().expect("coarse level");
+            encoder.copy_buffer_to_buffer(count, 0, &self.counts, 4 * (l as u64 - 1), 4);
+        }
+        gpu.queue.submit([encoder.finish()]);
+        let raw = read_buffer(gpu, &self.counts, 0, 4 * top as u64);
+        let counts: Vec<u32> = bytemuck::pod_collect_to_vec(&raw);
+        self.mixed = counts.iter().map(|&c| u64::from(c)).collect();
+
+        let device = &gpu.device;
+        let limit = gpu.max_binding_bytes();
+        // The up-front estimate counted every level's material slots at their most; what
+        // the elements with their own matrices add beyond that must fit what the memory
+        // budget left.
+        let counted = (self.levels.len() as u64 - 1) * MAT_SLOTS * PACKED * 4;
+        let want: u64 = self.levels[1..]
+            .iter()
+            .zip(&self.mixed)
+            .map(|(lv, &m)| (u64::from(lv.gpu.mat_slots) + m) * PACKED * 4)
+            .sum();
+        let extra = want.saturating_sub(counted);
+        if extra > gpu.headroom() {
+            return Err(StressError::OverBudget {
+                need: extra.div_ceil(1 << 20),
+                mixed: self.mixed.iter().sum(),
+                left: gpu.headroom() >> 20,
+            });
+        }
+        let mut grown = false;
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        for l in 1..=top {
+            let lv = &mut self.levels[l];
+            // At most one slot per element: the counters cannot run past the grid.
+            let need =
+                u64::from(lv.gpu.mat_slots) + self.mixed[l - 1].min(u64::from(lv.gpu.edims[3]));
+            if need * HALF * 4 > limit {
+                return Err(StressError::CoarseTooLarge {
+                    level: l,
+                    mixed: self.mixed[l - 1],
+                    need: (need * HALF * 4).div_ceil(1 << 20),
+                    limit: limit >> 20,
+                    adapter: gpu.info.name.clone(),
+                });
+            }
+            if lv.k_slots < need {
+                let half =
+                    |s: &str| buffer(device, &format!("Multigrid::{s}[{l}]"), need * HALF * 4, RW);
+                lv.k = Some((half("ka"), half("kb")));
+                lv.k_slots = need;
+                grown = true;
+            }
+        }
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(StressError::OutOfMemory {
+                need: self.matrix_bytes().div_ceil(1 << 20),
+                reason: e.to_string(),
+            });
+        }
+        if grown {
+            self.bind_matrices(gpu);
+        }
+        Ok(())
+    }
+
+    /// The bind groups that hold the matrix storage: each coarse level's operator and
+    /// the Galerkin product into it.
+    fn bind_matrices(&mut self, gpu: &GpuContext) {
+        let device = &gpu.device;
+        let MgKernels {
+            elem, gal0, gal, ..
+        } = &*self.k;
+        let [params, material, mats, ke, fixed] = &self.fine;
+        for l in 1..self.levels.len() {
+            let (below, rest) = self.levels.split_at_mut(l);
+            let (f, lv) = (&below[l - 1], &mut rest[0]);
+            let (ka, kb) = lv.k.as_ref().expect("sized before binding");
+            let slot = lv.slot.as_ref().expect("coarse level");
+            lv.op_bind = Some(elem.bind(
+                device,
+                "Multigrid::elem",
+                &[&lv.uniform, ka, kb, &lv.x, &lv.b, &lv.t, &lv.dinv, slot],
+            ));
+            lv.galerkin_bind = Some(if l == 1 {
+                gal0.bind(
+                    device,
+                    "Multigrid::galerkin0",
+                    &[
+                        params,
+                        material,
+                        mats,
+                        ke,
+                        fixed,
+                        &lv.uniform,
+                        ka,
+                        kb,
+                        &f.pw,
+                        slot,
+                    ],
+                )
+            } else {
+                let (fa, fb) = f.k.as_ref().expect("levels >= 1 have matrices");
+                let fs = f.slot.as_ref().expect("coarse level");
+                gal.bind(
+                    device,
+                    "Multigrid::galerkin",
+                    &[&lv.uniform, fa, fb, ka, kb, &f.pw, fs, slot],
+                )
+            });
+        }
+    }
+
+    /// Bytes of the coarse levels' matrix storage as last sized by the set-up.
+    pub fn matrix_bytes(&self) -> u64 {
+        self.levels.iter().map(|l| l.k_slots * PACKED * 4).sum()
     }
 
     /// Level 0's right-hand side (the V-cycle's input), 3 f32 per node.
@@ -415,24 +559,12 @@ impl Multigrid {
             .iter()
             .enumerate()
             .map(|(l, lv)| {
-                let elems = u64::from(lv.gpu.edims[3]);
                 let nodes = u64::from(lv.gpu.ndims[3]);
-                let k = lv.k.as_ref().map_or_else(Vec::new, |(ka, kb)| {
-                    let read = |b: &wgpu::Buffer| -> Vec<f32> {
-                        bytemuck::pod_collect_to_vec(&read_buffer(gpu, b, 0, elems * HALF * 4))
-                    };
-                    let (ha, hb) = (read(ka), read(kb));
-                    let h = HALF as usize;
-                    (0..elems as usize)
-                        .flat_map(|e| {
-                            ha[e * h..(e + 1) * h]
-                                .iter()
-                                .chain(&hb[e * h..(e + 1) * h])
-                                .copied()
-                                .collect::<Vec<_>>()
-                        })
-                        .collect()
-                });
+                let k = if l > 0 {
+                    self.matrices(gpu, l)
+                } else {
+                    Vec::new()
+                };
                 let pw = if l < top {
                     let masks: Vec<u32> =
                         bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.pw, 0, nodes * 4));
@@ -455,6 +587,32 @@ impl Multigrid {
             .collect()
     }
 
+    /// Coarse level `l`'s element matrices read back through their slots, packed
+    /// ([`PACKED`] per element).
+    fn matrices(&self, gpu: &GpuContext, l: usize) -> Vec<f32> {
+        let lv = &self.levels[l];
+        let (Some((ka, kb)), Some(slot)) = (&lv.k, &lv.slot) else {
+            return Vec::new();
+        };
+        let elems = u64::from(lv.gpu.edims[3]);
+        let read = |b: &wgpu::Buffer, n: u64| -> Vec<f32> {
+            bytemuck::pod_collect_to_vec(&read_buffer(gpu, b, 0, n * 4))
+        };
+        let (ha, hb) = (read(ka, lv.k_slots * HALF), read(kb, lv.k_slots * HALF));
+        let slots: Vec<u32> = bytemuck::pod_collect_to_vec(&read_buffer(gpu, slot, 0, elems * 4));
+        let h = HALF as usize;
+        slots
+            .iter()
+            .flat_map(|&s| {
+                let s = s as usize;
+                ha[s * h..(s + 1) * h]
+                    .iter()
+                    .chain(&hb[s * h..(s + 1) * h])
+                    .copied()
+            })
+            .collect()
+    }
+
     fn resid(&self, pass: &mut wgpu::ComputePass<'_>, l: usize) {
         let lv = &self.levels[l];
         let pipe = if l == 0 {
@@ -462,7 +620,8 @@ impl Multigrid {
         } else {
             &self.k.pipes.resid_e
         };
-        dispatch(pass, pipe, &lv.op_bind, lv.node_grid);
+        let bind = lv.op_bind.as_ref().expect("bound by the set-up");
+        dispatch(pass, pipe, bind, lv.node_grid);
     }
 
     fn vec_op(&self, pass: &mut wgpu::ComputePass<'_>, l: usize, pipe: &wgpu::ComputePipeline) {
@@ -474,16 +633,14 @@ impl Multigrid {
     /// solver's `fixed` buffer must be filled): block inverses, Galerkin products,
     /// Chebyshev bounds, the coarsest inverse.
     pub fn setup(&mut self, gpu: &GpuContext) -> Result<(), StressError> {
+        self.tag_and_size(gpu)?;
         let top = self.levels.len() - 1;
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            dispatch(
-                &mut pass,
-                &self.k.pipes.diag0,
-                &self.levels[0].op_bind,
-                self.levels[0].node_grid,
-            );
+            let fine = &self.levels[0];
+            let bind = fine.op_bind.as_ref().expect("level 0 is bound at creation");
+            dispatch(&mut pass, &self.k.pipes.diag0, bind, fine.node_grid);
             for l in 1..=top {
                 let lv = &self.levels[l];
                 let pipe = if l == 1 {
@@ -502,8 +659,17 @@ impl Multigrid {
                     &self.k.pipes.pweights_e
                 };
                 dispatch(&mut pass, pw, gb, self.levels[l - 1].node_grid);
+                // The material slots, then the elements with their own.
+                let mat = u64::from(lv.gpu.mat_slots);
+                let (slots, groups) = if l == 1 {
+                    (&self.k.pipes.slots0, mat * 24)
+                } else {
+                    (&self.k.pipes.slots_e, mat * HALF)
+                };
+                dispatch(&mut pass, slots, gb, [groups.div_ceil(256) as u32, 1, 1]);
                 dispatch(&mut pass, pipe, gb, lv.elem_grid);
-                dispatch(&mut pass, &self.k.pipes.diag_e, &lv.op_bind, lv.node_grid);
+                let op = lv.op_bind.as_ref().expect("bound by tag_and_size");
+                dispatch(&mut pass, &self.k.pipes.diag_e, op, lv.node_grid);
             }
         }
         gpu.queue.submit([encoder.finish()]);
@@ -580,27 +746,18 @@ impl Multigrid {
     /// semi-definite Cholesky (dependent DOFs, e.g. rigid modes of floating parts, are
     /// dropped) and uploads the inverse.
     fn factor_coarsest(&self, gpu: &GpuContext) -> Result<(), StressError> {
-        let lv = self.levels.last().expect("level 0");
+        let top = self.levels.len() - 1;
+        let lv = &self.levels[top];
         let rows = lv.gpu.rows as usize;
         let e = lv.gpu.edims;
-        let elems = e[3] as u64;
         let mut a = vec![0.0f64; rows * rows];
         let nd = lv.gpu.ndims;
         let node = |x: u32, y: u32, z: u32| (x + nd[0] * (y + nd[1] * z)) as usize;
-        if let Some((ka, kb)) = &lv.k {
-            let read = |b: &wgpu::Buffer| -> Vec<f32> {
-                bytemuck::pod_collect_to_vec(&read_buffer(gpu, b, 0, elems * HALF * 4))
-            };
-            let (ha, hb) = (read(ka), read(kb));
+        if top > 0 {
+            let k = self.matrices(gpu, top);
             let entry = |el: usize, i: usize, j: usize| -> f64 {
                 let (lo, hi) = (i.min(j), i.max(j));
-                let p = hi * (hi + 1) / 2 + lo;
-                let h = HALF as usize;
-                f64::from(if p < h {
-                    ha[el * h + p]
-                } else {
-                    hb[el * h + p - h]
-                })
+                f64::from(k[el * PACKED as usize + hi * (hi + 1) / 2 + lo])
             };
             for ez in 0..e[2] {
                 for ey in 0..e[1] {

@@ -55,6 +55,12 @@ pub struct SolveStats {
     pub setup_ms: f64,
     /// Whether the outer iteration ran in f64.
     pub f64: bool,
+    /// Coarse elements with a matrix of their own per level (level 1 first); the
+    /// others are uniform blocks sharing their material's.
+    pub mixed: Vec<u64>,
+    /// GPU bytes the solve holds: the buffers made with the solver plus the coarse
+    /// matrices the set-up sized.
+    pub bytes: u64,
 }
 
 /// Thermoelastic solver bound to one grid. Pipelines and buffers are made once;
@@ -102,13 +108,24 @@ fn real_bytes(f64: bool) -> u64 {
 }
 
 impl<'g> StressSolver<'g> {
-    /// GPU bytes a solve of a `dims` voxel grid allocates (all levels), and its largest
-    /// single binding.
+    /// Bytes of the solver's own buffers: the outer vectors, the constraint bits, the f32
+    /// displacement and the voxel result fields.
+    fn own_bytes(dims: [u32; 3], f64: bool) -> u64 {
+        let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
+        let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
+        4 * nodes * 3 * real_bytes(f64) + nodes * 4 + nodes * 12 + voxels * 32
+    }
+
+    /// GPU bytes a solve of a `dims` voxel grid allocates with the solver (all levels,
+    /// the material slots counted at their most), and its largest single binding. The
+    /// set-up then sizes the coarse matrices of the elements that are not uniform
+    /// blocks and checks them against the adapter ([`SolveStats::bytes`] holds the
+    /// total; [`multigrid::matrix_bytes_bound`] the most they can take).
     pub fn memory_bytes(dims: [u32; 3], f64: bool) -> (u64, u64) {
         let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
         let vec = nodes * 3 * real_bytes(f64);
-        let total = 4 * vec + nodes * 4 + nodes * 12 + voxels * 32 + multigrid::memory_bytes(dims);
+        let total = Self::own_bytes(dims, f64) + multigrid::memory_bytes(dims);
         (
             total,
             vec.max(multigrid::largest_binding(dims)).max(voxels * 4),
@@ -166,7 +183,7 @@ impl<'g> StressSolver<'g> {
                 adapter: gpu.info.name.clone(),
             });
         }
-        let table = materials
+        let table: Vec<MatEntry> = materials
             .iter()
             .map(|(_, m)| {
                 let bad = |why: &str| MatEntry::Bad {
@@ -282,6 +299,7 @@ impl<'g> StressSolver<'g> {
                 fixed: &fixed,
             },
             spec.dims,
+            table.len().max(1) as u32,
         )?;
 
         let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
@@ -536,6 +554,10 @@ impl<'g> StressSolver<'g> {
             lambda_max: self.mg.lambda_max.clone(),
             setup_ms: setup.elapsed().as_secs_f64() * 1e3,
             f64: self.f64,
+            mixed: self.mg.mixed.clone(),
+            bytes: Self::own_bytes(self.spec.dims, self.f64)
+                + multigrid::vector_bytes(self.spec.dims)
+                + self.mg.matrix_bytes(),
         };
 
         let (ff, rr0) = self.restart();
