@@ -12,6 +12,49 @@
 @group(0) @binding(6) var<storage, read_write> dinv: array<f32>;
 // Matrix slot of every element (stress_mg_tag.wgsl): uniform blocks share one.
 @group(0) @binding(7) var<storage, read> slot: array<u32>;
+// The unit element's blocks (UnitElement::gpu_blocks: K_lambda from 0, K_mu from
+// K_MU; entry (row, 3 node + k) at [row * 8 + node][k]) and the materials' (lambda,
+// mu): a uniform block's matrix is lv.edge (lambda K_lambda + mu K_mu), formed here
+// from values every thread shares instead of gathered from its slot.
+@group(0) @binding(8) var<uniform> ke: array<vec4<f32>, 554>;
+@group(0) @binding(9) var<storage, read> mats: array<vec4<f32>>;
+
+const K_MU: u32 = 192u;
+// The assembled 27-point stencil of a node inside one material (K_lambda, K_mu parts;
+// the offsets of KE_ST, KE_ST_MU in stress_gather.wgsl).
+const K_ST: u32 = 392u;
+const K_ST_MU: u32 = 473u;
+
+fn x_at(n: u32) -> vec3<f32> {
+    return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
+}
+
+// The slot shared by all eight elements around node c, or lv.mat_slots (none): a
+// uniform slot, all elements inside the level.
+fn shared_slot(c: vec3<i32>) -> u32 {
+    var s0 = lv.mat_slots;
+    for (var v = 0u; v < 8u; v++) {
+        let ec = c - vec3<i32>(1) + corner_of(v);
+        if !inside(ec, lv.edims) {
+            return lv.mat_slots;
+        }
+        let s = slot[index_of(ec, lv.edims)];
+        if v == 0u {
+            s0 = s;
+        }
+        if s != s0 {
+            return lv.mat_slots;
+        }
+    }
+    return s0;
+}
+
+// lv.edge (lambda, mu) of uniform slot s (zero for void and materials without
+// stiffness).
+fn slot_weights(s: u32) -> vec2<f32> {
+    let lm = mats[s];
+    return select(vec2<f32>(0.0), lm.xy * lv.edge, s != 0u && lm.y > 0.0);
+}
 
 // Entry (i, j) of the matrix in slot s.
 fn kel(s: u32, i: u32, j: u32) -> f32 {
@@ -35,8 +78,25 @@ fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     }
     let m = free_of(n);
     var acc = vec3<f32>(0.0);
-    if any(m != vec3<f32>(0.0)) {
-        let c = coords(n, lv.ndims);
+    let c = coords(n, lv.ndims);
+    let s0 = shared_slot(c);
+    if any(m != vec3<f32>(0.0)) && s0 < lv.mat_slots {
+        // Inside one uniform material: the assembled stencil, on differences from the
+        // node's own value (K annihilates translations: less cancellation).
+        let w = slot_weights(s0);
+        let own = x_at(n);
+        for (var j = 0u; j < 27u; j++) {
+            if j == 13u {
+                continue;
+            }
+            let o = vec3<i32>(i32(j % 3u), i32((j / 3u) % 3u), i32(j / 9u)) - vec3<i32>(1);
+            let d = x_at(index_of(c + o, lv.ndims)) - own;
+            let i = 3u * j;
+            acc.x += dot(w.x * ke[K_ST + i].xyz + w.y * ke[K_ST_MU + i].xyz, d);
+            acc.y += dot(w.x * ke[K_ST + i + 1u].xyz + w.y * ke[K_ST_MU + i + 1u].xyz, d);
+            acc.z += dot(w.x * ke[K_ST + i + 2u].xyz + w.y * ke[K_ST_MU + i + 2u].xyz, d);
+        }
+    } else if any(m != vec3<f32>(0.0)) {
         for (var v = 0u; v < 8u; v++) {
             let ec = c - vec3<i32>(1) + corner_of(v);
             if !inside(ec, lv.edims) {
@@ -44,6 +104,19 @@ fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
             }
             let e = slot[index_of(ec, lv.edims)];
             let a = 7u - v;
+            if e < lv.mat_slots {
+                // A uniform block (slot 0 and materials without stiffness: zero).
+                let w = slot_weights(e);
+                for (var bn = 0u; bn < 8u; bn++) {
+                    let nb = index_of(ec + corner_of(bn), lv.ndims);
+                    let xv = vec3<f32>(x[3u * nb], x[3u * nb + 1u], x[3u * nb + 2u]);
+                    for (var ci = 0u; ci < 3u; ci++) {
+                        let blk = (3u * a + ci) * 8u + bn;
+                        acc[ci] += dot(w.x * ke[blk].xyz + w.y * ke[K_MU + blk].xyz, xv);
+                    }
+                }
+                continue;
+            }
             for (var bn = 0u; bn < 8u; bn++) {
                 let nb = index_of(ec + corner_of(bn), lv.ndims);
                 let xv = vec3<f32>(x[3u * nb], x[3u * nb + 1u], x[3u * nb + 2u]);

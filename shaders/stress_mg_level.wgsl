@@ -25,7 +25,7 @@ struct Level {
     // (slot 0: void, zero); the elements that are not uniform blocks follow
     // (stress_mg_tag.wgsl).
     mat_slots: u32,
-    _pad0: u32,
+    edge: f32,          // element edge of the level, µm (2^l h)
     _pad1: u32,
     _pad2: u32,
 }

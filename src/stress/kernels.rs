@@ -77,7 +77,7 @@ impl MgKernels {
             |name: &str, kinds: &[Bind]| Module::new(device, name, shaders::stress_mg(name), kinds);
         let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw]);
         let vec = module("stress_mg_vec", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
-        let elem = module("stress_mg_elem", &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro]);
+        let elem = module("stress_mg_elem", &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro, U, Ro]);
         let gal0 = module("stress_galerkin0", &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw, Ro]);
         let gal = module("stress_galerkin", &[U, Ro, Ro, Rw, Rw, Rw, Ro, Ro]);
         let tag = module("stress_mg_tag", &[U, Ro, Ro, Rw, U, Rw, Rw, Rw]);

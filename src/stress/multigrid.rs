@@ -56,7 +56,9 @@ pub struct LevelGpu {
     pub fnode_wx: u32,
     /// Material slots before the elements' own (the material table's length).
     pub mat_slots: u32,
-    pub _pad: [u32; 3],
+    /// Element edge of the level, µm (2^l h): the uniform blocks' scale.
+    pub edge: f32,
+    pub _pad: [u32; 2],
 }
 const _: () = assert!(size_of::<LevelGpu>() == 112);
 
@@ -213,6 +215,7 @@ impl Multigrid {
         kernels: Arc<MgKernels>,
         fine: &FineInputs<'_>,
         voxels: [u32; 3],
+        voxel_um: f64,
         mat_slots: u32,
     ) -> Result<Self, StressError> {
         let device = &gpu.device;
@@ -254,6 +257,7 @@ impl Multigrid {
                 rows: 3 * ndims[3],
                 fnode_wx: levels.last().map_or(0, |f| f.gpu.node_wx),
                 mat_slots,
+                edge: (voxel_um * f64::from(1u32 << l.min(31))) as f32,
                 ..Default::default()
             };
             let name = |s: &str| format!("Multigrid::{s}[{l}]");
@@ -493,7 +497,18 @@ impl Multigrid {
             lv.op_bind = Some(elem.bind(
                 device,
                 "Multigrid::elem",
-                &[&lv.uniform, ka, kb, &lv.x, &lv.b, &lv.t, &lv.dinv, slot],
+                &[
+                    &lv.uniform,
+                    ka,
+                    kb,
+                    &lv.x,
+                    &lv.b,
+                    &lv.t,
+                    &lv.dinv,
+                    slot,
+                    ke,
+                    mats,
+                ],
             ));
             lv.galerkin_bind = Some(if l == 1 {
                 gal0.bind(
@@ -585,6 +600,23 @@ impl Multigrid {
                 }
             })
             .collect()
+    }
+
+    /// A_l v on level `l`'s free DOFs (0 elsewhere), by the cycle's own residual kernel
+    /// with b = 0 (test hook; `v` holds 3 f32 per node of the level).
+    pub fn apply_level(&self, gpu: &GpuContext, l: usize, v: &[f32]) -> Vec<f32> {
+        let lv = &self.levels[l];
+        gpu.queue.write_buffer(&lv.x, 0, bytemuck::cast_slice(v));
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&lv.b, 0, None);
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            self.resid(&mut pass, l);
+        }
+        gpu.queue.submit([encoder.finish()]);
+        let t: Vec<f32> =
+            bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.t, 0, size_of_val(v) as u64));
+        t.iter().map(|&x| -x).collect()
     }
 
     /// Coarse level `l`'s element matrices read back through their slots, packed

@@ -299,6 +299,7 @@ impl<'g> StressSolver<'g> {
                 fixed: &fixed,
             },
             spec.dims,
+            spec.voxel_um,
             table.len().max(1) as u32,
         )?;
 
@@ -393,6 +394,12 @@ impl<'g> StressSolver<'g> {
         self.run(|s, pass| s.mg.vcycle(pass));
         let bytes = std::mem::size_of_val(v) as u64;
         bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, self.mg.x(), 0, bytes))
+    }
+
+    /// Level `l`'s operator applied to `v` (3 f32 per node) as the cycle applies it, on
+    /// its free DOFs (0 elsewhere): for tests against the read-back matrices.
+    pub fn apply_level(&self, l: usize, v: &[f32]) -> Vec<f32> {
+        self.mg.apply_level(self.gpu, l, v)
     }
 
     /// Cycle shape of the preconditioner: two coarse cycles on levels 1..=w (0: a plain
