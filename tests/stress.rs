@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fill, gpu, spec};
+use common::{Rng, fill, gpu, spec};
 use voxfab::grid::GpuGrid;
 use voxfab::materials::MaterialTable;
 use voxfab::stress::element::{DOFS, UnitElement, b_matrix, corner, lame, shape_gradients};
@@ -788,4 +788,97 @@ fn solves_a_grid_built_by_the_process_engine() {
     let stats = r.material_stats();
     assert_eq!(stats.iter().map(|s| s.id).collect::<Vec<_>>(), vec![si, cu]);
     assert_eq!(stats[1].voxels, 144);
+}
+
+/// Removes every solid voxel not face-connected to the bottom layer (a part joined by an
+/// edge or a corner only, or floating, would make the dense reference singular).
+fn keep_supported(dims: [u32; 3], ids: &mut [u8]) {
+    let [nx, ny, nz] = dims.map(|d| d as usize);
+    let mut seen = vec![false; ids.len()];
+    let mut stack: Vec<usize> = (0..nx * ny).filter(|&v| ids[v] != 0).collect();
+    for &v in &stack {
+        seen[v] = true;
+    }
+    while let Some(v) = stack.pop() {
+        let (x, y, z) = (v % nx, (v / nx) % ny, v / (nx * ny));
+        let mut push = |w: usize| {
+            if ids[w] != 0 && !seen[w] {
+                seen[w] = true;
+                stack.push(w);
+            }
+        };
+        if x > 0 {
+            push(v - 1);
+        }
+        if x + 1 < nx {
+            push(v + 1);
+        }
+        if y > 0 {
+            push(v - nx);
+        }
+        if y + 1 < ny {
+            push(v + nx);
+        }
+        if z > 0 {
+            push(v - nx * ny);
+        }
+        if z + 1 < nz {
+            push(v + nx * ny);
+        }
+    }
+    for (m, keep) in ids.iter_mut().zip(seen) {
+        if !keep {
+            *m = 0;
+        }
+    }
+}
+
+#[test]
+fn random_small_grids_match_dense_solves() {
+    // Odd and even boxes (coarse elements half outside), four materials up to 40x
+    // contrast in 2x2x2 blocks, 12 % voids (pockets, overhangs, cantilevers), every
+    // support the dense
+    // reference can take: the whole solver (tagging of uniform blocks, shared and own
+    // coarse matrices, stencil and per-element paths, W levels) against f64 Cholesky.
+    let names = ["si", "cu", "polyimide", "sac305"];
+    let mut rng = Rng(0x5eed_cafe);
+    for case in 0..10 {
+        let dims = [2 + rng.below(6), 2 + rng.below(6), 2 + rng.below(5)];
+        // One material per 2x2x2 block, so that many level-1 elements are uniform
+        // blocks, then voids voxel by voxel (none in the bottom layer).
+        let blocks: Vec<u8> = (0..64).map(|_| id(names[rng.below(4) as usize])).collect();
+        let mut ids = fill(dims, |x, y, z| {
+            blocks[(x / 2 + 4 * (y / 2) + 16 * (z / 2)) as usize]
+        });
+        for (v, m) in ids.iter_mut().enumerate() {
+            if v >= (dims[0] * dims[1]) as usize && rng.below(8) == 0 {
+                *m = 0;
+            }
+        }
+        keep_supported(dims, &mut ids);
+        let solid = ids.iter().filter(|&&m| m != 0).count();
+        let last = dims;
+        eprintln!("case {case}: {dims:?}, {solid} solid voxels");
+        match case % 3 {
+            0 => compare_with_cpu(
+                (dims, ids),
+                BoundaryConditions::new(Support::BottomFixed),
+                |_, _, z| if z == 0 { 7 } else { 0 },
+            ),
+            1 => compare_with_cpu(
+                (dims, ids),
+                BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true),
+                |x, y, z| u32::from(x == 0) | u32::from(y == 0) << 1 | u32::from(z == 0) << 2,
+            ),
+            _ => compare_with_cpu(
+                (dims, ids),
+                BoundaryConditions::new(Support::Clamped),
+                move |x, y, z| {
+                    let edge =
+                        x == 0 || y == 0 || z == 0 || x == last[0] || y == last[1] || z == last[2];
+                    if edge { 7 } else { 0 }
+                },
+            ),
+        }
+    }
 }
