@@ -1028,3 +1028,39 @@ fn coarse_levels_apply_the_matrices_they_store() {
         }
     }
 }
+
+#[test]
+fn coarse_matrices_over_the_binding_limit_are_refused_with_their_size() {
+    // A voxel checkerboard of Si and Cu: no level-1 element is a uniform block, so the
+    // 64³ of them need 600 B each per matrix half, over 150 MiB: more than lavapipe's 128 MiB
+    // binding. The set-up counts them and refuses before allocating or computing them.
+    let dims = [128u32, 128, 128];
+    let (si, cu) = (id("si"), id("cu"));
+    let g = gpu();
+    let mats = MaterialTable::builtin().len() as u64;
+    let need = (mats + 64 * 64 * 64) * 600;
+    if need <= g.max_binding_bytes() {
+        eprintln!("{} binds {need} bytes: nothing to refuse", g.info.name);
+        return;
+    }
+    let ids = fill(dims, |x, y, z| if (x + y + z) % 2 == 0 { si } else { cu });
+    let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 1.0)).unwrap();
+    grid.write_materials(g, &ids);
+    let mut solver = StressSolver::new(g, &grid, &MaterialTable::builtin()).unwrap();
+    let Err(e) = solver.solve(
+        &ThermalLoad { delta_t: DT },
+        &BoundaryConditions::new(Support::BottomRoller),
+        &SolveOptions::default(),
+    ) else {
+        panic!("a level-1 operator over the binding limit must be refused");
+    };
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(
+            "the multigrid's level-1 operator needs 151 MiB for 262144 coarse elements"
+        ),
+        "{msg}"
+    );
+    let limit = format!("binds at most {} MiB", g.max_binding_bytes() >> 20);
+    assert!(msg.contains(&limit), "{msg}");
+}

@@ -428,15 +428,18 @@ impl Multigrid {
 
         let device = &gpu.device;
         let limit = gpu.max_binding_bytes();
+        // Slots per level; at most one per element: the counters cannot run past the grid.
+        let needs: Vec<u64> = (1..=top)
+            .map(|l| {
+                let lv = &self.levels[l];
+                u64::from(lv.gpu.mat_slots) + self.mixed[l - 1].min(u64::from(lv.gpu.edims[3]))
+            })
+            .collect();
         // The up-front estimate counted every level's material slots at their most; what
         // the elements with their own matrices add beyond that must fit what the memory
         // budget left.
-        let counted = (self.levels.len() as u64 - 1) * MAT_SLOTS * PACKED * 4;
-        let want: u64 = self.levels[1..]
-            .iter()
-            .zip(&self.mixed)
-            .map(|(lv, &m)| (u64::from(lv.gpu.mat_slots) + m) * PACKED * 4)
-            .sum();
+        let counted = top as u64 * MAT_SLOTS * PACKED * 4;
+        let want: u64 = needs.iter().map(|n| n * PACKED * 4).sum();
         let extra = want.saturating_sub(counted);
         if extra > gpu.headroom() {
             return Err(StressError::OverBudget {
@@ -445,13 +448,7 @@ impl Multigrid {
                 left: gpu.headroom() >> 20,
             });
         }
-        let mut grown = false;
-        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        for l in 1..=top {
-            let lv = &mut self.levels[l];
-            // At most one slot per element: the counters cannot run past the grid.
-            let need =
-                u64::from(lv.gpu.mat_slots) + self.mixed[l - 1].min(u64::from(lv.gpu.edims[3]));
+        for (l, &need) in (1..=top).zip(&needs) {
             if need * HALF * 4 > limit {
                 return Err(StressError::CoarseTooLarge {
                     level: l,
@@ -461,6 +458,11 @@ impl Multigrid {
                     adapter: gpu.info.name.clone(),
                 });
             }
+        }
+        let mut grown = false;
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        for (l, &need) in (1..=top).zip(&needs) {
+            let lv = &mut self.levels[l];
             if lv.k_slots < need {
                 let half =
                     |s: &str| buffer(device, &format!("Multigrid::{s}[{l}]"), need * HALF * 4, RW);
