@@ -4,7 +4,11 @@
 //! has an element for every 2x2x2 block of level l; its element matrices are Galerkin
 //! products P_e' K_e P_e of the trilinear prolongation (stress_galerkin*.wgsl), computed
 //! once per solve on the GPU, so voids, material contrast and the constraint mask are
-//! carried to every level exactly as P' M K M P. Smoother: Chebyshev of degree 2 on the
+//! carried to every level exactly as P' M K M P. A uniform block (eight children of one
+//! material, no constraint inside) has the element of edge 2^l h as its product: such
+//! blocks share one matrix slot per material (stress_mg_tag.wgsl tags the elements on
+//! the GPU, the set-up sizes the storage to the rest), and the cycle applies them from
+//! the unit element. Smoother: Chebyshev of degree 2 on the
 //! 3x3 block-Jacobi scaled operator, its spectrum bound from a power iteration per
 //! level (PETSc's interval [0.1, 1.1] x the estimate). The coarsest level (at most
 //! [`COARSEST_DOFS`] DOFs) is solved with a dense inverse factored on the host in f64.
