@@ -15,11 +15,16 @@ const KE_ST_MU: u32 = 473u;
 fn k_gather(n: u32, c: vec3<i32>) -> vec3<real> {
     let own = load_in(n);
     var acc = vec3<real>(0.0);
+    // The eight voxels' materials, looked up once for the test and the gather.
+    var ms: array<u32, 8>;
+    for (var v = 0u; v < 8u; v++) {
+        ms[v] = voxel_material(c - vec3<i32>(1) + corner(v));
+    }
     // Interior of a one-material region: the assembled 27-point stencil.
-    let m0 = voxel_material(c - vec3<i32>(1));
+    let m0 = ms[0];
     var same = m0 != 0u;
     for (var v = 1u; v < 8u; v++) {
-        same = same && voxel_material(c - vec3<i32>(1) + corner(v)) == m0;
+        same = same && ms[v] == m0;
     }
     if same {
         let lm = mats_r[m0];
@@ -38,7 +43,7 @@ fn k_gather(n: u32, c: vec3<i32>) -> vec3<real> {
     }
     for (var v = 0u; v < 8u; v++) {
         let vox = c - vec3<i32>(1) + corner(v);
-        let m = voxel_material(vox);
+        let m = ms[v];
         if m == 0u {
             continue;
         }
