@@ -42,6 +42,72 @@ fn on_solid(n: vec3<i32>) -> bool {
     return false;
 }
 
+// 64-bit masks of the 4x4x4 cells around a coarse node's support (bit dx + 4 dy + 16 dz
+// of cell C - 2 + d), as (bits 0..31, bits 32..63).
+fn shl64(m: vec2<u32>, k: u32) -> vec2<u32> {
+    return vec2<u32>(m.x << k, (m.y << k) | (m.x >> (32u - k)));
+}
+
+fn shr64(m: vec2<u32>, k: u32) -> vec2<u32> {
+    return vec2<u32>((m.x >> k) | (m.y << (32u - k)), m.y >> k);
+}
+
+// The cells that share a node with a cell of m (26-neighbourhood), inside the block.
+fn dilate64(m: vec2<u32>) -> vec2<u32> {
+    let a = m | shl64(m & vec2<u32>(0x77777777u), 1u) | shr64(m & vec2<u32>(0xEEEEEEEEu), 1u);
+    let b = a | shl64(a & vec2<u32>(0x0FFF0FFFu), 4u) | shr64(a & vec2<u32>(0xFFF0FFF0u), 4u);
+    return b | shl64(b & vec2<u32>(0xFFFFFFFFu, 0x0000FFFFu), 16u)
+        | shr64(b & vec2<u32>(0xFFFF0000u, 0xFFFFFFFFu), 16u);
+}
+
+// Whether fine node f keeps the coarse node at fine position cn that sits in open space.
+// Its support (the 27 fine nodes within one of it) can hold two solid pieces that no
+// solid cell around it joins: a cantilever and the substrate across a gap one fine cell
+// each side of it. Interpolating both from it would tie them; only the piece holding
+// the block's first solid cell keeps it (the others move on their other candidates).
+// One piece, or f in it: kept, as plain geometric multigrid keeps free surfaces.
+fn void_keeps(f: vec3<i32>, cn: vec3<i32>) -> bool {
+    let base = cn - vec3<i32>(2);
+    var solid = vec2<u32>(0u);
+    for (var k = 0u; k < 64u; k++) {
+        let d = vec3<i32>(i32(k & 3u), i32((k >> 2u) & 3u), i32(k >> 4u));
+        if cell_active(base + d) {
+            if k < 32u {
+                solid.x |= 1u << k;
+            } else {
+                solid.y |= 1u << (k - 32u);
+            }
+        }
+    }
+    // The cells around f (f - 1 .. f per axis, all inside the block).
+    var piece = vec2<u32>(0u);
+    for (var v = 0u; v < 8u; v++) {
+        let d = f - vec3<i32>(1) + corner_of(v) - base;
+        let k = u32(d.x) + 4u * u32(d.y) + 16u * u32(d.z);
+        if k < 32u {
+            piece.x |= 1u << k;
+        } else {
+            piece.y |= 1u << (k - 32u);
+        }
+    }
+    piece &= solid;
+    // Flood within the block: 9 steps cross any 4x4x4 path of shared nodes.
+    for (var i = 0u; i < 9u; i++) {
+        piece = dilate64(piece) & solid;
+    }
+    let rest = solid & ~piece;
+    if all(rest == vec2<u32>(0u)) {
+        return true;
+    }
+    // The first solid cell of the block decides.
+    let first = select(
+        vec2<u32>(0u, solid.y & (~solid.y + 1u)),
+        vec2<u32>(solid.x & (~solid.x + 1u), 0u),
+        solid.x != 0u
+    );
+    return any((piece & first) != vec2<u32>(0u));
+}
+
 // The candidates fine node f keeps, one bit each. Every candidate of a fine node has
 // the same trilinear factor (it depends only on which axes of f are odd), so the
 // renormalised weight of each kept candidate is 1 / (number kept): one u32 per node
@@ -56,7 +122,7 @@ fn pmask_of(f: vec3<i32>) -> u32 {
             continue;
         }
         let c = select(lo, hi, s == vec3<i32>(1));
-        if joined(f, 2 * c) || !on_solid(2 * c) {
+        if joined(f, 2 * c) || (!on_solid(2 * c) && void_keeps(f, 2 * c)) {
             mask |= 1u << k;
         }
     }

@@ -890,10 +890,10 @@ fn slender_cantilever_over_a_gap_converges_without_growth_as_the_voxel_halves() 
     // The suspended bump's hard part, more slender than the bundled scene: a 2 µm
     // polyimide cantilever with a 1 µm copper line over a 2 µm air gap, 28 µm free,
     // anchored at one end, carrying a SAC305 bump at the other, on silicon on rollers;
-    // the same geometry at two voxel sizes. Measured: 86 / 74 iterations at 1 / 0.5 µm
-    // (plain V-cycles 90 / 92): above the 50 the bundled scenes meet (48), because such
-    // a cantilever's bending modes are what geometric coarse spaces represent worst
-    // (docs/STRESS.md); the count must not grow as the voxel halves.
+    // the same geometry at two voxel sizes. Measured: 42 / 36 iterations at 1 / 0.5 µm
+    // since a coarse node in the gap no longer ties the cantilever to the substrate
+    // (86 / 74 before, plain V-cycles 90 / 92); the count must stay within the 50 the
+    // issue asks and not grow as the voxel halves.
     let (si, cu, pi, sac) = (id("si"), id("cu"), id("polyimide"), id("sac305"));
     let mut counts = Vec::new();
     for n in [1u32, 2] {
@@ -924,7 +924,7 @@ fn slender_cantilever_over_a_gap_converges_without_growth_as_the_voxel_halves() 
         counts.push(roller_iterations(dims, h, &ids));
     }
     assert!(
-        counts.iter().all(|&c| c <= 100) && counts[1] <= counts[0] + counts[0] / 4 + 2,
+        counts.iter().all(|&c| c <= 50) && counts[1] <= counts[0] + counts[0] / 4 + 2,
         "iterations at 1 and 0.5 µm: {counts:?}"
     );
 }
