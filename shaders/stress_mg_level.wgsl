@@ -26,7 +26,7 @@ struct Level {
     // (stress_mg_tag.wgsl).
     mat_slots: u32,
     edge: f32,          // element edge of the level, µm (2^l h)
-    _pad1: u32,
+    level: u32,         // index of the level (0 = the voxels)
     _pad2: u32,
 }
 

@@ -13,10 +13,11 @@
 // Slots of the finer level's elements (tag_e only).
 @group(0) @binding(5) var<storage, read_write> slot_in: array<u32>;
 @group(0) @binding(6) var<storage, read_write> slot_out: array<u32>;
+// One counter per coarse level (level l at l - 1), read back together.
 @group(0) @binding(7) var<storage, read_write> count: array<atomic<u32>>;
 
 fn own_slot() -> u32 {
-    return lv.mat_slots + atomicAdd(&count[0], 1u);
+    return lv.mat_slots + atomicAdd(&count[lv.level - 1u], 1u);
 }
 
 // Level 1 from the voxels.

@@ -709,6 +709,24 @@ fn galerkin_levels_match_a_cpu_product() {
     );
 }
 
+/// A solver on `ids` after a converged solve of the thermal load on rollers (its
+/// multigrid set up for the tests to read back).
+fn solved_on_rollers(dims: [u32; 3], h: f64, ids: &[u8]) -> (StressSolver<'static>, StressResult) {
+    let g = gpu();
+    let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], h)).unwrap();
+    grid.write_materials(g, ids);
+    let mut solver = StressSolver::new(g, &grid, &MaterialTable::builtin()).unwrap();
+    let r = solver
+        .solve(
+            &ThermalLoad { delta_t: DT },
+            &BoundaryConditions::new(Support::BottomRoller),
+            &SolveOptions::default(),
+        )
+        .unwrap();
+    assert!(r.converged, "residual {}", r.residual);
+    (solver, r)
+}
+
 /// Coarse elements per level (level 1 first) that need a matrix of their own: not eight
 /// children of one material slot (at level 1: voxels of one material with no
 /// constrained node among their 27) and not all void (children outside the grid count
@@ -772,18 +790,7 @@ fn uniform_blocks_share_their_material_matrix() {
     // (the figures of `voxfab bench stress`, homogeneous, before the change: 8).
     let dims = [16u32, 16, 8];
     let ids = vec![id("si"); 16 * 16 * 8];
-    let g = gpu();
-    let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 2.0)).unwrap();
-    grid.write_materials(g, &ids);
-    let mut solver = StressSolver::new(g, &grid, &MaterialTable::builtin()).unwrap();
-    let r = solver
-        .solve(
-            &ThermalLoad { delta_t: DT },
-            &BoundaryConditions::new(Support::BottomRoller),
-            &SolveOptions::default(),
-        )
-        .unwrap();
-    assert!(r.converged, "residual {}", r.residual);
+    let (solver, r) = solved_on_rollers(dims, 2.0, &ids);
     assert!(r.iterations <= 10, "{} iterations", r.iterations);
     assert_eq!(solver.stats.levels.len(), 3, "{:?}", solver.stats.levels);
     assert_eq!(solver.stats.mixed, vec![64, 16]);
@@ -980,18 +987,7 @@ fn coarse_levels_apply_the_matrices_they_store() {
     ];
     let mut rng = Rng(7);
     for (dims, ids) in cases {
-        let g = gpu();
-        let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 1.5)).unwrap();
-        grid.write_materials(g, &ids);
-        let mut solver = StressSolver::new(g, &grid, &MaterialTable::builtin()).unwrap();
-        let r = solver
-            .solve(
-                &ThermalLoad { delta_t: DT },
-                &BoundaryConditions::new(Support::BottomRoller),
-                &SolveOptions::default(),
-            )
-            .unwrap();
-        assert!(r.converged, "residual {}", r.residual);
+        let (solver, _) = solved_on_rollers(dims, 1.5, &ids);
         let (levels, _) = solver.read_multigrid();
         for (l, lv) in levels.iter().enumerate().skip(1) {
             let nodes: usize = lv.elems.iter().map(|&d| d as usize + 1).product();

@@ -62,7 +62,9 @@ pub struct LevelGpu {
     pub mat_slots: u32,
     /// Element edge of the level, µm (2^l h): the uniform blocks' scale.
     pub edge: f32,
-    pub _pad: [u32; 2],
+    /// Index of the level (0 = the voxels): its counter in stress_mg_tag.wgsl.
+    pub level: u32,
+    pub _pad: u32,
 }
 const _: () = assert!(size_of::<LevelGpu>() == 112);
 
@@ -91,12 +93,13 @@ pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
         // x, b, t, d; the block inverse; the prolongation's candidate mask.
         total += nodes * 4 * (4 * 3 + 6 + 1);
         if l > 0 {
-            total += elems * 4 + 16;
+            total += elems * 4;
         }
     }
     let last = dims.last().expect("level 0");
     let rows: u64 = 3 * last.iter().map(|&d| u64::from(d) + 1).product::<u64>();
-    total + rows * rows * 4
+    // The dense coarsest inverse and the coarse levels' counters.
+    total + rows * rows * 4 + 4 * (dims.len() as u64 - 1)
 }
 
 /// Bytes the hierarchy holds before the set-up counts its elements: [`vector_bytes`]
@@ -151,10 +154,8 @@ struct Level {
     dinv: wgpu::Buffer,
     pw: wgpu::Buffer,
     partials: wgpu::Buffer,
-    /// Coarse levels: each element's matrix slot, the counter of elements that need
-    /// their own (stress_mg_tag.wgsl), and the tagging bind group.
+    /// Coarse levels: each element's matrix slot and the tagging bind group.
     slot: Option<wgpu::Buffer>,
-    count: Option<wgpu::Buffer>,
     tag_bind: Option<wgpu::BindGroup>,
     /// Packed matrix slots, two halves (coarse levels; sized by the set-up to the
     /// material slots plus the elements that are not uniform blocks) and their count.
@@ -193,7 +194,8 @@ pub struct Multigrid {
     /// The solver's params, material, mats, ke and fixed (the Galerkin product of
     /// level 1 reads them; its bind group is made at set-up).
     fine: [wgpu::Buffer; 5],
-    /// The levels' counters gathered for one read-back.
+    /// Elements that need a matrix of their own, one counter per coarse level
+    /// (stress_mg_tag.wgsl), read back together.
     counts: wgpu::Buffer,
     ainv: wgpu::Buffer,
     dense_bind: wgpu::BindGroup,
@@ -236,6 +238,7 @@ impl Multigrid {
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut levels: Vec<Level> = Vec::with_capacity(dims.len());
         let top = dims.len() - 1;
+        let counts = buffer(device, "Multigrid::counts", 4 * top as u64, RW);
         for (l, e) in dims.iter().enumerate() {
             let ndims = nodes_of(*e);
             let nodes = u64::from(ndims[3]);
@@ -261,6 +264,7 @@ impl Multigrid {
                 rows: 3 * ndims[3],
                 fnode_wx: levels.last().map_or(0, |f| f.gpu.node_wx),
                 mat_slots,
+                level: l as u32,
                 edge: (voxel_um * f64::from(1u32 << l.min(31))) as f32,
                 ..Default::default()
             };
@@ -300,9 +304,8 @@ impl Multigrid {
                     ],
                 )
             });
-            let (slot, count, tag_bind) = if l > 0 {
+            let (slot, tag_bind) = if l > 0 {
                 let slot = buffer(device, &name("slot"), elems * 4, RW);
-                let count = buffer(device, &name("count"), 4, RW);
                 // Level 1 tags from the voxels: its slot_in is a stand-in.
                 let below = levels[l - 1].slot.as_ref().unwrap_or(&levels[l - 1].pw);
                 let bind = tag.bind(
@@ -316,12 +319,12 @@ impl Multigrid {
                         &uniform,
                         below,
                         &slot,
-                        &count,
+                        &counts,
                     ],
                 );
-                (Some(slot), Some(count), Some(bind))
+                (Some(slot), Some(bind))
             } else {
-                (None, None, None)
+                (None, None)
             };
             levels.push(Level {
                 gpu: g,
@@ -341,7 +344,6 @@ impl Multigrid {
                 ),
                 partials,
                 slot,
-                count,
                 tag_bind,
                 k: None,
                 k_slots: 0,
@@ -356,7 +358,6 @@ impl Multigrid {
         }
         let rows = u64::from(levels[top].gpu.rows);
         let ainv = buffer(device, "Multigrid::ainv", rows * rows * 4, RW);
-        let counts = buffer(device, "Multigrid::counts", 4 * top as u64, RW);
         if let Some(e) = pollster::block_on(oom.pop()) {
             return Err(StressError::OutOfMemory {
                 need: memory_bytes(voxels).div_ceil(1 << 20),
@@ -406,9 +407,7 @@ impl Multigrid {
             return Ok(());
         }
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        for lv in &self.levels[1..] {
-            encoder.clear_buffer(lv.count.as_ref().expect("coarse level"), 0, None);
-        }
+        encoder.clear_buffer(&self.counts, 0, None);
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             for (l, lv) in self.levels.iter().enumerate().skip(1) {
@@ -420,10 +419,6 @@ impl Multigrid {
                 let bind = lv.tag_bind.as_ref().expect("coarse level");
                 dispatch(&mut pass, pipe, bind, lv.node_grid);
             }
-        }
-        for (l, lv) in self.levels.iter().enumerate().skip(1) {
-            let count = lv.count.as_ref().expect("coarse level");
-            encoder.copy_buffer_to_buffer(count, 0, &self.counts, 4 * (l as u64 - 1), 4);
         }
         gpu.queue.submit([encoder.finish()]);
         let raw = read_buffer(gpu, &self.counts, 0, 4 * top as u64);
