@@ -1,6 +1,6 @@
-// The finest multigrid level (the voxels), matrix-free in f32: residual and block-Jacobi
-// inverse. Preludes: `alias real = f32;`, stress_common.wgsl, stress_mg_level.wgsl,
-// stress_gather.wgsl. Keep the bindings in sync with `Multigrid` in src/stress/multigrid.rs.
+// The finest multigrid level (the voxels), matrix-free in f32: residual (with the
+// Chebyshev steps fused in) and block-Jacobi inverse. Preludes: `alias real = f32;`,
+// stress_common.wgsl, stress_mg_level.wgsl, stress_mg_smooth.wgsl, stress_gather.wgsl. Keep the bindings in sync with `Multigrid` in src/stress/multigrid.rs.
 
 // Uniform: every lane reads the same entry, so the loads stay scalar.
 @group(0) @binding(3) var<uniform> ke_r: array<vec4<f32>, 554>;
@@ -9,32 +9,40 @@
 @group(0) @binding(6) var<uniform> lv: Level;
 @group(0) @binding(7) var<storage, read_write> x: array<f32>;
 @group(0) @binding(8) var<storage, read_write> b: array<f32>;
-@group(0) @binding(9) var<storage, read_write> t: array<f32>;
+@group(0) @binding(9) var<storage, read_write> d: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dinv: array<f32>;
 
 fn load_in(n: u32) -> vec3<f32> {
     return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
 }
 
-fn free_of(n: u32) -> vec3<f32> {
-    return select(vec3<f32>(0.0), vec3<f32>(1.0), vec3<f32>(dinv[6u * n], dinv[6u * n + 1u], dinv[6u * n + 2u]) != vec3<f32>(0.0));
-}
-
-// t = b - K x on free DOFs (0 elsewhere).
-@compute @workgroup_size(WG)
-fn resid0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+// r = b - K x on free DOFs (0 elsewhere), left in d as `what` says (stress_mg_smooth).
+fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
     let n = lin(wid, lid, lv.node_wx);
     if n < lv.ndims.w {
-        var tv = vec3<f32>(0.0);
+        var r = vec3<f32>(0.0);
         let m = free_of(n);
         if any(m != vec3<f32>(0.0)) {
             let bv = vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
-            tv = (bv - k_gather(n, node_coords(n))) * m;
+            r = (bv - k_gather(n, node_coords(n))) * m;
         }
-        t[3u * n] = tv.x;
-        t[3u * n + 1u] = tv.y;
-        t[3u * n + 2u] = tv.z;
+        store_d(n, r, what);
     }
+}
+
+@compute @workgroup_size(WG)
+fn resid0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_R);
+}
+
+@compute @workgroup_size(WG)
+fn cheb1_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_CHEB1);
+}
+
+@compute @workgroup_size(WG)
+fn cheb2_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_CHEB2);
 }
 
 // Inverse of the node's 3x3 diagonal block of K with its constrained DOFs removed.

@@ -1,6 +1,7 @@
 // A coarse multigrid level: element matrices (Galerkin, packed, stress_galerkin*.wgsl;
 // one slot per element, shared by uniform blocks: stress_mg_tag.wgsl) applied by a
-// node-centred gather over the <= 8 adjacent elements. Prelude: stress_mg_level.wgsl.
+// node-centred gather over the <= 8 adjacent elements, with the Chebyshev steps fused
+// into the residual. Preludes: stress_mg_level.wgsl, stress_mg_smooth.wgsl.
 // Keep the bindings in sync with src/stress/multigrid.rs.
 
 @group(0) @binding(0) var<uniform> lv: Level;
@@ -8,7 +9,7 @@
 @group(0) @binding(2) var<storage, read> kb: array<f32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> b: array<f32>;
-@group(0) @binding(5) var<storage, read_write> t: array<f32>;
+@group(0) @binding(5) var<storage, read_write> d: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dinv: array<f32>;
 // Matrix slot of every element (stress_mg_tag.wgsl): uniform blocks share one.
 @group(0) @binding(7) var<storage, read> slot: array<u32>;
@@ -65,13 +66,8 @@ fn kel(s: u32, i: u32, j: u32) -> f32 {
     return kb[s * HALF + p - HALF];
 }
 
-fn free_of(n: u32) -> vec3<f32> {
-    return select(vec3<f32>(0.0), vec3<f32>(1.0), vec3<f32>(dinv[6u * n], dinv[6u * n + 1u], dinv[6u * n + 2u]) != vec3<f32>(0.0));
-}
-
-// t = b - A x on free DOFs.
-@compute @workgroup_size(MG_WG)
-fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+// r = b - A x on free DOFs, left in d as `what` says (stress_mg_smooth).
+fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
     let n = lin(wid, lid, lv.node_wx);
     if n >= lv.ndims.w {
         return;
@@ -90,11 +86,11 @@ fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
                 continue;
             }
             let o = vec3<i32>(i32(j % 3u), i32((j / 3u) % 3u), i32(j / 9u)) - vec3<i32>(1);
-            let d = x_at(index_of(c + o, lv.ndims)) - own;
+            let dx = x_at(index_of(c + o, lv.ndims)) - own;
             let i = 3u * j;
-            acc.x += dot(w.x * ke[K_ST + i].xyz + w.y * ke[K_ST_MU + i].xyz, d);
-            acc.y += dot(w.x * ke[K_ST + i + 1u].xyz + w.y * ke[K_ST_MU + i + 1u].xyz, d);
-            acc.z += dot(w.x * ke[K_ST + i + 2u].xyz + w.y * ke[K_ST_MU + i + 2u].xyz, d);
+            acc.x += dot(w.x * ke[K_ST + i].xyz + w.y * ke[K_ST_MU + i].xyz, dx);
+            acc.y += dot(w.x * ke[K_ST + i + 1u].xyz + w.y * ke[K_ST_MU + i + 1u].xyz, dx);
+            acc.z += dot(w.x * ke[K_ST + i + 2u].xyz + w.y * ke[K_ST_MU + i + 2u].xyz, dx);
         }
     } else if any(m != vec3<f32>(0.0)) {
         for (var v = 0u; v < 8u; v++) {
@@ -128,10 +124,22 @@ fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
         }
     }
     let bv = vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
-    let tv = (bv - acc) * m;
-    t[3u * n] = tv.x;
-    t[3u * n + 1u] = tv.y;
-    t[3u * n + 2u] = tv.z;
+    store_d(n, (bv - acc) * m, what);
+}
+
+@compute @workgroup_size(MG_WG)
+fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_R);
+}
+
+@compute @workgroup_size(MG_WG)
+fn cheb1_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_CHEB1);
+}
+
+@compute @workgroup_size(MG_WG)
+fn cheb2_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_CHEB2);
 }
 
 // Inverse of the node's 3x3 diagonal block; DOFs without stiffness are dropped.

@@ -1,27 +1,18 @@
-// Chebyshev smoothing (degree 2, on the block-Jacobi scaled operator) and the power
-// iteration that bounds its spectrum, on any multigrid level. Prelude:
-// stress_mg_level.wgsl. Keep the bindings in sync with src/stress/multigrid.rs.
+// Chebyshev smoothing (degree 2, on the block-Jacobi scaled operator; the residual
+// passes compute its directions: stress_mg_smooth.wgsl) and the power iteration that
+// bounds its spectrum, on any multigrid level. Preludes: stress_mg_level.wgsl,
+// stress_mg_smooth.wgsl. Keep the bindings in sync with src/stress/multigrid.rs.
 
 @group(0) @binding(0) var<uniform> lv: Level;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> t: array<f32>;
-@group(0) @binding(4) var<storage, read_write> d: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dinv: array<f32>;
-@group(0) @binding(6) var<storage, read_write> partials: array<f32>;
+// The Chebyshev direction, and the residual where a residual pass left it there.
+@group(0) @binding(3) var<storage, read_write> d: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dinv: array<f32>;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
 
-fn vec_at(a: u32, n: u32) -> vec3<f32> {
-    // a: 0 = b, 1 = t
-    if a == 0u {
-        return vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
-    }
-    return vec3<f32>(t[3u * n], t[3u * n + 1u], t[3u * n + 2u]);
-}
-
-fn dinv_mul(n: u32, v: vec3<f32>) -> vec3<f32> {
-    let m0 = vec3<f32>(dinv[6u * n], dinv[6u * n + 1u], dinv[6u * n + 2u]);
-    let m1 = vec3<f32>(dinv[6u * n + 3u], dinv[6u * n + 4u], dinv[6u * n + 5u]);
-    return block_mul(m0, m1, v);
+fn get_b(n: u32) -> vec3<f32> {
+    return vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
 }
 
 fn set_x(n: u32, v: vec3<f32>) {
@@ -30,18 +21,8 @@ fn set_x(n: u32, v: vec3<f32>) {
     x[3u * n + 2u] = v.z;
 }
 
-fn set_d(n: u32, v: vec3<f32>) {
-    d[3u * n] = v.x;
-    d[3u * n + 1u] = v.y;
-    d[3u * n + 2u] = v.z;
-}
-
 fn get_x(n: u32) -> vec3<f32> {
     return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
-}
-
-fn get_d(n: u32) -> vec3<f32> {
-    return vec3<f32>(d[3u * n], d[3u * n + 1u], d[3u * n + 2u]);
 }
 
 // First Chebyshev step from x = 0: d = D^-1 b / theta, x = d.
@@ -49,31 +30,18 @@ fn get_d(n: u32) -> vec3<f32> {
 fn cheb_zero(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = lin(wid, lid, lv.node_wx);
     if n < lv.ndims.w {
-        let dv = dinv_mul(n, vec_at(0u, n)) * lv.inv_theta;
+        let dv = dinv_mul(n, get_b(n)) * lv.inv_theta;
         set_d(n, dv);
         set_x(n, dv);
     }
 }
 
-// First Chebyshev step from the current x (t = b - A x): d = D^-1 t / theta, x += d.
+// A Chebyshev step after the residual pass that left its direction in d: x += d.
 @compute @workgroup_size(MG_WG)
-fn cheb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn add_d(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = lin(wid, lid, lv.node_wx);
     if n < lv.ndims.w {
-        let dv = dinv_mul(n, vec_at(1u, n)) * lv.inv_theta;
-        set_d(n, dv);
-        set_x(n, get_x(n) + dv);
-    }
-}
-
-// Second Chebyshev step: d = c1 d + c2 D^-1 t, x += d.
-@compute @workgroup_size(MG_WG)
-fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let n = lin(wid, lid, lv.node_wx);
-    if n < lv.ndims.w {
-        let dv = lv.c1 * get_d(n) + lv.c2 * dinv_mul(n, vec_at(1u, n));
-        set_d(n, dv);
-        set_x(n, get_x(n) + dv);
+        set_x(n, get_x(n) + get_d(n));
     }
 }
 
@@ -117,13 +85,13 @@ fn pow_init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     write_part(n, lid, acc);
 }
 
-// After t = 0 - A x: y = A x, v = D^-1 y. Partials: x . y = x' A x, v . y = v' D v; x = v.
+// After a residual pass left d = 0 - A x: y = A x, v = D^-1 y. Partials: x . y = x' A x, v . y = v' D v; x = v.
 @compute @workgroup_size(MG_WG)
 fn pow_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = lin(wid, lid, lv.node_wx);
     var acc = vec2<f32>(0.0);
     if n < lv.ndims.w {
-        let y = -vec_at(1u, n);
+        let y = -get_d(n);
         let v = dinv_mul(n, y);
         acc = vec2<f32>(dot(get_x(n), y), dot(v, y));
         set_x(n, v);

@@ -46,6 +46,7 @@ pub const STRESS_COMMON: &str = include_str!("../shaders/stress_common.wgsl");
 pub const STRESS_GATHER: &str = include_str!("../shaders/stress_gather.wgsl");
 pub const STRESS_MG_LEVEL: &str = include_str!("../shaders/stress_mg_level.wgsl");
 pub const STRESS_MG_PWEIGHTS: &str = include_str!("../shaders/stress_mg_pweights.wgsl");
+pub const STRESS_MG_SMOOTH: &str = include_str!("../shaders/stress_mg_smooth.wgsl");
 
 /// Stress passes with the common prelude (`stress_common.wgsl`).
 pub const STRESS: &[(&str, &str)] = &[(
@@ -127,8 +128,14 @@ pub fn stress_mg(name: &str) -> String {
     } else {
         ""
     };
+    // The kernels that bind a level's direction and block inverse.
+    let smooth = if matches!(name, "stress_mg0" | "stress_mg_elem" | "stress_mg_vec") {
+        STRESS_MG_SMOOTH
+    } else {
+        ""
+    };
     if !common {
-        return format!("{STRESS_MG_LEVEL}\n{pweights}\n{body}");
+        return format!("{STRESS_MG_LEVEL}\n{pweights}\n{smooth}\n{body}");
     }
     // The finest level's gather runs at f32; the Galerkin pass only needs the prelude.
     let gather = if name == "stress_mg0" {
@@ -136,7 +143,9 @@ pub fn stress_mg(name: &str) -> String {
     } else {
         ""
     };
-    format!("alias real = f32;\n{STRESS_COMMON}\n{STRESS_MG_LEVEL}\n{pweights}\n{gather}\n{body}")
+    format!(
+        "alias real = f32;\n{STRESS_COMMON}\n{STRESS_MG_LEVEL}\n{pweights}\n{smooth}\n{gather}\n{body}"
+    )
 }
 
 /// Stand-alone passes (no prelude).

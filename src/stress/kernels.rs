@@ -33,13 +33,14 @@ pub(super) struct OuterPipes {
 /// Entry points of the multigrid shaders (stress_mg*.wgsl, stress_galerkin*.wgsl,
 /// stress_transfer.wgsl, stress_coarsest.wgsl).
 pub(super) struct MgPipes {
-    pub resid0: wgpu::ComputePipeline,
+    /// The residual passes of level 0 and of the coarse levels, indexed by what they
+    /// leave in d (`multigrid::Store`: the residual, Chebyshev step 1, step 2).
+    pub resid0: [wgpu::ComputePipeline; 3],
     pub diag0: wgpu::ComputePipeline,
-    pub resid_e: wgpu::ComputePipeline,
+    pub resid_e: [wgpu::ComputePipeline; 3],
     pub diag_e: wgpu::ComputePipeline,
     pub cheb_zero: wgpu::ComputePipeline,
-    pub cheb1: wgpu::ComputePipeline,
-    pub cheb2: wgpu::ComputePipeline,
+    pub add_d: wgpu::ComputePipeline,
     pub pow_init: wgpu::ComputePipeline,
     pub pow_step: wgpu::ComputePipeline,
     pub galerkin0: wgpu::ComputePipeline,
@@ -76,7 +77,7 @@ impl MgKernels {
         let module =
             |name: &str, kinds: &[Bind]| Module::new(device, name, shaders::stress_mg(name), kinds);
         let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw]);
-        let vec = module("stress_mg_vec", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
+        let vec = module("stress_mg_vec", &[U, Rw, Rw, Rw, Rw, Rw]);
         let elem = module("stress_mg_elem", &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro, U, Ro]);
         let gal0 = module("stress_galerkin0", &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw, Ro]);
         let gal = module("stress_galerkin", &[U, Ro, Ro, Rw, Rw, Rw, Ro, Ro]);
@@ -84,13 +85,12 @@ impl MgKernels {
         let transfer = module("stress_transfer", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
         let coarsest = module("stress_coarsest", &[U, Ro, Rw, Rw]);
         let pipes = MgPipes {
-            resid0: mg0.pipeline(device, "resid0"),
+            resid0: ["resid0", "cheb1_0", "cheb2_0"].map(|e| mg0.pipeline(device, e)),
             diag0: mg0.pipeline(device, "diag0"),
-            resid_e: elem.pipeline(device, "resid_e"),
+            resid_e: ["resid_e", "cheb1_e", "cheb2_e"].map(|e| elem.pipeline(device, e)),
             diag_e: elem.pipeline(device, "diag_e"),
             cheb_zero: vec.pipeline(device, "cheb_zero"),
-            cheb1: vec.pipeline(device, "cheb1"),
-            cheb2: vec.pipeline(device, "cheb2"),
+            add_d: vec.pipeline(device, "add_d"),
             pow_init: vec.pipeline(device, "pow_init"),
             pow_step: vec.pipeline(device, "pow_step"),
             galerkin0: gal0.pipeline(device, "galerkin0"),

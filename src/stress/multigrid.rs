@@ -82,7 +82,7 @@ pub fn level_dims(voxels: [u32; 3]) -> Vec<[u32; 3]> {
 }
 
 /// Bytes the hierarchy allocates on the GPU for a voxel box besides its matrices
-/// (every level's vectors x, b, t, d, block inverse and prolongation mask; the coarse
+/// (every level's vectors x, b, d, block inverse and prolongation mask; the coarse
 /// levels' matrix slot per element).
 pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
@@ -90,8 +90,8 @@ pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     for (l, e) in dims.iter().enumerate() {
         let nodes: u64 = e.iter().map(|&d| u64::from(d) + 1).product();
         let elems: u64 = e.iter().map(|&d| u64::from(d)).product();
-        // x, b, t, d; the block inverse; the prolongation's candidate mask.
-        total += nodes * 4 * (4 * 3 + 6 + 1);
+        // x, b, d; the block inverse; the prolongation's candidate mask.
+        total += nodes * 4 * (3 * 3 + 6 + 1);
         if l > 0 {
             total += elems * 4;
         }
@@ -143,14 +143,23 @@ pub struct LevelDump {
     pub pw: Vec<f32>,
 }
 
+/// What a residual pass leaves in a level's d (stress_mg_smooth.wgsl): the residual,
+/// or a Chebyshev step's direction (then `add_d` moves x along it).
+#[derive(Clone, Copy)]
+enum Store {
+    R = 0,
+    Cheb1 = 1,
+    Cheb2 = 2,
+}
+
 struct Level {
     gpu: LevelGpu,
     uniform: wgpu::Buffer,
     x: wgpu::Buffer,
     b: wgpu::Buffer,
-    t: wgpu::Buffer,
-    /// The Chebyshev direction: only the vector bind group uses it.
-    _d: wgpu::Buffer,
+    /// The Chebyshev direction, or the residual that a residual pass left for the
+    /// restriction and the power iteration (stress_mg_smooth.wgsl).
+    d: wgpu::Buffer,
     dinv: wgpu::Buffer,
     pw: wgpu::Buffer,
     partials: wgpu::Buffer,
@@ -277,13 +286,13 @@ impl Multigrid {
                 UNIFORM,
             );
             gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&g));
-            let (x, b, t, d) = (v("x"), v("b"), v("t"), v("d"));
+            let (x, b, d) = (v("x"), v("b"), v("d"));
             let dinv = buffer(device, &name("dinv"), nodes * 24, RW);
             let partials = buffer(device, &name("partials"), 2 * nodes.div_ceil(256) * 4, RW);
             let vec_bind = vec.bind(
                 device,
                 "Multigrid::vec",
-                &[&uniform, &x, &b, &t, &d, &dinv, &partials],
+                &[&uniform, &x, &b, &d, &dinv, &partials],
             );
             let op_bind = (l == 0).then(|| {
                 mg0.bind(
@@ -299,7 +308,7 @@ impl Multigrid {
                         &uniform,
                         &x,
                         &b,
-                        &t,
+                        &d,
                         &dinv,
                     ],
                 )
@@ -331,8 +340,7 @@ impl Multigrid {
                 uniform,
                 x,
                 b,
-                t,
-                _d: d,
+                d,
                 dinv,
                 // Prolongation from the next coarser level, a candidate mask per node
                 // (none on the coarsest).
@@ -369,7 +377,7 @@ impl Multigrid {
             let bind = transfer.bind(
                 device,
                 "Multigrid::transfer",
-                &[&r.uniform, &r.t, &r.x, &r.dinv, &c.b, &c.x, &r.pw],
+                &[&r.uniform, &r.d, &r.x, &r.dinv, &c.b, &c.x, &r.pw],
             );
             levels[l].transfer_bind = Some(bind);
         }
@@ -504,7 +512,7 @@ impl Multigrid {
                     kb,
                     &lv.x,
                     &lv.b,
-                    &lv.t,
+                    &lv.d,
                     &lv.dinv,
                     slot,
                     ke,
@@ -612,11 +620,11 @@ impl Multigrid {
         encoder.clear_buffer(&lv.b, 0, None);
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            self.resid(&mut pass, l);
+            self.resid(&mut pass, l, Store::R);
         }
         gpu.queue.submit([encoder.finish()]);
         let t: Vec<f32> =
-            bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.t, 0, size_of_val(v) as u64));
+            bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.d, 0, size_of_val(v) as u64));
         t.iter().map(|&x| -x).collect()
     }
 
@@ -646,12 +654,13 @@ impl Multigrid {
             .collect()
     }
 
-    fn resid(&self, pass: &mut wgpu::ComputePass<'_>, l: usize) {
+    /// r = b - A x on level `l`, left in d as `what` says.
+    fn resid(&self, pass: &mut wgpu::ComputePass<'_>, l: usize, what: Store) {
         let lv = &self.levels[l];
         let pipe = if l == 0 {
-            &self.k.pipes.resid0
+            &self.k.pipes.resid0[what as usize]
         } else {
-            &self.k.pipes.resid_e
+            &self.k.pipes.resid_e[what as usize]
         };
         let bind = lv.op_bind.as_ref().expect("bound by the set-up");
         dispatch(pass, pipe, bind, lv.node_grid);
@@ -756,7 +765,7 @@ impl Multigrid {
                     self.vec_op(&mut pass, l, &self.k.pipes.pow_init);
                 }
                 for _ in 0..n {
-                    self.resid(&mut pass, l);
+                    self.resid(&mut pass, l, Store::R);
                     self.vec_op(&mut pass, l, &self.k.pipes.pow_step);
                 }
             }
@@ -844,25 +853,25 @@ impl Multigrid {
             .transfer_bind
             .as_ref()
             .expect("all but the coarsest transfer");
+        let step = |pass: &mut wgpu::ComputePass<'_>, what: Store| {
+            self.resid(pass, l, what);
+            self.vec_op(pass, l, &self.k.pipes.add_d);
+        };
         if zero {
             self.vec_op(pass, l, &self.k.pipes.cheb_zero);
         } else {
-            self.resid(pass, l);
-            self.vec_op(pass, l, &self.k.pipes.cheb1);
+            step(pass, Store::Cheb1);
         }
-        self.resid(pass, l);
-        self.vec_op(pass, l, &self.k.pipes.cheb2);
-        self.resid(pass, l);
+        step(pass, Store::Cheb2);
+        self.resid(pass, l, Store::R);
         dispatch(pass, &self.k.pipes.restrict, tb, lv.cnode_grid);
         self.cycle(pass, l + 1, true);
         if l < self.w_levels && l + 1 < top {
             self.cycle(pass, l + 1, false);
         }
         dispatch(pass, &self.k.pipes.prolong, tb, lv.node_grid);
-        self.resid(pass, l);
-        self.vec_op(pass, l, &self.k.pipes.cheb1);
-        self.resid(pass, l);
-        self.vec_op(pass, l, &self.k.pipes.cheb2);
+        step(pass, Store::Cheb1);
+        step(pass, Store::Cheb2);
     }
 }
 
