@@ -3,13 +3,14 @@
 
 use crate::budget;
 use crate::engine::{Engine, Solved};
+use crate::fields::ScalarField;
 use crate::gpu::GpuContext;
 use crate::output::{self, WriteError, metrics};
 use crate::process::Processor;
 use crate::process::params::MaterialSet;
 use crate::render::{FieldView, FrameInputs};
 use crate::scene::{Scene, Step, StressSpec};
-use crate::stress::{StressResult, VoxelField};
+use crate::stress::StressResult;
 use std::path::{Path, PathBuf};
 
 // The orchestration moved to the engine; these paths stay for callers.
@@ -128,18 +129,23 @@ pub fn run_scene(
             let (range, field_note) = solved.as_ref().map_or(([0.0, 1.0], String::new()), |sv| {
                 stress_colour_bar(&sv.result)
             });
-            let (grid_buf, grid_spec, field) = match &solved {
-                Some(sv) => (
+            // The solver's own result storage is scratch of its next solve: draw from a
+            // copy of the values read back.
+            let von_mises = solved
+                .as_ref()
+                .map(|sv| ScalarField::from_values(gpu, "von Mises", "MPa", &sv.result.von_mises));
+            let (grid_buf, grid_spec, field) = match (&solved, &von_mises) {
+                (Some(sv), Some(vm)) => (
                     &sv.grid.material,
                     &sv.grid.spec,
                     Some(FieldView {
-                        buffer: sv.solver.field_buffer(VoxelField::VonMises),
+                        buffer: &vm.buffer,
                         range,
                         label: field_label,
                         note: &field_note,
                     }),
                 ),
-                None => (&proc.grid().material, &scene.grid, None),
+                _ => (&proc.grid().material, &scene.grid, None),
             };
             let img = r.render_image(
                 gpu,

@@ -473,6 +473,28 @@ fn f32_fallback_reaches_its_floor_and_says_so() {
         .zip(lo.displacement_f64.iter().flatten())
         .fold(0f64, |m, (a, b)| m.max((a - b).abs()));
     assert!(err < 1e-4 * umax, "f32 solution off by {err} of {umax}");
+    // At f32 the result fields sit in other idle buffers than at f64 (r holds three of
+    // them, level 0's b and x the rest): every field must still be the solve's own.
+    let fields = |r: &StressResult| -> Vec<Vec<f32>> {
+        let mut f: Vec<Vec<f32>> = (0..6)
+            .map(|k| r.stress.iter().map(|s| s[k]).collect())
+            .collect();
+        f.push(r.von_mises.clone());
+        f.push(r.max_principal.clone());
+        (0..3).for_each(|a| f.push(r.displacement.iter().map(|u| u[a]).collect()));
+        f
+    };
+    for (k, (a, b)) in fields(&exact).iter().zip(fields(&lo)).enumerate() {
+        let top = a.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let off = a
+            .iter()
+            .zip(&b)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(
+            top > 0.0 && off <= 1e-3 * top,
+            "field {k}: f32 off by {off} of {top}"
+        );
+    }
     // Asked for more than f32 can give, it stops and reports it did not converge.
     let floor = run(dims, 1.0, &ids, bc, &[], DT, 1e-13, false);
     assert!(!floor.converged && floor.residual > 1e-13);
@@ -1059,4 +1081,68 @@ fn coarse_matrices_over_the_binding_limit_are_refused_with_their_size() {
     );
     let limit = format!("binds at most {} MiB", g.max_binding_bytes() >> 20);
     assert!(msg.contains(&limit), "{msg}");
+}
+
+#[test]
+fn result_fields_in_idle_solver_buffers_are_rewritten_by_every_solve() {
+    // The displacement and the voxel fields live in ranges of buffers the solve no
+    // longer needs; a second solve on the same solver must rewrite them all: under twice
+    // the temperature change every field doubles (linear elasticity), also where a stale
+    // value would survive.
+    let dims = [9, 7, 6];
+    let (si, cu, pi) = (id("si"), id("cu"), id("polyimide"));
+    let ids = fill(dims, |x, _, z| match z {
+        0..=2 => si,
+        3 if x % 3 == 0 => 0,
+        3 | 4 => pi,
+        _ if x > 2 => cu,
+        _ => 0,
+    });
+    let g = gpu();
+    let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 1.5)).unwrap();
+    grid.write_materials(g, &ids);
+    let mut solver = StressSolver::new(g, &grid, &MaterialTable::builtin()).unwrap();
+    let bc = BoundaryConditions::new(Support::BottomFixed);
+    let opts = SolveOptions {
+        tol: 1e-10,
+        max_iterations: 400,
+    };
+    let one = solver
+        .solve(&ThermalLoad { delta_t: DT }, &bc, &opts)
+        .unwrap();
+    let two = solver
+        .solve(&ThermalLoad { delta_t: 2.0 * DT }, &bc, &opts)
+        .unwrap();
+    assert!(one.converged && two.converged);
+    let pairs: Vec<(Vec<f32>, Vec<f32>)> = (0..6)
+        .map(|k| {
+            let f = |r: &StressResult| r.stress.iter().map(|s| s[k]).collect();
+            (f(&one), f(&two))
+        })
+        .chain([
+            (one.von_mises.clone(), two.von_mises.clone()),
+            (one.max_principal.clone(), two.max_principal.clone()),
+        ])
+        .chain((0..3).map(|a| {
+            let f = |r: &StressResult| r.displacement.iter().map(|u| u[a]).collect();
+            (f(&one), f(&two))
+        }))
+        .collect();
+    for (k, (a, b)) in pairs.iter().enumerate() {
+        let top = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let off = a
+            .iter()
+            .zip(b)
+            .fold(0f32, |m, (x, y)| m.max((2.0 * x - y).abs()));
+        assert!(
+            top > 0.0 && off <= 1e-5 * top,
+            "field {k}: off by {off} of {top}"
+        );
+    }
+    // Void voxels carry no stress in either solve.
+    for (i, &m) in ids.iter().enumerate() {
+        if m == 0 {
+            assert_eq!(two.von_mises[i], 0.0, "void voxel {i}");
+        }
+    }
 }

@@ -44,6 +44,47 @@ pub fn bind(
     })
 }
 
+/// Part of a buffer bound as one array: the solver keeps its result fields in ranges of
+/// buffers a finished solve no longer needs.
+#[derive(Clone)]
+pub struct Range {
+    pub buffer: wgpu::Buffer,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// Offsets of [`Range`]s are multiples of this: WebGPU's largest
+/// `min_storage_buffer_offset_alignment`, so every adapter takes them.
+pub const RANGE_ALIGN: u64 = 256;
+
+impl Range {
+    pub fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.buffer,
+            offset: self.offset,
+            size: wgpu::BufferSize::new(self.size),
+        })
+    }
+}
+
+/// Bind group from binding resources in binding order.
+pub fn bind_resources(
+    device: &wgpu::Device,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    resources: Vec<wgpu::BindingResource<'_>>,
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = (0..)
+        .zip(resources)
+        .map(|(binding, resource)| wgpu::BindGroupEntry { binding, resource })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
 /// One module, one layout, several entry points.
 pub struct Module {
     pub layout: wgpu::BindGroupLayout,
@@ -88,6 +129,16 @@ impl Module {
         buffers: &[&wgpu::Buffer],
     ) -> wgpu::BindGroup {
         bind(device, label, &self.layout, buffers)
+    }
+
+    /// [`Module::bind`] from binding resources (buffer ranges among them).
+    pub fn bind_resources(
+        &self,
+        device: &wgpu::Device,
+        label: &str,
+        resources: Vec<wgpu::BindingResource<'_>>,
+    ) -> wgpu::BindGroup {
+        bind_resources(device, label, &self.layout, resources)
     }
 }
 

@@ -17,7 +17,7 @@
 //! preconditioner. See docs/STRESS.md.
 
 use super::StressError;
-use super::gpu_util::{RW, UNIFORM, buffer, cover, dispatch};
+use super::gpu_util::{RANGE_ALIGN, RW, UNIFORM, buffer, cover, dispatch};
 use super::kernels::MgKernels;
 use crate::gpu::{GpuContext, read_buffer};
 use bytemuck::{Pod, Zeroable};
@@ -91,7 +91,7 @@ pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
         let nodes: u64 = e.iter().map(|&d| u64::from(d) + 1).product();
         let elems: u64 = e.iter().map(|&d| u64::from(d)).product();
         // x, b, d; the block inverse; the prolongation's candidate mask.
-        total += nodes * 4 * (3 * 3 + 6 + 1);
+        total += 3 * vector_len(nodes) + nodes * 4 * (6 + 1);
         if l > 0 {
             total += elems * 4;
         }
@@ -100,6 +100,13 @@ pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     let rows: u64 = 3 * last.iter().map(|&d| u64::from(d) + 1).product::<u64>();
     // The dense coarsest inverse and the coarse levels' counters.
     total + rows * rows * 4 + 4 * (dims.len() as u64 - 1)
+}
+
+/// Bytes of one level vector of `nodes` nodes: 3 f32 each, padded so that three
+/// aligned ranges of one f32 per node fit (a finished solve keeps its displacement in
+/// level 0's d, and voxel fields in its b and x).
+pub fn vector_len(nodes: u64) -> u64 {
+    (nodes * 12).max(3 * (nodes * 4).next_multiple_of(RANGE_ALIGN))
 }
 
 /// Bytes the hierarchy holds before the set-up counts its elements: [`vector_bytes`]
@@ -278,7 +285,7 @@ impl Multigrid {
                 ..Default::default()
             };
             let name = |s: &str| format!("Multigrid::{s}[{l}]");
-            let v = |s: &str| buffer(device, &name(s), nodes * 12, RW);
+            let v = |s: &str| buffer(device, &name(s), vector_len(nodes), RW);
             let uniform = buffer(
                 device,
                 &name("level"),
@@ -561,6 +568,11 @@ impl Multigrid {
     /// Level 0's solution (the V-cycle's output), 3 f32 per node.
     pub fn x(&self) -> &wgpu::Buffer {
         &self.levels[0].x
+    }
+
+    /// Level 0's Chebyshev direction: scratch of the cycle, idle between cycles.
+    pub fn d(&self) -> &wgpu::Buffer {
+        &self.levels[0].d
     }
 
     pub fn level_count(&self) -> usize {

@@ -11,9 +11,8 @@
 //! iteration never waits on the CPU; the host reads them every [`CHECK_EVERY`]
 //! iterations.
 
-use super::VoxelField;
 use super::element::{UnitElement, lame};
-use super::gpu_util::{Module, RW, UNIFORM, buffer, cover, dispatch};
+use super::gpu_util::{Module, RANGE_ALIGN, RW, Range, UNIFORM, buffer, cover, dispatch};
 use super::kernels::StressKernels;
 use super::multigrid::{self, FineInputs, Multigrid};
 use super::params::{DOF_X, DOF_Y, DOF_Z};
@@ -79,8 +78,7 @@ pub struct StressSolver<'g> {
     vectors: [wgpu::Buffer; 4],
     partials: wgpu::Buffer,
     scalars: wgpu::Buffer,
-    u_out: [wgpu::Buffer; 3],
-    fields: Vec<wgpu::Buffer>,
+    out: ResultRanges,
     k: Arc<StressKernels>,
     outer_bind: wgpu::BindGroup,
     pres_bind: Option<(wgpu::BindGroup, [u32; 3])>,
@@ -102,18 +100,66 @@ const U: usize = 0;
 const P: usize = 2;
 const Q: usize = 3;
 
+/// Where a finished solve leaves its f32 displacement (per node, one range per axis)
+/// and its eight voxel fields (six stress components, von Mises, largest principal):
+/// ranges of buffers the solve no longer needs then (level 0's Chebyshev direction for
+/// the displacement; the outer residual r, then level 0's b and x for the fields).
+/// The results thus add nothing to the solve's peak memory (44 B per node if they had
+/// buffers of their own); the next solve, or any V-cycle, overwrites them, so they are
+/// read back before the solver is used again.
+struct ResultRanges {
+    u: [Range; 3],
+    fields: Vec<Range>,
+}
+
+impl ResultRanges {
+    /// Voxel fields r holds: 6 at f64, 3 at f32 (b and x of level 0 take the rest).
+    fn in_r(f64: bool) -> u64 {
+        if f64 { 6 } else { 3 }
+    }
+
+    fn stride(len: u64) -> u64 {
+        (len * 4).next_multiple_of(RANGE_ALIGN)
+    }
+
+    /// Bytes of r: the outer vector, padded to hold its aligned field ranges.
+    fn r_len(nodes: u64, voxels: u64, f64: bool) -> u64 {
+        (nodes * 3 * real_bytes(f64)).max(Self::in_r(f64) * Self::stride(voxels))
+    }
+
+    fn new(nodes: u64, voxels: u64, f64: bool, r: &wgpu::Buffer, mg: &Multigrid) -> Self {
+        let range = |buffer: &wgpu::Buffer, k: u64, len: u64| Range {
+            buffer: buffer.clone(),
+            offset: k * Self::stride(len),
+            size: len * 4,
+        };
+        let fields = (0..Self::in_r(f64))
+            .map(|k| (r, k))
+            .chain((0..3).map(|k| (mg.b(), k)))
+            .chain((0..3).map(|k| (mg.x(), k)))
+            .take(8)
+            .map(|(b, k)| range(b, k, voxels))
+            .collect();
+        Self {
+            u: [0, 1, 2].map(|k| range(mg.d(), k, nodes)),
+            fields,
+        }
+    }
+}
+
 /// Bytes of one real (f64 or f32) value.
 fn real_bytes(f64: bool) -> u64 {
     if f64 { 8 } else { 4 }
 }
 
 impl<'g> StressSolver<'g> {
-    /// Bytes of the solver's own buffers: the outer vectors, the constraint bits, the f32
-    /// displacement and the voxel result fields.
+    /// Bytes of the solver's own buffers: the outer vectors (r padded to hold result
+    /// fields) and the constraint bits. The result fields take no memory of their own:
+    /// see [`ResultRanges`].
     fn own_bytes(dims: [u32; 3], f64: bool) -> u64 {
         let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
-        4 * nodes * 3 * real_bytes(f64) + nodes * 4 + nodes * 12 + voxels * 32
+        3 * nodes * 3 * real_bytes(f64) + ResultRanges::r_len(nodes, voxels, f64) + nodes * 4
     }
 
     /// GPU bytes a solve of a `dims` voxel grid allocates with the solver (all levels,
@@ -259,7 +305,12 @@ impl<'g> StressSolver<'g> {
         let vec = |l: &str| buffer(device, l, nodes * 3 * rb, RW);
         let vectors = [
             vec("StressSolver::u"),
-            vec("StressSolver::r"),
+            buffer(
+                device,
+                "StressSolver::r",
+                ResultRanges::r_len(nodes, spec.voxels(), f64),
+                RW,
+            ),
             vec("StressSolver::p"),
             vec("StressSolver::q"),
         ];
@@ -270,18 +321,6 @@ impl<'g> StressSolver<'g> {
             RW,
         );
         let scalars = buffer(device, "StressSolver::scalars", SCALARS as u64 * rb, RW);
-        let u_out = ["u_x", "u_y", "u_z"]
-            .map(|l| buffer(device, &format!("StressSolver::{l}"), nodes * 4, RW));
-        let fields: Vec<wgpu::Buffer> = (0..8)
-            .map(|i| {
-                buffer(
-                    device,
-                    &format!("StressSolver::field{i}"),
-                    spec.voxels() * 4,
-                    RW,
-                )
-            })
-            .collect();
         if let Some(e) = pollster::block_on(oom.pop()) {
             return Err(StressError::OutOfMemory {
                 need: total.div_ceil(1 << 20),
@@ -303,6 +342,7 @@ impl<'g> StressSolver<'g> {
             table.len().max(1) as u32,
         )?;
 
+        let out = ResultRanges::new(nodes, spec.voxels(), f64, &vectors[1], &mg);
         let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
         let outer_bind = Self::outer_bind(
             &kernels.outer,
@@ -318,14 +358,15 @@ impl<'g> StressSolver<'g> {
             &partials,
             &scalars,
             [&empty, &empty],
-            &u_out,
+            &out,
         );
-        let mut res_bufs: Vec<&wgpu::Buffer> = vec![&params, &grid.material, &mats];
-        res_bufs.extend(u_out.iter());
-        res_bufs.extend(fields.iter());
+        let mut res: Vec<wgpu::BindingResource> = [&params, &grid.material, &mats]
+            .map(|b| b.as_entire_binding())
+            .into();
+        res.extend(out.u.iter().chain(&out.fields).map(Range::binding));
         let results_bind = kernels
             .results
-            .bind(device, "StressSolver::results", &res_bufs);
+            .bind_resources(device, "StressSolver::results", res);
         Ok(Self {
             gpu,
             spec,
@@ -340,8 +381,7 @@ impl<'g> StressSolver<'g> {
             vectors,
             partials,
             scalars,
-            u_out,
-            fields,
+            out,
             k: kernels,
             outer_bind,
             pres_bind: None,
@@ -376,13 +416,14 @@ impl<'g> StressSolver<'g> {
         partials: &wgpu::Buffer,
         scalars: &wgpu::Buffer,
         pres: [&wgpu::Buffer; 2],
-        u_out: &[wgpu::Buffer; 3],
+        out: &ResultRanges,
     ) -> wgpu::BindGroup {
         let mut b: Vec<&wgpu::Buffer> = vec![params, material, mats, ke_r, mats_r, fixed];
         b.extend(vectors.iter());
         b.extend([mg.x(), mg.b(), partials, scalars, pres[0], pres[1]]);
-        b.extend(u_out.iter());
-        outer.bind(device, "StressSolver::outer", &b)
+        let mut res: Vec<wgpu::BindingResource> = b.iter().map(|b| b.as_entire_binding()).collect();
+        res.extend(out.u.iter().map(Range::binding));
+        outer.bind_resources(device, "StressSolver::outer", res)
     }
 
     /// One application of the last solve's multigrid preconditioner to `v` (3 f32 per
@@ -420,23 +461,6 @@ impl<'g> StressSolver<'g> {
 
     pub fn spec(&self) -> &GridSpec {
         &self.spec
-    }
-
-    /// GPU buffer holding a per-voxel result field of the last solve (f32 per voxel, grid
-    /// order), for views that colour by stress without a CPU round trip.
-    pub fn field_buffer(&self, field: VoxelField) -> &wgpu::Buffer {
-        let k = match field {
-            VoxelField::Stress(k) => k.min(5),
-            VoxelField::VonMises => 6,
-            VoxelField::MaxPrincipal => 7,
-        };
-        &self.fields[k]
-    }
-
-    /// GPU buffer of displacement component `axis` (0..3, µm per node, f32) of the last
-    /// solve.
-    pub fn displacement_buffer(&self, axis: usize) -> &wgpu::Buffer {
-        &self.u_out[axis.min(2)]
     }
 
     /// Solves for the displacement under a uniform temperature change and evaluates the
@@ -673,7 +697,7 @@ impl<'g> StressSolver<'g> {
             &self.partials,
             &self.scalars,
             [&pres, &pval],
-            &self.u_out,
+            &self.out,
         );
         let (_, grid) = cover(idx.len() as u64);
         self.pres_bind = Some((bind, grid));
@@ -893,16 +917,12 @@ impl<'g> StressSolver<'g> {
         self.run(|s, pass| {
             dispatch(pass, &s.k.pipes.results, &s.results_bind, s.voxel_grid);
         });
-        let read = |b: &wgpu::Buffer, len: u64| -> Vec<f32> {
-            bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, b, 0, len * 4))
+        let read = |r: &Range| -> Vec<f32> {
+            bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, &r.buffer, r.offset, r.size))
         };
         let voxels = self.spec.voxels();
-        let fields: Vec<Vec<f32>> = self.fields.iter().map(|f| read(f, voxels)).collect();
-        let u: Vec<Vec<f32>> = self
-            .u_out
-            .iter()
-            .map(|b| read(b, u64::from(self.node_count)))
-            .collect();
+        let fields: Vec<Vec<f32>> = self.out.fields.iter().map(read).collect();
+        let u: Vec<Vec<f32>> = self.out.u.iter().map(read).collect();
         let stress = (0..voxels as usize)
             .map(|i| std::array::from_fn(|k| fields[k][i]))
             .collect();
