@@ -12,7 +12,9 @@
 // Vectors, 3 per node, interleaved.
 @group(0) @binding(6) var<storage, read_write> u: array<real>;
 @group(0) @binding(7) var<storage, read_write> r: array<real>;
-@group(0) @binding(8) var<storage, read_write> p: array<real>;
+// The search direction is stored in f32: its rounding only perturbs the direction, while
+// q = K p, the step along p and the update of u and r stay exact at `real` precision.
+@group(0) @binding(8) var<storage, read_write> p: array<f32>;
 @group(0) @binding(9) var<storage, read_write> q: array<real>;
 // The V-cycle's input (r / scale) and output, f32.
 @group(0) @binding(10) var<storage, read_write> z32: array<f32>;
@@ -36,8 +38,15 @@ const O_RR: u32 = 4u;
 const O_FF: u32 = 5u;
 const O_SCALE: u32 = 6u;
 
+// The gathers multiply p (the matvec), or u where the pipeline sets GATHER_U (the
+// residual f - K u and the reactions need u at full precision).
+override GATHER_U: bool = false;
+
 fn load_in(n: u32) -> vec3<real> {
-    return vec3<real>(p[3u * n], p[3u * n + 1u], p[3u * n + 2u]);
+    if GATHER_U {
+        return vec3<real>(u[3u * n], u[3u * n + 1u], u[3u * n + 2u]);
+    }
+    return vec3<real>(real(p[3u * n]), real(p[3u * n + 1u]), real(p[3u * n + 2u]));
 }
 
 fn get_r(n: u32) -> vec3<real> {
@@ -122,7 +131,7 @@ fn prescribe(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
 }
 
-// After p = u: the reaction K u - f at each prescribed entry's node (the force the
+// The reaction K u - f at each prescribed entry's node (the force the
 // prescription applies to the body, mN), into q[3k..3k+3] (scratch after the solve).
 @compute @workgroup_size(WG)
 fn reactions(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -142,7 +151,7 @@ fn reactions(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
 }
 
-// After p = u: r = f - K u on free DOFs. Partials: |f|^2 over all DOFs, |r|^2.
+// r = f - K u on free DOFs. Partials: |f|^2 over all DOFs, |r|^2.
 @compute @workgroup_size(WG)
 fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = node_id(wid, lid);
@@ -225,7 +234,7 @@ fn update_p(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         let beta = scalars[O_BETA];
         let m = free_mask(n);
         for (var k = 0u; k < 3u; k++) {
-            p[3u * n + k] = (real(z32[3u * n + k]) * s + beta * p[3u * n + k]) * m[k];
+            p[3u * n + k] = f32((real(z32[3u * n + k]) * s + beta * real(p[3u * n + k])) * m[k]);
         }
     }
 }
@@ -274,7 +283,7 @@ fn update_ur(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         var rv = vec3<real>(0.0);
         for (var k = 0u; k < 3u; k++) {
             let i = 3u * n + k;
-            u[i] += alpha * p[i];
+            u[i] += alpha * real(p[i]);
             r[i] -= alpha * q[i];
             rv[k] = r[i];
         }

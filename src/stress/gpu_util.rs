@@ -112,12 +112,25 @@ impl Module {
     }
 
     pub fn pipeline(&self, device: &wgpu::Device, entry: &str) -> wgpu::ComputePipeline {
+        self.pipeline_with(device, entry, &[])
+    }
+
+    /// [`Module::pipeline`] with the shader's `override` constants set.
+    pub fn pipeline_with(
+        &self,
+        device: &wgpu::Device,
+        entry: &str,
+        constants: &[(&str, f64)],
+    ) -> wgpu::ComputePipeline {
         device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(entry),
             layout: Some(&self.pipeline_layout),
             module: &self.module,
             entry_point: Some(entry),
-            compilation_options: Default::default(),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants,
+                ..Default::default()
+            },
             cache: None,
         })
     }

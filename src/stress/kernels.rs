@@ -173,6 +173,8 @@ impl StressKernels {
     }
 
     fn build(gpu: &GpuContext, f64: bool, mg: Arc<MgKernels>) -> Self {
+        // The passes whose gather multiplies u instead of the f32 search direction.
+        const GATHER_U: &[(&str, f64)] = &[("GATHER_U", 1.0)];
         let device = &gpu.device;
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
         let mut kinds = vec![Un, Ro, Ro, Un, Ro];
@@ -189,8 +191,8 @@ impl StressKernels {
         let pipes = OuterPipes {
             fix_init: outer.pipeline(device, "fix_init"),
             prescribe: outer.pipeline(device, "prescribe"),
-            reactions: outer.pipeline(device, "reactions"),
-            residual: outer.pipeline(device, "residual"),
+            reactions: outer.pipeline_with(device, "reactions", GATHER_U),
+            residual: outer.pipeline_with(device, "residual", GATHER_U),
             finish_residual: outer.pipeline(device, "finish_residual"),
             to_b32: outer.pipeline(device, "to_b32"),
             precond_dots: outer.pipeline(device, "precond_dots"),

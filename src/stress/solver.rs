@@ -97,7 +97,6 @@ pub struct StressSolver<'g> {
 }
 
 const U: usize = 0;
-const P: usize = 2;
 const Q: usize = 3;
 
 /// Where a finished solve leaves its f32 displacement (per node, one range per axis)
@@ -153,13 +152,13 @@ fn real_bytes(f64: bool) -> u64 {
 }
 
 impl<'g> StressSolver<'g> {
-    /// Bytes of the solver's own buffers: the outer vectors (r padded to hold result
-    /// fields) and the constraint bits. The result fields take no memory of their own:
+    /// Bytes of the solver's own buffers: the outer vectors u, r (padded to hold result
+    /// fields) and q, the f32 search direction p, and the constraint bits. The result fields take no memory of their own:
     /// see [`ResultRanges`].
     fn own_bytes(dims: [u32; 3], f64: bool) -> u64 {
         let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
-        3 * nodes * 3 * real_bytes(f64) + ResultRanges::r_len(nodes, voxels, f64) + nodes * 4
+        2 * nodes * 3 * real_bytes(f64) + ResultRanges::r_len(nodes, voxels, f64) + nodes * 16
     }
 
     /// GPU bytes a solve of a `dims` voxel grid allocates with the solver (all levels,
@@ -311,7 +310,7 @@ impl<'g> StressSolver<'g> {
                 ResultRanges::r_len(nodes, spec.voxels(), f64),
                 RW,
             ),
-            vec("StressSolver::p"),
+            buffer(device, "StressSolver::p", nodes * 12, RW),
             vec("StressSolver::q"),
         ];
         let partials = buffer(
@@ -707,7 +706,6 @@ impl<'g> StressSolver<'g> {
     /// r = f − K u from scratch, then z = M r and p = z (β = 0). Returns (‖f‖², ‖r‖²).
     fn restart(&self) -> (f64, f64) {
         let mut encoder = self.encoder("StressSolver::restart");
-        self.copy_u_to_p(&mut encoder);
         {
             let mut pass = self.begin(&mut encoder);
             self.node_pass(&mut pass, &self.k.pipes.residual);
@@ -717,12 +715,6 @@ impl<'g> StressSolver<'g> {
         self.gpu.queue.submit([encoder.finish()]);
         let sc = self.read_scalars();
         (sc[O_FF], sc[O_RR])
-    }
-
-    /// p = u: the gathers (residual, reactions) multiply p.
-    fn copy_u_to_p(&self, encoder: &mut wgpu::CommandEncoder) {
-        let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
-        encoder.copy_buffer_to_buffer(&self.vectors[U], 0, &self.vectors[P], 0, bytes);
     }
 
     /// z = cycle(r / ‖r‖)·‖r‖; β; p = z + β p.
@@ -954,13 +946,12 @@ impl<'g> StressSolver<'g> {
     }
 
     /// K u − f at every prescribed node (mN), computed in the outer precision from the
-    /// solution (p = u first; q is free after the solve).
+    /// solution (into q, free after the solve).
     fn reactions(&self) -> Vec<([u32; 3], [f64; 3])> {
         let Some((bind, grid)) = &self.pres_bind else {
             return Vec::new();
         };
         let mut encoder = self.encoder("StressSolver::reactions");
-        self.copy_u_to_p(&mut encoder);
         {
             let mut pass = self.begin(&mut encoder);
             dispatch(&mut pass, &self.k.pipes.reactions, bind, *grid);
