@@ -34,9 +34,6 @@ fn pweights0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 
 const K_MU: u32 = 192u;
 
-fn mask_of(bits: u32) -> vec3<f32> {
-    return select(vec3<f32>(1.0), vec3<f32>(0.0), vec3<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u));
-}
 
 // The material slots: eight voxels of material m with no constraint on their 27 nodes
 // make exactly the element of edge 2h (see stress_mg_tag.wgsl). One thread per

@@ -13,13 +13,23 @@ const KE_ST_MU: u32 = 473u;
 // (K v) at node n (at c), unmasked. The node's own value is subtracted from its
 // neighbours' (K_e annihilates translations): less cancellation when the body moves far.
 fn k_gather(n: u32, c: vec3<i32>) -> vec3<real> {
-    let own = load_in(n);
-    var acc = vec3<real>(0.0);
-    // The eight voxels' materials, looked up once for the test and the gather.
+    return k_gather_mats(n, c, voxel_mats(c));
+}
+
+// The materials of the eight voxels around node c (0: void), in corner order.
+fn voxel_mats(c: vec3<i32>) -> array<u32, 8> {
     var ms: array<u32, 8>;
     for (var v = 0u; v < 8u; v++) {
         ms[v] = voxel_material(c - vec3<i32>(1) + corner(v));
     }
+    return ms;
+}
+
+// k_gather with the voxels' materials looked up by the caller (voxel_mats), who may need
+// them too.
+fn k_gather_mats(n: u32, c: vec3<i32>, ms: array<u32, 8>) -> vec3<real> {
+    let own = load_in(n);
+    var acc = vec3<real>(0.0);
     // Interior of a one-material region: the assembled 27-point stencil.
     let m0 = ms[0];
     var same = m0 != 0u;

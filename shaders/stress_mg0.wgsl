@@ -1,19 +1,59 @@
-// The finest multigrid level (the voxels), matrix-free in f32: residual (with the
-// Chebyshev steps fused in) and block-Jacobi inverse. Preludes: `alias real = f32;`,
-// stress_common.wgsl, stress_mg_level.wgsl, stress_mg_smooth.wgsl, stress_gather.wgsl. Keep the bindings in sync with `Multigrid` in src/stress/multigrid.rs.
+// The finest multigrid level (the voxels), matrix-free in f32: the residual (with the
+// Chebyshev steps fused in) and the smoothing kernels of stress_mg_smooth.wgsl. The
+// node's block-Jacobi inverse is formed where it is used, from the eight voxels around
+// the node: stored it would cost 24 B per fine node, more than any other level vector.
+// Preludes: `alias real = f32;`, stress_common.wgsl, stress_mg_level.wgsl,
+// stress_mg_smooth.wgsl, stress_gather.wgsl. Keep the bindings in sync with
+// `Multigrid` in src/stress/multigrid.rs.
 
 // Uniform: every lane reads the same entry, so the loads stay scalar.
 @group(0) @binding(3) var<uniform> ke_r: array<vec4<f32>, 554>;
 @group(0) @binding(4) var<storage, read> mats_r: array<vec4<f32>>;
+// Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes).
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(6) var<uniform> lv: Level;
 @group(0) @binding(7) var<storage, read_write> x: array<f32>;
 @group(0) @binding(8) var<storage, read_write> b: array<f32>;
+// The Chebyshev direction, or the residual a residual pass left there.
 @group(0) @binding(9) var<storage, read_write> d: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dinv: array<f32>;
+@group(0) @binding(10) var<storage, read_write> partials: array<f32>;
 
 fn load_in(n: u32) -> vec3<f32> {
     return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
+}
+
+fn free_of(n: u32) -> vec3<f32> {
+    return mask_of(fixed[n]);
+}
+
+// The inverse of node n's 3x3 diagonal block of K, its constrained DOFs removed, times v.
+fn dinv_mul(n: u32, v: vec3<f32>) -> vec3<f32> {
+    return dinv_mul_mats(n, voxel_mats(node_coords(n)), v);
+}
+
+// dinv_mul from the materials of the eight voxels around the node (voxel_mats).
+fn dinv_mul_mats(n: u32, ms: array<u32, 8>, v: vec3<f32>) -> vec3<f32> {
+    var a = vec3<f32>(0.0);
+    var o = vec3<f32>(0.0);
+    for (var k = 0u; k < 8u; k++) {
+        let m = ms[k];
+        if m == 0u {
+            continue;
+        }
+        let lm = mats_r[m];
+        let l = 7u - k;
+        // Block (row 3l + i, node l): k_lambda at (3l + i) * 8 + l.
+        let rx = (3u * l) * 8u + l;
+        let ry = rx + 8u;
+        let rz = rx + 16u;
+        let kx = lm.x * ke_r[rx].xyz + lm.y * ke_r[KE_MU + rx].xyz;
+        let ky = lm.x * ke_r[ry].xyz + lm.y * ke_r[KE_MU + ry].xyz;
+        let kz = lm.x * ke_r[rz].xyz + lm.y * ke_r[KE_MU + rz].xyz;
+        a += vec3<f32>(kx.x, ky.y, kz.z);
+        o += vec3<f32>(ky.z, kx.z, kx.y);
+    }
+    let inv = block_inverse(a * prm.h, o * prm.h, fixed[n]);
+    return block_mul(inv[0], inv[1], v);
 }
 
 // r = b - K x on free DOFs (0 elsewhere), left in d as `what` says (stress_mg_smooth).
@@ -21,59 +61,31 @@ fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
     let n = lin(wid, lid, lv.node_wx);
     if n < lv.ndims.w {
         var r = vec3<f32>(0.0);
+        var dr = vec3<f32>(0.0);
         let m = free_of(n);
         if any(m != vec3<f32>(0.0)) {
-            let bv = vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
-            r = (bv - k_gather(n, node_coords(n))) * m;
+            let c = node_coords(n);
+            let ms = voxel_mats(c);
+            r = (get_b(n) - k_gather_mats(n, c, ms)) * m;
+            if what != STORE_R {
+                dr = dinv_mul_mats(n, ms, r);
+            }
         }
-        store_d(n, r, what);
+        store_d(n, r, dr, what);
     }
 }
 
 @compute @workgroup_size(WG)
-fn resid0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn resid(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     resid_to_d(wid, lid, STORE_R);
 }
 
 @compute @workgroup_size(WG)
-fn cheb1_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn cheb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     resid_to_d(wid, lid, STORE_CHEB1);
 }
 
 @compute @workgroup_size(WG)
-fn cheb2_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     resid_to_d(wid, lid, STORE_CHEB2);
-}
-
-// Inverse of the node's 3x3 diagonal block of K with its constrained DOFs removed.
-@compute @workgroup_size(WG)
-fn diag0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let n = lin(wid, lid, lv.node_wx);
-    if n < lv.ndims.w {
-        let c = node_coords(n);
-        var a = vec3<f32>(0.0);
-        var o = vec3<f32>(0.0);
-        for (var v = 0u; v < 8u; v++) {
-            let m = voxel_material(c - vec3<i32>(1) + corner(v));
-            if m == 0u {
-                continue;
-            }
-            let lm = mats_r[m];
-            let l = 7u - v;
-            // Block (row 3l + i, node l): k_lambda at (3l + i) * 8 + l.
-            let rx = (3u * l) * 8u + l;
-            let ry = rx + 8u;
-            let rz = rx + 16u;
-            let kx = lm.x * ke_r[rx].xyz + lm.y * ke_r[KE_MU + rx].xyz;
-            let ky = lm.x * ke_r[ry].xyz + lm.y * ke_r[KE_MU + ry].xyz;
-            let kz = lm.x * ke_r[rz].xyz + lm.y * ke_r[KE_MU + rz].xyz;
-            a += vec3<f32>(kx.x, ky.y, kz.z);
-            o += vec3<f32>(ky.z, kx.z, kx.y);
-        }
-        let inv = block_inverse(a * prm.h, o * prm.h, fixed[n]);
-        for (var k = 0u; k < 3u; k++) {
-            dinv[6u * n + k] = inv[0][k];
-            dinv[6u * n + 3u + k] = inv[1][k];
-        }
-    }
 }

@@ -1,7 +1,8 @@
 // A coarse multigrid level: element matrices (Galerkin, packed, stress_galerkin*.wgsl;
 // one slot per element, shared by uniform blocks: stress_mg_tag.wgsl) applied by a
 // node-centred gather over the <= 8 adjacent elements, with the Chebyshev steps fused
-// into the residual. Preludes: stress_mg_level.wgsl, stress_mg_smooth.wgsl.
+// into the residual; the smoothing kernels of stress_mg_smooth.wgsl. Preludes:
+// stress_mg_level.wgsl, stress_mg_smooth.wgsl.
 // Keep the bindings in sync with src/stress/multigrid.rs.
 
 @group(0) @binding(0) var<uniform> lv: Level;
@@ -9,7 +10,10 @@
 @group(0) @binding(2) var<storage, read> kb: array<f32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> b: array<f32>;
+// The Chebyshev direction, or the residual a residual pass left there.
 @group(0) @binding(5) var<storage, read_write> d: array<f32>;
+// Block-Jacobi inverses, 6 f32 per node (xx, yy, zz, yz, xz, xy), and the DOFs they
+// drop (bit 0 x, 1 y, 2 z): the level's constraint mask, read by the transfers too.
 @group(0) @binding(6) var<storage, read_write> dinv: array<f32>;
 // Matrix slot of every element (stress_mg_tag.wgsl): uniform blocks share one.
 @group(0) @binding(7) var<storage, read> slot: array<u32>;
@@ -19,6 +23,18 @@
 // from values every thread shares instead of gathered from its slot.
 @group(0) @binding(8) var<uniform> ke: array<vec4<f32>, 554>;
 @group(0) @binding(9) var<storage, read> mats: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> fixed: array<u32>;
+@group(0) @binding(11) var<storage, read_write> partials: array<f32>;
+
+fn dinv_mul(n: u32, v: vec3<f32>) -> vec3<f32> {
+    let m0 = vec3<f32>(dinv[6u * n], dinv[6u * n + 1u], dinv[6u * n + 2u]);
+    let m1 = vec3<f32>(dinv[6u * n + 3u], dinv[6u * n + 4u], dinv[6u * n + 5u]);
+    return block_mul(m0, m1, v);
+}
+
+fn free_of(n: u32) -> vec3<f32> {
+    return mask_of(fixed[n]);
+}
 
 const K_MU: u32 = 192u;
 // The assembled 27-point stencil of a node inside one material (K_lambda, K_mu parts;
@@ -124,21 +140,26 @@ fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
         }
     }
     let bv = vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
-    store_d(n, (bv - acc) * m, what);
+    let r = (bv - acc) * m;
+    var dr = vec3<f32>(0.0);
+    if what != STORE_R {
+        dr = dinv_mul(n, r);
+    }
+    store_d(n, r, dr, what);
 }
 
 @compute @workgroup_size(MG_WG)
-fn resid_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn resid(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     resid_to_d(wid, lid, STORE_R);
 }
 
 @compute @workgroup_size(MG_WG)
-fn cheb1_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn cheb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     resid_to_d(wid, lid, STORE_CHEB1);
 }
 
 @compute @workgroup_size(MG_WG)
-fn cheb2_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     resid_to_d(wid, lid, STORE_CHEB2);
 }
 
@@ -176,4 +197,7 @@ fn diag_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
         dinv[6u * n + k] = inv[0][k];
         dinv[6u * n + 3u + k] = inv[1][k];
     }
+    // Every DOF the inverse dropped (also on a singular block) is constrained here.
+    let dropped = inv[0] == vec3<f32>(0.0);
+    fixed[n] = select(0u, 1u, dropped.x) | select(0u, 2u, dropped.y) | select(0u, 4u, dropped.z);
 }

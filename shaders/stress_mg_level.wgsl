@@ -4,9 +4,9 @@
 // Keep in sync with `LevelGpu` in src/stress/multigrid.rs.
 //
 // Vectors are interleaved f32 (3 per node); block-Jacobi inverses are 6 f32 per node
-// (xx, yy, zz, yz, xz, xy of the symmetric inverse). A DOF is free on a level exactly
-// where its inverse diagonal is non-zero (constrained and inactive DOFs get 0), so the
-// block inverse doubles as the level's constraint mask.
+// (xx, yy, zz, yz, xz, xy of the symmetric inverse; level 0 forms them on the fly).
+// Each level has constraint bits per node (bit 0 x, 1 y, 2 z): level 0 the solver's,
+// a coarse level the DOFs its block inverse drops (stress_mg_elem.wgsl's diag_e).
 
 struct Level {
     edims: vec4<u32>,   // elements ex, ey, ez, count
@@ -83,6 +83,11 @@ fn tri_weight(p: vec3<i32>, a: vec3<i32>) -> f32 {
 fn mask_weight(mask: u32, k: u32) -> f32 {
     let n = countOneBits(mask);
     return select(0.0, 1.0 / f32(max(n, 1u)), (mask & (1u << k)) != 0u);
+}
+
+// Free DOFs (1) of a node whose constrained DOF bits (bit 0 x, 1 y, 2 z) are `bits`.
+fn mask_of(bits: u32) -> vec3<f32> {
+    return select(vec3<f32>(1.0), vec3<f32>(0.0), vec3<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u));
 }
 
 // Symmetric 3x3 inverse stored as (xx, yy, zz, yz, xz, xy) times a vector.

@@ -76,11 +76,6 @@ pub const STRESS_MG: &[(&str, bool, &str)] = &[
         include_str!("../shaders/stress_mg_tag.wgsl"),
     ),
     (
-        "stress_mg_vec",
-        false,
-        include_str!("../shaders/stress_mg_vec.wgsl"),
-    ),
-    (
         "stress_mg_elem",
         false,
         include_str!("../shaders/stress_mg_elem.wgsl"),
@@ -128,8 +123,8 @@ pub fn stress_mg(name: &str) -> String {
     } else {
         ""
     };
-    // The kernels that bind a level's direction and block inverse.
-    let smooth = if matches!(name, "stress_mg0" | "stress_mg_elem" | "stress_mg_vec") {
+    // The levels' operators, which also smooth.
+    let smooth = if matches!(name, "stress_mg0" | "stress_mg_elem") {
         STRESS_MG_SMOOTH
     } else {
         ""

@@ -30,19 +30,36 @@ pub(super) struct OuterPipes {
     pub results: wgpu::ComputePipeline,
 }
 
-/// Entry points of the multigrid shaders (stress_mg*.wgsl, stress_galerkin*.wgsl,
-/// stress_transfer.wgsl, stress_coarsest.wgsl).
-pub(super) struct MgPipes {
-    /// The residual passes of level 0 and of the coarse levels, indexed by what they
-    /// leave in d (`multigrid::Store`: the residual, Chebyshev step 1, step 2).
-    pub resid0: [wgpu::ComputePipeline; 3],
-    pub diag0: wgpu::ComputePipeline,
-    pub resid_e: [wgpu::ComputePipeline; 3],
-    pub diag_e: wgpu::ComputePipeline,
+/// The smoothing entry points of one operator shader (stress_mg_smooth.wgsl, in
+/// stress_mg0.wgsl for the voxels and stress_mg_elem.wgsl for the coarse levels).
+pub(super) struct SmoothPipes {
+    /// The residual passes, indexed by what they leave in d (`multigrid::Store`: the
+    /// residual, Chebyshev step 1, step 2).
+    pub resid: [wgpu::ComputePipeline; 3],
     pub cheb_zero: wgpu::ComputePipeline,
     pub add_d: wgpu::ComputePipeline,
     pub pow_init: wgpu::ComputePipeline,
     pub pow_step: wgpu::ComputePipeline,
+}
+
+impl SmoothPipes {
+    fn new(device: &wgpu::Device, m: &Module) -> Self {
+        Self {
+            resid: ["resid", "cheb1", "cheb2"].map(|e| m.pipeline(device, e)),
+            cheb_zero: m.pipeline(device, "cheb_zero"),
+            add_d: m.pipeline(device, "add_d"),
+            pow_init: m.pipeline(device, "pow_init"),
+            pow_step: m.pipeline(device, "pow_step"),
+        }
+    }
+}
+
+/// Entry points of the multigrid shaders (stress_mg*.wgsl, stress_galerkin*.wgsl,
+/// stress_transfer.wgsl, stress_coarsest.wgsl).
+pub(super) struct MgPipes {
+    /// Level 0's smoothing, then the coarse levels'.
+    pub smooth: [SmoothPipes; 2],
+    pub diag_e: wgpu::ComputePipeline,
     pub galerkin0: wgpu::ComputePipeline,
     pub galerkin: wgpu::ComputePipeline,
     pub slots0: wgpu::ComputePipeline,
@@ -60,7 +77,6 @@ pub(super) struct MgPipes {
 /// all f32, so one set serves both outer precisions.
 pub(super) struct MgKernels {
     pub mg0: Module,
-    pub vec: Module,
     pub elem: Module,
     pub gal0: Module,
     pub gal: Module,
@@ -77,22 +93,21 @@ impl MgKernels {
         let module =
             |name: &str, kinds: &[Bind]| Module::new(device, name, shaders::stress_mg(name), kinds);
         let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw]);
-        let vec = module("stress_mg_vec", &[U, Rw, Rw, Rw, Rw, Rw]);
-        let elem = module("stress_mg_elem", &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro, U, Ro]);
+        let elem = module(
+            "stress_mg_elem",
+            &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro, U, Ro, Rw, Rw],
+        );
         let gal0 = module("stress_galerkin0", &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw, Ro]);
         let gal = module("stress_galerkin", &[U, Ro, Ro, Rw, Rw, Rw, Ro, Ro]);
         let tag = module("stress_mg_tag", &[U, Ro, Ro, Rw, U, Rw, Rw, Rw]);
         let transfer = module("stress_transfer", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
         let coarsest = module("stress_coarsest", &[U, Ro, Rw, Rw]);
         let pipes = MgPipes {
-            resid0: ["resid0", "cheb1_0", "cheb2_0"].map(|e| mg0.pipeline(device, e)),
-            diag0: mg0.pipeline(device, "diag0"),
-            resid_e: ["resid_e", "cheb1_e", "cheb2_e"].map(|e| elem.pipeline(device, e)),
+            smooth: [
+                SmoothPipes::new(device, &mg0),
+                SmoothPipes::new(device, &elem),
+            ],
             diag_e: elem.pipeline(device, "diag_e"),
-            cheb_zero: vec.pipeline(device, "cheb_zero"),
-            add_d: vec.pipeline(device, "add_d"),
-            pow_init: vec.pipeline(device, "pow_init"),
-            pow_step: vec.pipeline(device, "pow_step"),
             galerkin0: gal0.pipeline(device, "galerkin0"),
             galerkin: gal.pipeline(device, "galerkin"),
             slots0: gal0.pipeline(device, "slots0"),
@@ -107,7 +122,6 @@ impl MgKernels {
         };
         Self {
             mg0,
-            vec,
             elem,
             gal0,
             gal,

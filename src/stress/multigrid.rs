@@ -18,7 +18,7 @@
 
 use super::StressError;
 use super::gpu_util::{RANGE_ALIGN, RW, UNIFORM, buffer, cover, dispatch};
-use super::kernels::MgKernels;
+use super::kernels::{MgKernels, SmoothPipes};
 use crate::gpu::{GpuContext, read_buffer};
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
@@ -82,18 +82,20 @@ pub fn level_dims(voxels: [u32; 3]) -> Vec<[u32; 3]> {
 }
 
 /// Bytes the hierarchy allocates on the GPU for a voxel box besides its matrices
-/// (every level's vectors x, b, d, block inverse and prolongation mask; the coarse
-/// levels' matrix slot per element).
+/// (every level's vectors x, b, d and prolongation mask; the coarse levels' block
+/// inverses, constraint bits and matrix slot per element).
 pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
     let mut total = 0;
     for (l, e) in dims.iter().enumerate() {
         let nodes: u64 = e.iter().map(|&d| u64::from(d) + 1).product();
         let elems: u64 = e.iter().map(|&d| u64::from(d)).product();
-        // x, b, d; the block inverse; the prolongation's candidate mask.
-        total += 3 * vector_len(nodes) + nodes * 4 * (6 + 1);
+        // x, b, d; the prolongation's candidate mask; on coarse levels the block
+        // inverse, its constraint bits and each element's matrix slot (level 0 forms its
+        // inverse on the fly and shares the solver's constraint bits).
+        total += 3 * vector_len(nodes) + nodes * 4;
         if l > 0 {
-            total += elems * 4;
+            total += nodes * 4 * (6 + 1) + elems * 4;
         }
     }
     let last = dims.last().expect("level 0");
@@ -129,11 +131,16 @@ pub fn matrix_bytes_bound(voxels: [u32; 3]) -> u64 {
         .sum()
 }
 
-/// Largest single binding of the hierarchy before set-up, bytes (level 0's block
-/// inverse; the set-up checks the matrix halves it sizes against the adapter).
+/// Largest single binding of the hierarchy before set-up, bytes (a level-0 vector, or
+/// level 1's block inverses; the set-up checks the matrix halves it sizes against the
+/// adapter).
 pub fn largest_binding(voxels: [u32; 3]) -> u64 {
-    let nodes0: u64 = voxels.iter().map(|&d| u64::from(d) + 1).product();
-    (nodes0 * 24).max(MAT_SLOTS * HALF * 4)
+    let dims = level_dims(voxels);
+    let nodes = |e: &[u32; 3]| e.iter().map(|&d| u64::from(d) + 1).product::<u64>();
+    let dinv1 = dims.get(1).map_or(0, |e| nodes(e) * 24);
+    vector_len(nodes(&dims[0]))
+        .max(dinv1)
+        .max(MAT_SLOTS * HALF * 4)
 }
 
 /// One level read back by [`Multigrid::read_levels`].
@@ -167,7 +174,11 @@ struct Level {
     /// The Chebyshev direction, or the residual that a residual pass left for the
     /// restriction and the power iteration (stress_mg_smooth.wgsl).
     d: wgpu::Buffer,
+    /// Coarse levels: block-Jacobi inverses, 6 f32 per node, and the DOFs they drop
+    /// (constraint bits per node); level 0 forms its inverse where it is used and has
+    /// the solver's constraint bits.
     dinv: wgpu::Buffer,
+    fixed: wgpu::Buffer,
     pw: wgpu::Buffer,
     partials: wgpu::Buffer,
     /// Coarse levels: each element's matrix slot and the tagging bind group.
@@ -180,9 +191,8 @@ struct Level {
     node_grid: [u32; 3],
     elem_grid: [u32; 3],
     cnode_grid: [u32; 3],
-    vec_bind: wgpu::BindGroup,
-    /// stress_mg0 (level 0, made once) or stress_mg_elem (levels >= 1, made by the
-    /// set-up with the matrices).
+    /// The level's operator and smoothing: stress_mg0 (level 0, made once) or
+    /// stress_mg_elem (levels >= 1, made by the set-up with the matrices).
     op_bind: Option<wgpu::BindGroup>,
     /// Transfer to the next coarser level (all but the coarsest).
     transfer_bind: Option<wgpu::BindGroup>,
@@ -244,7 +254,6 @@ impl Multigrid {
         let dims = level_dims(voxels);
         let MgKernels {
             mg0,
-            vec,
             tag,
             transfer,
             coarsest,
@@ -294,13 +303,10 @@ impl Multigrid {
             );
             gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&g));
             let (x, b, d) = (v("x"), v("b"), v("d"));
-            let dinv = buffer(device, &name("dinv"), nodes * 24, RW);
+            let coarse = |len: u64| if l > 0 { len } else { 16 };
+            let dinv = buffer(device, &name("dinv"), coarse(nodes * 24), RW);
+            let fixed = buffer(device, &name("fixed"), coarse(nodes * 4), RW);
             let partials = buffer(device, &name("partials"), 2 * nodes.div_ceil(256) * 4, RW);
-            let vec_bind = vec.bind(
-                device,
-                "Multigrid::vec",
-                &[&uniform, &x, &b, &d, &dinv, &partials],
-            );
             let op_bind = (l == 0).then(|| {
                 mg0.bind(
                     device,
@@ -316,7 +322,7 @@ impl Multigrid {
                         &x,
                         &b,
                         &d,
-                        &dinv,
+                        &partials,
                     ],
                 )
             });
@@ -349,6 +355,7 @@ impl Multigrid {
                 b,
                 d,
                 dinv,
+                fixed,
                 // Prolongation from the next coarser level, a candidate mask per node
                 // (none on the coarsest).
                 pw: buffer(
@@ -365,7 +372,6 @@ impl Multigrid {
                 node_grid,
                 elem_grid,
                 cnode_grid,
-                vec_bind,
                 op_bind,
                 transfer_bind: None,
                 galerkin_bind: None,
@@ -381,10 +387,11 @@ impl Multigrid {
         }
         for l in 0..top {
             let (r, c) = (&levels[l], &levels[l + 1]);
+            let fixed_f = if l == 0 { fine.fixed } else { &r.fixed };
             let bind = transfer.bind(
                 device,
                 "Multigrid::transfer",
-                &[&r.uniform, &r.d, &r.x, &r.dinv, &c.b, &c.x, &r.pw],
+                &[&r.uniform, &r.d, &r.x, fixed_f, &c.b, &c.x, &r.pw],
             );
             levels[l].transfer_bind = Some(bind);
         }
@@ -524,6 +531,8 @@ impl Multigrid {
                     slot,
                     ke,
                     mats,
+                    &lv.fixed,
+                    &lv.partials,
                 ],
             ));
             lv.galerkin_bind = Some(if l == 1 {
@@ -669,18 +678,30 @@ impl Multigrid {
     /// r = b - A x on level `l`, left in d as `what` says.
     fn resid(&self, pass: &mut wgpu::ComputePass<'_>, l: usize, what: Store) {
         let lv = &self.levels[l];
-        let pipe = if l == 0 {
-            &self.k.pipes.resid0[what as usize]
-        } else {
-            &self.k.pipes.resid_e[what as usize]
-        };
         let bind = lv.op_bind.as_ref().expect("bound by the set-up");
-        dispatch(pass, pipe, bind, lv.node_grid);
+        dispatch(
+            pass,
+            &self.smooth(l).resid[what as usize],
+            bind,
+            lv.node_grid,
+        );
     }
 
-    fn vec_op(&self, pass: &mut wgpu::ComputePass<'_>, l: usize, pipe: &wgpu::ComputePipeline) {
+    /// The smoothing entry points of level `l`'s operator shader.
+    fn smooth(&self, l: usize) -> &SmoothPipes {
+        &self.k.pipes.smooth[usize::from(l > 0)]
+    }
+
+    /// A pointwise smoothing pass over level `l`'s nodes.
+    fn vec_op(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        l: usize,
+        pick: fn(&SmoothPipes) -> &wgpu::ComputePipeline,
+    ) {
         let lv = &self.levels[l];
-        dispatch(pass, pipe, &lv.vec_bind, lv.node_grid);
+        let bind = lv.op_bind.as_ref().expect("bound by the set-up");
+        dispatch(pass, pick(self.smooth(l)), bind, lv.node_grid);
     }
 
     /// Rebuilds every level's operator for the current materials and constraints (the
@@ -692,9 +713,6 @@ impl Multigrid {
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            let fine = &self.levels[0];
-            let bind = fine.op_bind.as_ref().expect("level 0 is bound at creation");
-            dispatch(&mut pass, &self.k.pipes.diag0, bind, fine.node_grid);
             for l in 1..=top {
                 let lv = &self.levels[l];
                 let pipe = if l == 1 {
@@ -774,11 +792,11 @@ impl Multigrid {
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 if init {
-                    self.vec_op(&mut pass, l, &self.k.pipes.pow_init);
+                    self.vec_op(&mut pass, l, |p| &p.pow_init);
                 }
                 for _ in 0..n {
                     self.resid(&mut pass, l, Store::R);
-                    self.vec_op(&mut pass, l, &self.k.pipes.pow_step);
+                    self.vec_op(&mut pass, l, |p| &p.pow_step);
                 }
             }
             gpu.queue.submit([encoder.finish()]);
@@ -867,10 +885,10 @@ impl Multigrid {
             .expect("all but the coarsest transfer");
         let step = |pass: &mut wgpu::ComputePass<'_>, what: Store| {
             self.resid(pass, l, what);
-            self.vec_op(pass, l, &self.k.pipes.add_d);
+            self.vec_op(pass, l, |p| &p.add_d);
         };
         if zero {
-            self.vec_op(pass, l, &self.k.pipes.cheb_zero);
+            self.vec_op(pass, l, |p| &p.cheb_zero);
         } else {
             step(pass, Store::Cheb1);
         }
