@@ -1,9 +1,11 @@
 // The finest multigrid level (the voxels), matrix-free in f32: the residual (with the
-// Chebyshev steps fused in) and the smoothing kernels of stress_mg_smooth.wgsl. The
-// node's block-Jacobi inverse is formed where it is used, from the eight voxels around
-// the node: stored it would cost 24 B per fine node, more than any other level vector.
-// Preludes: `alias real = f32;`, stress_common.wgsl, stress_mg_level.wgsl,
-// stress_mg_smooth.wgsl, stress_gather.wgsl. Keep the bindings in sync with
+// Chebyshev steps fused in) and the smoothing kernels of stress_mg_smooth.wgsl. Nothing
+// per node is stored that can be had otherwise: the node's block-Jacobi inverse is
+// formed where it is used, from the eight voxels around the node (stored, 24 B per
+// fine node), and the right-hand side is the outer CG's residual read in place (an f32
+// copy, 12 B). Preludes: `alias real = f32;`, `alias outer = f64;` (or f32: the outer
+// CG's precision), stress_common.wgsl, stress_mg_level.wgsl, stress_mg_smooth.wgsl,
+// stress_gather.wgsl. Keep the bindings in sync with
 // `Multigrid` in src/stress/multigrid.rs.
 
 // Uniform: every lane reads the same entry, so the loads stay scalar.
@@ -13,10 +15,22 @@
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(6) var<uniform> lv: Level;
 @group(0) @binding(7) var<storage, read_write> x: array<f32>;
-@group(0) @binding(8) var<storage, read_write> b: array<f32>;
+// The outer CG's residual and scalars (stress_outer.wgsl): level 0's b is r / scale.
+@group(0) @binding(8) var<storage, read> r_outer: array<outer>;
 // The Chebyshev direction, or the residual a residual pass left there.
 @group(0) @binding(9) var<storage, read_write> d: array<f32>;
 @group(0) @binding(10) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(11) var<storage, read> scalars: array<outer>;
+
+// Slot of the residual norm in `scalars`. Keep in sync with stress_outer.wgsl.
+const O_SCALE: u32 = 6u;
+
+fn get_b(n: u32) -> vec3<f32> {
+    let s = scalars[O_SCALE];
+    // 0 before any residual was formed (the power iteration zeroes r).
+    let inv = select(outer(0.0), outer(1.0) / s, s > outer(0.0));
+    return vec3<f32>(vec3<outer>(r_outer[3u * n], r_outer[3u * n + 1u], r_outer[3u * n + 2u]) * inv);
+}
 
 fn load_in(n: u32) -> vec3<f32> {
     return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);

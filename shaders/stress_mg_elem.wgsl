@@ -32,6 +32,10 @@ fn dinv_mul(n: u32, v: vec3<f32>) -> vec3<f32> {
     return block_mul(m0, m1, v);
 }
 
+fn get_b(n: u32) -> vec3<f32> {
+    return vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
+}
+
 fn free_of(n: u32) -> vec3<f32> {
     return mask_of(fixed[n]);
 }
@@ -139,8 +143,7 @@ fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
             }
         }
     }
-    let bv = vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
-    let r = (bv - acc) * m;
+    let r = (get_b(n) - acc) * m;
     var dr = vec3<f32>(0.0);
     if what != STORE_R {
         dr = dinv_mul(n, r);

@@ -2,8 +2,9 @@
 // iteration that bounds its spectrum, shared by the levels' operator shaders
 // (stress_mg0.wgsl for the voxels, stress_mg_elem.wgsl for the coarse levels; prepended
 // by src/shaders.rs after stress_mg_level.wgsl). The including shader binds `lv`, the
-// level's vectors `x`, `b`, `d` and `partials`, and defines `fn dinv_mul(n, v)` (the
-// node's inverse diagonal block times v) and `fn free_of(n)` (its free DOFs as 0/1).
+// level's vectors `x`, `d` and `partials`, and defines `fn get_b(n)` (the level's
+// right-hand side), `fn dinv_mul(n, v)` (the node's inverse diagonal block times v)
+// and `fn free_of(n)` (its free DOFs as 0/1).
 
 fn get_x(n: u32) -> vec3<f32> {
     return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
@@ -13,10 +14,6 @@ fn set_x(n: u32, v: vec3<f32>) {
     x[3u * n] = v.x;
     x[3u * n + 1u] = v.y;
     x[3u * n + 2u] = v.z;
-}
-
-fn get_b(n: u32) -> vec3<f32> {
-    return vec3<f32>(b[3u * n], b[3u * n + 1u], b[3u * n + 2u]);
 }
 
 fn get_d(n: u32) -> vec3<f32> {

@@ -1,7 +1,8 @@
 // The outer conjugate-gradient iteration of the stress solve at `real` precision (f64
 // where the adapter has SHADER_F64, else f32), preconditioned by one multigrid cycle
-// in f32 (stress_mg*.wgsl) on b32 -> z32. Flexible (Polak-Ribiere) beta, because the f32
-// cycle is a fixed linear operator only up to rounding. Scalars stay on the GPU.
+// in f32 (stress_mg*.wgsl) from r / scale (read in place by stress_mg0.wgsl) into z32.
+// Flexible (Polak-Ribiere) beta, because the f32 cycle is a fixed linear operator only
+// up to rounding. Scalars stay on the GPU.
 // Keep the bindings in sync with `OuterBuffers` in src/stress/solver.rs.
 
 // Uniform: every lane reads the same entry, so the loads stay scalar.
@@ -16,20 +17,20 @@
 // q = K p, the step along p and the update of u and r stay exact at `real` precision.
 @group(0) @binding(8) var<storage, read_write> p: array<f32>;
 @group(0) @binding(9) var<storage, read_write> q: array<real>;
-// The V-cycle's input (r / scale) and output, f32.
+// The V-cycle's output, f32.
 @group(0) @binding(10) var<storage, read_write> z32: array<f32>;
-@group(0) @binding(11) var<storage, read_write> b32: array<f32>;
-@group(0) @binding(12) var<storage, read_write> partials: array<real>;
-@group(0) @binding(13) var<storage, read_write> scalars: array<real>;
+@group(0) @binding(11) var<storage, read_write> partials: array<real>;
+@group(0) @binding(12) var<storage, read_write> scalars: array<real>;
 // Prescribed displacements: (node, DOF bits, 0, 0) and 3 values per entry (µm).
-@group(0) @binding(14) var<storage, read> pres: array<vec4<u32>>;
-@group(0) @binding(15) var<storage, read> pres_val: array<real>;
+@group(0) @binding(13) var<storage, read> pres: array<vec4<u32>>;
+@group(0) @binding(14) var<storage, read> pres_val: array<real>;
 // The displacement as f32 components for the results kernel and the views.
-@group(0) @binding(16) var<storage, read_write> u_out0: array<f32>;
-@group(0) @binding(17) var<storage, read_write> u_out1: array<f32>;
-@group(0) @binding(18) var<storage, read_write> u_out2: array<f32>;
+@group(0) @binding(15) var<storage, read_write> u_out0: array<f32>;
+@group(0) @binding(16) var<storage, read_write> u_out1: array<f32>;
+@group(0) @binding(17) var<storage, read_write> u_out2: array<f32>;
 
-// Slots of `scalars`. Keep in sync with src/stress/params.rs (O_*).
+// Slots of `scalars`. Keep in sync with src/stress/params.rs (O_*) and O_SCALE in
+// stress_mg0.wgsl.
 const O_RZ: u32 = 0u;
 const O_PQ: u32 = 1u;
 const O_ALPHA: u32 = 2u;
@@ -181,18 +182,6 @@ fn finish_residual(@builtin(local_invocation_index) lid: u32) {
         // A restart: the next beta is 0.
         scalars[O_RZ] = 0.0;
         scalars[O_ALPHA] = 0.0;
-    }
-}
-
-// The V-cycle's right-hand side: r scaled to unit norm, in f32.
-@compute @workgroup_size(WG)
-fn to_b32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let n = node_id(wid, lid);
-    if n < prm.ndims.w {
-        let s = real(1.0) / scalars[O_SCALE];
-        for (var k = 0u; k < 3u; k++) {
-            b32[3u * n + k] = f32(r[3u * n + k] * s);
-        }
     }
 }
 

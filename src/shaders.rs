@@ -112,8 +112,9 @@ pub fn stress_outer(f64: bool) -> String {
     format!("alias real = {real};\n{STRESS_COMMON}\n{STRESS_GATHER}\n{STRESS_OUTER}")
 }
 
-/// Full source of a multigrid shader (preludes + body).
-pub fn stress_mg(name: &str) -> String {
+/// Full source of a multigrid shader (preludes + body) for an outer CG at f64
+/// (`f64 = true`) or f32: level 0 reads its residual (`outer`).
+pub fn stress_mg(name: &str, f64: bool) -> String {
     let &(_, common, body) = STRESS_MG
         .iter()
         .find(|(n, _, _)| *n == name)
@@ -138,8 +139,9 @@ pub fn stress_mg(name: &str) -> String {
     } else {
         ""
     };
+    let outer = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = f32;\n{STRESS_COMMON}\n{STRESS_MG_LEVEL}\n{pweights}\n{smooth}\n{gather}\n{body}"
+        "alias real = f32;\nalias outer = {outer};\n{STRESS_COMMON}\n{STRESS_MG_LEVEL}\n{pweights}\n{smooth}\n{gather}\n{body}"
     )
 }
 
@@ -196,7 +198,8 @@ pub fn all() -> Vec<(&'static str, String)> {
         .iter()
         .map(|(n, _)| (*n, process(n)))
         .chain(STRESS.iter().map(|(n, _)| (*n, stress(n))))
-        .chain(STRESS_MG.iter().map(|(n, _, _)| (*n, stress_mg(n))))
+        .chain(STRESS_MG.iter().map(|(n, _, _)| (*n, stress_mg(n, true))))
+        .chain([("stress_mg0_f32", stress_mg("stress_mg0", false))])
         .chain([
             ("stress_outer_f32", stress_outer(false)),
             ("stress_outer_f64", stress_outer(true)),

@@ -18,7 +18,6 @@ pub(super) struct OuterPipes {
     pub reactions: wgpu::ComputePipeline,
     pub residual: wgpu::ComputePipeline,
     pub finish_residual: wgpu::ComputePipeline,
-    pub to_b32: wgpu::ComputePipeline,
     pub precond_dots: wgpu::ComputePipeline,
     pub finish_beta: wgpu::ComputePipeline,
     pub update_p: wgpu::ComputePipeline,
@@ -73,8 +72,8 @@ pub(super) struct MgPipes {
     pub dense: wgpu::ComputePipeline,
 }
 
-/// The multigrid's modules (their layouts make the per-grid bind groups) and pipelines;
-/// all f32, so one set serves both outer precisions.
+/// The multigrid's modules (their layouts make the per-grid bind groups) and pipelines,
+/// all f32; level 0 reads the outer CG's residual, so they are built per outer precision.
 pub(super) struct MgKernels {
     pub mg0: Module,
     pub elem: Module,
@@ -87,12 +86,13 @@ pub(super) struct MgKernels {
 }
 
 impl MgKernels {
-    fn new(gpu: &GpuContext) -> Self {
+    fn new(gpu: &GpuContext, f64: bool) -> Self {
         let device = &gpu.device;
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as U};
-        let module =
-            |name: &str, kinds: &[Bind]| Module::new(device, name, shaders::stress_mg(name), kinds);
-        let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Rw, Rw, Rw]);
+        let module = |name: &str, kinds: &[Bind]| {
+            Module::new(device, name, shaders::stress_mg(name, f64), kinds)
+        };
+        let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Ro, Rw, Rw, Ro]);
         let elem = module(
             "stress_mg_elem",
             &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro, U, Ro, Rw, Rw],
@@ -147,10 +147,6 @@ pub struct StressKernels {
 #[derive(Default)]
 struct Cache([OnceLock<Arc<StressKernels>>; 2]);
 
-/// The multigrid's kernels, cached on the device on their own so that both
-/// precisions share them.
-struct SharedMg(Arc<MgKernels>);
-
 impl StressKernels {
     /// The kernels of `gpu`'s device for the outer precision `f64`, compiled on first
     /// use and shared afterwards.
@@ -158,17 +154,14 @@ impl StressKernels {
         Self::check(gpu, f64)?;
         let cache = gpu.kernels(|_| Cache::default());
         Ok(cache.0[usize::from(f64)]
-            .get_or_init(|| {
-                let mg = gpu.kernels(|g| SharedMg(Arc::new(MgKernels::new(g))));
-                Arc::new(Self::build(gpu, f64, mg.0.clone()))
-            })
+            .get_or_init(|| Arc::new(Self::build(gpu, f64)))
             .clone())
     }
 
     /// Fresh kernels, not shared (for measuring what sharing saves).
     pub fn new(gpu: &GpuContext, f64: bool) -> Result<Self, StressError> {
         Self::check(gpu, f64)?;
-        Ok(Self::build(gpu, f64, Arc::new(MgKernels::new(gpu))))
+        Ok(Self::build(gpu, f64))
     }
 
     /// Whether the outer iteration of these kernels runs in f64.
@@ -186,13 +179,14 @@ impl StressKernels {
         Ok(())
     }
 
-    fn build(gpu: &GpuContext, f64: bool, mg: Arc<MgKernels>) -> Self {
+    fn build(gpu: &GpuContext, f64: bool) -> Self {
+        let mg = Arc::new(MgKernels::new(gpu, f64));
         // The passes whose gather multiplies u instead of the f32 search direction.
         const GATHER_U: &[(&str, f64)] = &[("GATHER_U", 1.0)];
         let device = &gpu.device;
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
         let mut kinds = vec![Un, Ro, Ro, Un, Ro];
-        kinds.extend([Rw; 9]);
+        kinds.extend([Rw; 8]);
         kinds.extend([Ro, Ro]);
         kinds.extend([Rw; 3]);
         let outer = Module::new(device, "stress_outer", shaders::stress_outer(f64), &kinds);
@@ -208,7 +202,6 @@ impl StressKernels {
             reactions: outer.pipeline_with(device, "reactions", GATHER_U),
             residual: outer.pipeline_with(device, "residual", GATHER_U),
             finish_residual: outer.pipeline(device, "finish_residual"),
-            to_b32: outer.pipeline(device, "to_b32"),
             precond_dots: outer.pipeline(device, "precond_dots"),
             finish_beta: outer.pipeline(device, "finish_beta"),
             update_p: outer.pipeline(device, "update_p"),

@@ -82,20 +82,21 @@ pub fn level_dims(voxels: [u32; 3]) -> Vec<[u32; 3]> {
 }
 
 /// Bytes the hierarchy allocates on the GPU for a voxel box besides its matrices
-/// (every level's vectors x, b, d and prolongation mask; the coarse levels' block
-/// inverses, constraint bits and matrix slot per element).
+/// (every level's vectors x, d and prolongation mask; the coarse levels' right-hand
+/// side b, block inverses, constraint bits and matrix slot per element).
 pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
     let mut total = 0;
     for (l, e) in dims.iter().enumerate() {
         let nodes: u64 = e.iter().map(|&d| u64::from(d) + 1).product();
         let elems: u64 = e.iter().map(|&d| u64::from(d)).product();
-        // x, b, d; the prolongation's candidate mask; on coarse levels the block
-        // inverse, its constraint bits and each element's matrix slot (level 0 forms its
-        // inverse on the fly and shares the solver's constraint bits).
-        total += 3 * vector_len(nodes) + nodes * 4;
+        // x, d; the prolongation's candidate mask; on coarse levels b, the block
+        // inverse, its constraint bits and each element's matrix slot (level 0 reads
+        // its b from the solver's residual, forms its inverse on the fly and shares the
+        // solver's constraint bits).
+        total += 2 * vector_len(nodes) + nodes * 4;
         if l > 0 {
-            total += nodes * 4 * (6 + 1) + elems * 4;
+            total += vector_len(nodes) + nodes * 4 * (6 + 1) + elems * 4;
         }
     }
     let last = dims.last().expect("level 0");
@@ -106,7 +107,7 @@ pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
 
 /// Bytes of one level vector of `nodes` nodes: 3 f32 each, padded so that three
 /// aligned ranges of one f32 per node fit (a finished solve keeps its displacement in
-/// level 0's d, and voxel fields in its b and x).
+/// level 0's d, and voxel fields in its x).
 pub fn vector_len(nodes: u64) -> u64 {
     (nodes * 12).max(3 * (nodes * 4).next_multiple_of(RANGE_ALIGN))
 }
@@ -170,6 +171,8 @@ struct Level {
     gpu: LevelGpu,
     uniform: wgpu::Buffer,
     x: wgpu::Buffer,
+    /// The right-hand side; on level 0 the solver's residual r (the cycle reads r /
+    /// scale), which the power iteration and the test hooks zero like any level's b.
     b: wgpu::Buffer,
     /// The Chebyshev direction, or the residual that a residual pass left for the
     /// restriction and the power iteration (stress_mg_smooth.wgsl).
@@ -208,6 +211,9 @@ pub struct FineInputs<'a> {
     /// UnitElement::gpu_blocks as an f32 uniform.
     pub ke: &'a wgpu::Buffer,
     pub fixed: &'a wgpu::Buffer,
+    /// The outer CG's residual and scalars: the cycle's input is r / scale.
+    pub r: &'a wgpu::Buffer,
+    pub scalars: &'a wgpu::Buffer,
 }
 
 /// The hierarchy of one grid: vectors, bind groups and pipelines made once;
@@ -302,7 +308,9 @@ impl Multigrid {
                 UNIFORM,
             );
             gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&g));
-            let (x, b, d) = (v("x"), v("b"), v("d"));
+            // Level 0's right-hand side is the solver's r (read as r / scale).
+            let b = if l == 0 { fine.r.clone() } else { v("b") };
+            let (x, d) = (v("x"), v("d"));
             let coarse = |len: u64| if l > 0 { len } else { 16 };
             let dinv = buffer(device, &name("dinv"), coarse(nodes * 24), RW);
             let fixed = buffer(device, &name("fixed"), coarse(nodes * 4), RW);
@@ -320,9 +328,10 @@ impl Multigrid {
                         fine.fixed,
                         &uniform,
                         &x,
-                        &b,
+                        fine.r,
                         &d,
                         &partials,
+                        fine.scalars,
                     ],
                 )
             });
@@ -567,11 +576,6 @@ impl Multigrid {
     /// Bytes of the coarse levels' matrix storage as last sized by the set-up.
     pub fn matrix_bytes(&self) -> u64 {
         self.levels.iter().map(|l| l.k_slots * PACKED * 4).sum()
-    }
-
-    /// Level 0's right-hand side (the V-cycle's input), 3 f32 per node.
-    pub fn b(&self) -> &wgpu::Buffer {
-        &self.levels[0].b
     }
 
     /// Level 0's solution (the V-cycle's output), 3 f32 per node.

@@ -13,6 +13,7 @@ pub const MAX_GROUPS_X: u32 = 65_535;
 /// shaders/stress_outer.wgsl.
 pub const O_RR: usize = 4;
 pub const O_FF: usize = 5;
+pub const O_SCALE: usize = 6;
 pub const SCALARS: usize = 8;
 
 /// `support` codes. Keep in sync with `SUPPORT_*` in shaders/stress_common.wgsl.

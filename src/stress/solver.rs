@@ -17,8 +17,8 @@ use super::kernels::StressKernels;
 use super::multigrid::{self, FineInputs, Multigrid};
 use super::params::{DOF_X, DOF_Y, DOF_Z};
 use super::params::{
-    MaterialGpu, O_FF, O_RR, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER, SUPPORT_CLAMPED,
-    SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
+    MaterialGpu, O_FF, O_RR, O_SCALE, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER,
+    SUPPORT_CLAMPED, SUPPORT_FREE, SYM_X, SYM_Y, StressParams, WG,
 };
 use super::results::StressResult;
 use super::{BoundaryConditions, Prescribed, SolveOptions, StressError, Support, ThermalLoad};
@@ -97,12 +97,14 @@ pub struct StressSolver<'g> {
 }
 
 const U: usize = 0;
+const P: usize = 2;
 const Q: usize = 3;
 
 /// Where a finished solve leaves its f32 displacement (per node, one range per axis)
 /// and its eight voxel fields (six stress components, von Mises, largest principal):
 /// ranges of buffers the solve no longer needs then (level 0's Chebyshev direction for
-/// the displacement; the outer residual r, then level 0's b and x for the fields).
+/// the displacement; the outer residual r, then level 0's x and the search direction p
+/// for the fields).
 /// The results thus add nothing to the solve's peak memory (44 B per node if they had
 /// buffers of their own); the next solve, or any V-cycle, overwrites them, so they are
 /// read back before the solver is used again.
@@ -112,7 +114,7 @@ struct ResultRanges {
 }
 
 impl ResultRanges {
-    /// Voxel fields r holds: 6 at f64, 3 at f32 (b and x of level 0 take the rest).
+    /// Voxel fields r holds: 6 at f64, 3 at f32 (level 0's x and p take the rest).
     fn in_r(f64: bool) -> u64 {
         if f64 { 6 } else { 3 }
     }
@@ -126,7 +128,7 @@ impl ResultRanges {
         (nodes * 3 * real_bytes(f64)).max(Self::in_r(f64) * Self::stride(voxels))
     }
 
-    fn new(nodes: u64, voxels: u64, f64: bool, r: &wgpu::Buffer, mg: &Multigrid) -> Self {
+    fn new(nodes: u64, voxels: u64, f64: bool, [r, p]: [&wgpu::Buffer; 2], mg: &Multigrid) -> Self {
         let range = |buffer: &wgpu::Buffer, k: u64, len: u64| Range {
             buffer: buffer.clone(),
             offset: k * Self::stride(len),
@@ -134,8 +136,8 @@ impl ResultRanges {
         };
         let fields = (0..Self::in_r(f64))
             .map(|k| (r, k))
-            .chain((0..3).map(|k| (mg.b(), k)))
             .chain((0..3).map(|k| (mg.x(), k)))
+            .chain((0..3).map(|k| (p, k)))
             .take(8)
             .map(|(b, k)| range(b, k, voxels))
             .collect();
@@ -158,7 +160,10 @@ impl<'g> StressSolver<'g> {
     fn own_bytes(dims: [u32; 3], f64: bool) -> u64 {
         let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
-        2 * nodes * 3 * real_bytes(f64) + ResultRanges::r_len(nodes, voxels, f64) + nodes * 16
+        2 * nodes * 3 * real_bytes(f64)
+            + ResultRanges::r_len(nodes, voxels, f64)
+            + multigrid::vector_len(nodes)
+            + nodes * 4
     }
 
     /// GPU bytes a solve of a `dims` voxel grid allocates with the solver (all levels,
@@ -310,7 +315,7 @@ impl<'g> StressSolver<'g> {
                 ResultRanges::r_len(nodes, spec.voxels(), f64),
                 RW,
             ),
-            buffer(device, "StressSolver::p", nodes * 12, RW),
+            buffer(device, "StressSolver::p", multigrid::vector_len(nodes), RW),
             vec("StressSolver::q"),
         ];
         let partials = buffer(
@@ -335,13 +340,15 @@ impl<'g> StressSolver<'g> {
                 mats: &mats,
                 ke: &ke32,
                 fixed: &fixed,
+                r: &vectors[1],
+                scalars: &scalars,
             },
             spec.dims,
             spec.voxel_um,
             table.len().max(1) as u32,
         )?;
 
-        let out = ResultRanges::new(nodes, spec.voxels(), f64, &vectors[1], &mg);
+        let out = ResultRanges::new(nodes, spec.voxels(), f64, [&vectors[1], &vectors[P]], &mg);
         let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
         let outer_bind = Self::outer_bind(
             &kernels.outer,
@@ -419,7 +426,7 @@ impl<'g> StressSolver<'g> {
     ) -> wgpu::BindGroup {
         let mut b: Vec<&wgpu::Buffer> = vec![params, material, mats, ke_r, mats_r, fixed];
         b.extend(vectors.iter());
-        b.extend([mg.x(), mg.b(), partials, scalars, pres[0], pres[1]]);
+        b.extend([mg.x(), partials, scalars, pres[0], pres[1]]);
         let mut res: Vec<wgpu::BindingResource> = b.iter().map(|b| b.as_entire_binding()).collect();
         res.extend(out.u.iter().map(Range::binding));
         outer.bind_resources(device, "StressSolver::outer", res)
@@ -427,10 +434,20 @@ impl<'g> StressSolver<'g> {
 
     /// One application of the last solve's multigrid preconditioner to `v` (3 f32 per
     /// node), read back: tests check that it is symmetric and positive.
+    /// The cycle's input is the residual r over its norm: this writes r = v and a unit
+    /// norm (a later solve starts afresh).
     pub fn apply_preconditioner(&self, v: &[f32]) -> Vec<f32> {
-        self.gpu
-            .queue
-            .write_buffer(self.mg.b(), 0, bytemuck::cast_slice(v));
+        let q = &self.gpu.queue;
+        let r = &self.vectors[1];
+        let scale = (O_SCALE as u64) * real_bytes(self.f64);
+        if self.f64 {
+            let v64: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+            q.write_buffer(r, 0, bytemuck::cast_slice(&v64));
+            q.write_buffer(&self.scalars, scale, bytemuck::bytes_of(&1.0f64));
+        } else {
+            q.write_buffer(r, 0, bytemuck::cast_slice(v));
+            q.write_buffer(&self.scalars, scale, bytemuck::bytes_of(&1.0f32));
+        }
         self.run(|s, pass| s.mg.vcycle(pass));
         let bytes = std::mem::size_of_val(v) as u64;
         bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, self.mg.x(), 0, bytes))
@@ -719,7 +736,6 @@ impl<'g> StressSolver<'g> {
 
     /// z = cycle(r / ‖r‖)·‖r‖; β; p = z + β p.
     fn precondition(&self, pass: &mut wgpu::ComputePass<'_>) {
-        self.node_pass(pass, &self.k.pipes.to_b32);
         self.mg.vcycle(pass);
         self.node_pass(pass, &self.k.pipes.precond_dots);
         self.single(pass, &self.k.pipes.finish_beta);
