@@ -8,7 +8,8 @@
 @group(0) @binding(2) var<storage, read> kb_in: array<f32>;
 @group(0) @binding(3) var<storage, read_write> ka_out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> kb_out: array<f32>;
-// Prolongation of the child level (stress_mg_pweights.wgsl): a candidate mask per node.
+// The child level's node flags: its constrained DOFs (from its block inverse) and the
+// prolongation candidates, which pweights_e fills in (stress_mg_level.wgsl).
 @group(0) @binding(5) var<storage, read_write> pw: array<u32>;
 // Matrix slots of the child level's and of this level's elements (stress_mg_tag.wgsl).
 @group(0) @binding(6) var<storage, read> slot_in: array<u32>;
@@ -65,7 +66,7 @@ fn pweights_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     let nd = child_nodes();
     let n = lin(wid, lid, lv.fnode_wx);
     if n < nd.w {
-        pw[n] = pmask_of(coords(n, nd));
+        pw[n] = with_candidates(pw[n], pmask_of(coords(n, nd)));
     }
 }
 

@@ -10,7 +10,8 @@
 @group(0) @binding(5) var<uniform> lv: Level;
 @group(0) @binding(6) var<storage, read_write> ka_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> kb_out: array<f32>;
-// Prolongation of the voxel level (stress_mg_pweights.wgsl): a candidate mask per node.
+// The voxel level's node flags: the solver's `fixed` again (binding 4), whose candidate
+// bits pweights0 fills in (stress_mg_level.wgsl).
 @group(0) @binding(8) var<storage, read_write> pw: array<u32>;
 // Matrix slot of every level-1 element (stress_mg_tag.wgsl).
 @group(0) @binding(9) var<storage, read> slot: array<u32>;
@@ -28,7 +29,7 @@ fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool {
 fn pweights0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = lin(wid, lid, prm.node_wx);
     if n < prm.ndims.w {
-        pw[n] = pmask_of(node_coords(n));
+        pw[n] = with_candidates(pw[n], pmask_of(node_coords(n)));
     }
 }
 

@@ -11,7 +11,7 @@
 // Uniform: every lane reads the same entry, so the loads stay scalar.
 @group(0) @binding(3) var<uniform> ke_r: array<vec4<f32>, 554>;
 @group(0) @binding(4) var<storage, read> mats_r: array<vec4<f32>>;
-// Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes).
+// The solver's node flags: constrained DOFs in bits 0-2 (7: inactive; stress_mg_level.wgsl).
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(6) var<uniform> lv: Level;
 @group(0) @binding(7) var<storage, read_write> x: array<f32>;

@@ -12,8 +12,8 @@
 @group(0) @binding(4) var<storage, read_write> b: array<f32>;
 // The Chebyshev direction, or the residual a residual pass left there.
 @group(0) @binding(5) var<storage, read_write> d: array<f32>;
-// Block-Jacobi inverses, 6 f32 per node (xx, yy, zz, yz, xz, xy), and the DOFs they
-// drop (bit 0 x, 1 y, 2 z): the level's constraint mask, read by the transfers too.
+// Block-Jacobi inverses, 6 f32 per node (xx, yy, zz, yz, xz, xy), and the node flags
+// (stress_mg_level.wgsl) whose constrained DOFs are those the inverses drop.
 @group(0) @binding(6) var<storage, read_write> dinv: array<f32>;
 // Matrix slot of every element (stress_mg_tag.wgsl): uniform blocks share one.
 @group(0) @binding(7) var<storage, read> slot: array<u32>;
@@ -202,5 +202,6 @@ fn diag_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     }
     // Every DOF the inverse dropped (also on a singular block) is constrained here.
     let dropped = inv[0] == vec3<f32>(0.0);
-    fixed[n] = select(0u, 1u, dropped.x) | select(0u, 2u, dropped.y) | select(0u, 4u, dropped.z);
+    let drop_bits = select(0u, 1u, dropped.x) | select(0u, 2u, dropped.y) | select(0u, 4u, dropped.z);
+    fixed[n] = (fixed[n] & ~7u) | drop_bits;
 }

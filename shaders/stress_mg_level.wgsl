@@ -5,8 +5,8 @@
 //
 // Vectors are interleaved f32 (3 per node); block-Jacobi inverses are 6 f32 per node
 // (xx, yy, zz, yz, xz, xy of the symmetric inverse; level 0 forms them on the fly).
-// Each level has constraint bits per node (bit 0 x, 1 y, 2 z): level 0 the solver's,
-// a coarse level the DOFs its block inverse drops (stress_mg_elem.wgsl's diag_e).
+// Each level has one u32 of flags per node (`with_candidates` below): its constrained
+// DOFs and its prolongation candidates. Level 0's are the solver's `fixed` buffer.
 
 struct Level {
     edims: vec4<u32>,   // elements ex, ey, ez, count
@@ -77,15 +77,23 @@ fn tri_weight(p: vec3<i32>, a: vec3<i32>) -> f32 {
     return w;
 }
 
-// Prolongation weight of candidate k (bit k: lo or hi of (f / 2, (f + 1) / 2) per axis)
-// under a fine node's mask of kept candidates (stress_mg_pweights.wgsl): each kept one
+// One u32 of flags per node and level: bits 0-2 the node's constrained DOFs (bit 0 x,
+// 1 y, 2 z; 7 for an inactive node: level 0 the solver's, a coarse level those its
+// block inverse drops), bits 8-15 the prolongation candidates it keeps (bit 8 + k:
+// lo or hi of (f / 2, (f + 1) / 2) per axis; stress_mg_pweights.wgsl).
+fn with_candidates(flags: u32, mask: u32) -> u32 {
+    return (flags & 255u) | (mask << 8u);
+}
+
+// Prolongation weight of candidate k under a fine node's flags: each kept candidate
 // weighs 1 / (number kept).
-fn mask_weight(mask: u32, k: u32) -> f32 {
+fn mask_weight(flags: u32, k: u32) -> f32 {
+    let mask = (flags >> 8u) & 255u;
     let n = countOneBits(mask);
     return select(0.0, 1.0 / f32(max(n, 1u)), (mask & (1u << k)) != 0u);
 }
 
-// Free DOFs (1) of a node whose constrained DOF bits (bit 0 x, 1 y, 2 z) are `bits`.
+// Free DOFs (1) of a node whose flags (or constrained DOF bits) are `bits`.
 fn mask_of(bits: u32) -> vec3<f32> {
     return select(vec3<f32>(1.0), vec3<f32>(0.0), vec3<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u));
 }

@@ -37,7 +37,7 @@ fn tag0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if same && m0 != 0u {
         for (var k = 0u; k < 27u; k++) {
             let p = vec3<i32>(i32(k % 3u), i32((k / 3u) % 3u), i32(k / 9u));
-            same = same && fixed[node_index(2 * ec + p)] == 0u;
+            same = same && (fixed[node_index(2 * ec + p)] & 7u) == 0u;
         }
     }
     // Not `select`: it would evaluate (and count) own_slot() for every element.

@@ -8,7 +8,8 @@
 // Uniform: every lane reads the same entry, so the loads stay scalar.
 @group(0) @binding(3) var<uniform> ke_r: array<vec4<real>, 554>;
 @group(0) @binding(4) var<storage, read> mats_r: array<vec4<real>>;
-// Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes).
+// Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes); bits 8-15
+// hold the multigrid's prolongation candidates (stress_mg_level.wgsl).
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
 // Vectors, 3 per node, interleaved.
 @group(0) @binding(6) var<storage, read_write> u: array<real>;
@@ -161,7 +162,7 @@ fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         let c = node_coords(n);
         let f = load_at(c);
         var rv = vec3<real>(0.0);
-        if fixed[n] != 7u {
+        if (fixed[n] & 7u) != 7u {
             rv = (f - k_gather(n, c)) * free_mask(n);
         }
         for (var k = 0u; k < 3u; k++) {
@@ -235,7 +236,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     var acc = vec2<real>(0.0);
     if n < prm.ndims.w {
         var qv = vec3<real>(0.0);
-        if fixed[n] != 7u {
+        if (fixed[n] & 7u) != 7u {
             qv = k_gather(n, node_coords(n)) * free_mask(n);
         }
         for (var k = 0u; k < 3u; k++) {

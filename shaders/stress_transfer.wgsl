@@ -5,12 +5,11 @@
 @group(0) @binding(0) var<uniform> lv: Level;
 @group(0) @binding(1) var<storage, read_write> t_f: array<f32>;
 @group(0) @binding(2) var<storage, read_write> x_f: array<f32>;
-// The fine level's constrained DOF bits per node (bit 0 x, 1 y, 2 z).
-@group(0) @binding(3) var<storage, read_write> fixed_f: array<u32>;
-@group(0) @binding(4) var<storage, read_write> b_c: array<f32>;
-@group(0) @binding(5) var<storage, read_write> x_c: array<f32>;
-// Prolongation of the fine level (stress_mg_pweights.wgsl): a candidate mask per fine node.
-@group(0) @binding(6) var<storage, read_write> pw: array<u32>;
+@group(0) @binding(3) var<storage, read_write> b_c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> x_c: array<f32>;
+// The fine level's node flags (stress_mg_level.wgsl): its constrained DOFs and the
+// prolongation candidates each node keeps.
+@group(0) @binding(5) var<storage, read_write> pw: array<u32>;
 
 // b_c = P' t_f (one thread per coarse node).
 @compute @workgroup_size(MG_WG)
@@ -59,7 +58,7 @@ fn prolong(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
         let i = index_of(c, lv.cdims);
         acc += w * vec3<f32>(x_c[3u * i], x_c[3u * i + 1u], x_c[3u * i + 2u]);
     }
-    let m = mask_of(fixed_f[n]);
+    let m = mask_of(pw[n]);
     x_f[3u * n] += acc.x * m.x;
     x_f[3u * n + 1u] += acc.y * m.y;
     x_f[3u * n + 2u] += acc.z * m.z;

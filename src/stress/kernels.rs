@@ -100,7 +100,7 @@ impl MgKernels {
         let gal0 = module("stress_galerkin0", &[U, Ro, Ro, U, Rw, U, Rw, Rw, Rw, Ro]);
         let gal = module("stress_galerkin", &[U, Ro, Ro, Rw, Rw, Rw, Ro, Ro]);
         let tag = module("stress_mg_tag", &[U, Ro, Ro, Rw, U, Rw, Rw, Rw]);
-        let transfer = module("stress_transfer", &[U, Rw, Rw, Rw, Rw, Rw, Rw]);
+        let transfer = module("stress_transfer", &[U, Rw, Rw, Rw, Rw, Rw]);
         let coarsest = module("stress_coarsest", &[U, Ro, Rw, Rw]);
         let pipes = MgPipes {
             smooth: [

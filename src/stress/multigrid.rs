@@ -82,19 +82,19 @@ pub fn level_dims(voxels: [u32; 3]) -> Vec<[u32; 3]> {
 }
 
 /// Bytes the hierarchy allocates on the GPU for a voxel box besides its matrices
-/// (every level's vectors x, d and prolongation mask; the coarse levels' right-hand
-/// side b, block inverses, constraint bits and matrix slot per element).
+/// (every level's vectors x, d; the coarse levels' right-hand side b, block inverses,
+/// node flags and matrix slot per element).
 pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
     let mut total = 0;
     for (l, e) in dims.iter().enumerate() {
         let nodes: u64 = e.iter().map(|&d| u64::from(d) + 1).product();
         let elems: u64 = e.iter().map(|&d| u64::from(d)).product();
-        // x, d; the prolongation's candidate mask; on coarse levels b, the block
-        // inverse, its constraint bits and each element's matrix slot (level 0 reads
-        // its b from the solver's residual, forms its inverse on the fly and shares the
-        // solver's constraint bits).
-        total += 2 * vector_len(nodes) + nodes * 4;
+        // x, d; on coarse levels b, the block inverse, the node flags (constrained
+        // DOFs and prolongation candidates) and each element's matrix slot. Level 0
+        // reads its b from the solver's residual, forms its inverse on the fly and keeps
+        // its flags in the solver's constraint bits.
+        total += 2 * vector_len(nodes);
         if l > 0 {
             total += vector_len(nodes) + nodes * 4 * (6 + 1) + elems * 4;
         }
@@ -177,12 +177,14 @@ struct Level {
     /// The Chebyshev direction, or the residual that a residual pass left for the
     /// restriction and the power iteration (stress_mg_smooth.wgsl).
     d: wgpu::Buffer,
-    /// Coarse levels: block-Jacobi inverses, 6 f32 per node, and the DOFs they drop
-    /// (constraint bits per node); level 0 forms its inverse where it is used and has
-    /// the solver's constraint bits.
+    /// Coarse levels: block-Jacobi inverses, 6 f32 per node (level 0 forms its inverse
+    /// where it is used).
     dinv: wgpu::Buffer,
+    /// One u32 per node (stress_mg_level.wgsl): the constrained DOFs (level 0: the
+    /// solver's constraint bits; a coarse level: the DOFs its block inverse drops) and
+    /// the prolongation from the next coarser level, a mask of the candidates the node
+    /// keeps (bits 8-15; none on the coarsest).
     fixed: wgpu::Buffer,
-    pw: wgpu::Buffer,
     partials: wgpu::Buffer,
     /// Coarse levels: each element's matrix slot and the tagging bind group.
     slot: Option<wgpu::Buffer>,
@@ -313,7 +315,11 @@ impl Multigrid {
             let (x, d) = (v("x"), v("d"));
             let coarse = |len: u64| if l > 0 { len } else { 16 };
             let dinv = buffer(device, &name("dinv"), coarse(nodes * 24), RW);
-            let fixed = buffer(device, &name("fixed"), coarse(nodes * 4), RW);
+            let fixed = if l == 0 {
+                fine.fixed.clone()
+            } else {
+                buffer(device, &name("fixed"), nodes * 4, RW)
+            };
             let partials = buffer(device, &name("partials"), 2 * nodes.div_ceil(256) * 4, RW);
             let op_bind = (l == 0).then(|| {
                 mg0.bind(
@@ -338,7 +344,7 @@ impl Multigrid {
             let (slot, tag_bind) = if l > 0 {
                 let slot = buffer(device, &name("slot"), elems * 4, RW);
                 // Level 1 tags from the voxels: its slot_in is a stand-in.
-                let below = levels[l - 1].slot.as_ref().unwrap_or(&levels[l - 1].pw);
+                let below = levels[l - 1].slot.as_ref().unwrap_or(&levels[l - 1].fixed);
                 let bind = tag.bind(
                     device,
                     "Multigrid::tag",
@@ -365,14 +371,6 @@ impl Multigrid {
                 d,
                 dinv,
                 fixed,
-                // Prolongation from the next coarser level, a candidate mask per node
-                // (none on the coarsest).
-                pw: buffer(
-                    device,
-                    &name("pw"),
-                    if l < top { nodes * 4 } else { 16 },
-                    RW,
-                ),
                 partials,
                 slot,
                 tag_bind,
@@ -396,11 +394,10 @@ impl Multigrid {
         }
         for l in 0..top {
             let (r, c) = (&levels[l], &levels[l + 1]);
-            let fixed_f = if l == 0 { fine.fixed } else { &r.fixed };
             let bind = transfer.bind(
                 device,
                 "Multigrid::transfer",
-                &[&r.uniform, &r.d, &r.x, fixed_f, &c.b, &c.x, &r.pw],
+                &[&r.uniform, &r.d, &r.x, &c.b, &c.x, &r.fixed],
             );
             levels[l].transfer_bind = Some(bind);
         }
@@ -557,7 +554,7 @@ impl Multigrid {
                         &lv.uniform,
                         ka,
                         kb,
-                        &f.pw,
+                        &f.fixed,
                         slot,
                     ],
                 )
@@ -567,7 +564,7 @@ impl Multigrid {
                 gal.bind(
                     device,
                     "Multigrid::galerkin",
-                    &[&lv.uniform, fa, fb, ka, kb, &f.pw, fs, slot],
+                    &[&lv.uniform, fa, fb, ka, kb, &f.fixed, fs, slot],
                 )
             });
         }
@@ -616,10 +613,11 @@ impl Multigrid {
                 };
                 let pw = if l < top {
                     let masks: Vec<u32> =
-                        bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.pw, 0, nodes * 4));
+                        bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.fixed, 0, nodes * 4));
                     masks
                         .iter()
-                        .flat_map(|&m| {
+                        .flat_map(|&flags| {
+                            let m = flags >> 8 & 0xff;
                             let w = 1.0 / m.count_ones().max(1) as f32;
                             (0..8).map(move |k| if m >> k & 1 == 1 { w } else { 0.0 })
                         })

@@ -469,10 +469,10 @@ impl<'g> StressSolver<'g> {
     /// (bit 0 x, 1 y, 2 z per node), read back for tests.
     pub fn read_multigrid(&self) -> (Vec<super::multigrid::LevelDump>, Vec<u32>) {
         let raw = read_buffer(self.gpu, &self.fixed, 0, u64::from(self.node_count) * 4);
-        (
-            self.mg.read_levels(self.gpu),
-            bytemuck::pod_collect_to_vec(&raw),
-        )
+        let flags: Vec<u32> = bytemuck::pod_collect_to_vec(&raw);
+        // Bits 8-15 hold the multigrid's prolongation candidates.
+        let bits = flags.iter().map(|f| f & 7).collect();
+        (self.mg.read_levels(self.gpu), bits)
     }
 
     pub fn spec(&self) -> &GridSpec {
