@@ -114,7 +114,7 @@ struct ResultRanges {
 }
 
 impl ResultRanges {
-    /// Voxel fields r holds: 6 at f64, 3 at f32 (level 0's x and p take the rest).
+    /// Voxel fields r (and p) hold: 6 at f64, 3 at f32 (level 0's x and p take the rest).
     fn in_r(f64: bool) -> u64 {
         if f64 { 6 } else { 3 }
     }
@@ -123,7 +123,7 @@ impl ResultRanges {
         (len * 4).next_multiple_of(RANGE_ALIGN)
     }
 
-    /// Bytes of r: the outer vector, padded to hold its aligned field ranges.
+    /// Bytes of r and p: an outer vector, padded to hold its aligned field ranges.
     fn r_len(nodes: u64, voxels: u64, f64: bool) -> u64 {
         (nodes * 3 * real_bytes(f64)).max(Self::in_r(f64) * Self::stride(voxels))
     }
@@ -154,16 +154,13 @@ fn real_bytes(f64: bool) -> u64 {
 }
 
 impl<'g> StressSolver<'g> {
-    /// Bytes of the solver's own buffers: the outer vectors u, r (padded to hold result
-    /// fields) and q, the f32 search direction p, and the constraint bits. The result fields take no memory of their own:
+    /// Bytes of the solver's own buffers: the outer vectors u, q, r and p (r and p
+    /// padded to hold result fields) and the constraint bits. The result fields take no memory of their own:
     /// see [`ResultRanges`].
     fn own_bytes(dims: [u32; 3], f64: bool) -> u64 {
         let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
-        2 * nodes * 3 * real_bytes(f64)
-            + ResultRanges::r_len(nodes, voxels, f64)
-            + multigrid::vector_len(nodes)
-            + nodes * 4
+        2 * nodes * 3 * real_bytes(f64) + 2 * ResultRanges::r_len(nodes, voxels, f64) + nodes * 4
     }
 
     /// GPU bytes a solve of a `dims` voxel grid allocates with the solver (all levels,
@@ -315,7 +312,12 @@ impl<'g> StressSolver<'g> {
                 ResultRanges::r_len(nodes, spec.voxels(), f64),
                 RW,
             ),
-            buffer(device, "StressSolver::p", multigrid::vector_len(nodes), RW),
+            buffer(
+                device,
+                "StressSolver::p",
+                ResultRanges::r_len(nodes, spec.voxels(), f64),
+                RW,
+            ),
             vec("StressSolver::q"),
         ];
         let partials = buffer(
