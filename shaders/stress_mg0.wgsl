@@ -21,6 +21,10 @@
 @group(0) @binding(9) var<storage, read_write> d: array<f32>;
 @group(0) @binding(10) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(11) var<storage, read> scalars: array<outer>;
+// Each material's block-Jacobi inverse at an unconstrained node inside it (eight voxels
+// of the material), 8 f32 per material (6 used): filled by `mat_inverses` at set-up, so
+// that most nodes skip the eight-voxel sum.
+@group(0) @binding(12) var<storage, read_write> inv_mat: array<f32>;
 
 // Slot of the residual norm in `scalars`. Keep in sync with stress_outer.wgsl.
 const O_SCALE: u32 = 6u;
@@ -47,6 +51,16 @@ fn dinv_mul(n: u32, v: vec3<f32>) -> vec3<f32> {
 
 // dinv_mul from the materials of the eight voxels around the node (voxel_mats).
 fn dinv_mul_mats(n: u32, ms: array<u32, 8>, v: vec3<f32>) -> vec3<f32> {
+    var same = ms[0] != 0u;
+    for (var k = 1u; k < 8u; k++) {
+        same = same && ms[k] == ms[0];
+    }
+    if same && (fixed[n] & 7u) == 0u {
+        let i = 8u * ms[0];
+        let m0 = vec3<f32>(inv_mat[i], inv_mat[i + 1u], inv_mat[i + 2u]);
+        let m1 = vec3<f32>(inv_mat[i + 3u], inv_mat[i + 4u], inv_mat[i + 5u]);
+        return block_mul(m0, m1, v);
+    }
     var a = vec3<f32>(0.0);
     var o = vec3<f32>(0.0);
     for (var k = 0u; k < 8u; k++) {
@@ -102,4 +116,27 @@ fn cheb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
 @compute @workgroup_size(WG)
 fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     resid_to_d(wid, lid, STORE_CHEB2);
+}
+
+// One thread per material: the inverse of the diagonal block of a node whose eight
+// voxels are all of it (the centre of the assembled stencil, KE_ST), unconstrained.
+@compute @workgroup_size(WG)
+fn mat_inverses(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let m = wid.x * WG + lid;
+    if m >= arrayLength(&mats_r) || 8u * m + 8u > arrayLength(&inv_mat) {
+        return;
+    }
+    let lm = mats_r[m];
+    // Rows of the centre block (neighbour offset 0: index 13).
+    let c = 3u * 13u;
+    let kx = lm.x * ke_r[KE_ST + c].xyz + lm.y * ke_r[KE_ST_MU + c].xyz;
+    let ky = lm.x * ke_r[KE_ST + c + 1u].xyz + lm.y * ke_r[KE_ST_MU + c + 1u].xyz;
+    let kz = lm.x * ke_r[KE_ST + c + 2u].xyz + lm.y * ke_r[KE_ST_MU + c + 2u].xyz;
+    let a = vec3<f32>(kx.x, ky.y, kz.z);
+    let o = vec3<f32>(ky.z, kx.z, kx.y);
+    let inv = block_inverse(a * prm.h, o * prm.h, 0u);
+    for (var k = 0u; k < 3u; k++) {
+        inv_mat[8u * m + k] = inv[0][k];
+        inv_mat[8u * m + 3u + k] = inv[1][k];
+    }
 }

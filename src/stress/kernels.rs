@@ -58,6 +58,8 @@ impl SmoothPipes {
 pub(super) struct MgPipes {
     /// Level 0's smoothing, then the coarse levels'.
     pub smooth: [SmoothPipes; 2],
+    /// Level 0's block inverse of each material's interior nodes, at set-up.
+    pub mat_inverses: wgpu::ComputePipeline,
     pub diag_e: wgpu::ComputePipeline,
     pub galerkin0: wgpu::ComputePipeline,
     pub galerkin: wgpu::ComputePipeline,
@@ -92,7 +94,10 @@ impl MgKernels {
         let module = |name: &str, kinds: &[Bind]| {
             Module::new(device, name, shaders::stress_mg(name, f64), kinds)
         };
-        let mg0 = module("stress_mg0", &[U, Ro, Ro, U, Ro, Rw, U, Rw, Ro, Rw, Rw, Ro]);
+        let mg0 = module(
+            "stress_mg0",
+            &[U, Ro, Ro, U, Ro, Rw, U, Rw, Ro, Rw, Rw, Ro, Rw],
+        );
         let elem = module(
             "stress_mg_elem",
             &[U, Ro, Ro, Rw, Rw, Rw, Rw, Ro, U, Ro, Rw, Rw],
@@ -107,6 +112,7 @@ impl MgKernels {
                 SmoothPipes::new(device, &mg0),
                 SmoothPipes::new(device, &elem),
             ],
+            mat_inverses: mg0.pipeline(device, "mat_inverses"),
             diag_e: elem.pipeline(device, "diag_e"),
             galerkin0: gal0.pipeline(device, "galerkin0"),
             galerkin: gal.pipeline(device, "galerkin"),

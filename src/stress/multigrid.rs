@@ -101,8 +101,9 @@ pub fn vector_bytes(voxels: [u32; 3]) -> u64 {
     }
     let last = dims.last().expect("level 0");
     let rows: u64 = 3 * last.iter().map(|&d| u64::from(d) + 1).product::<u64>();
-    // The dense coarsest inverse and the coarse levels' counters.
-    total + rows * rows * 4 + 4 * (dims.len() as u64 - 1)
+    // The dense coarsest inverse, the coarse levels' counters and level 0's inverse
+    // per material.
+    total + rows * rows * 4 + 4 * (dims.len() as u64 - 1) + MAT_SLOTS * 32
 }
 
 /// Bytes of one level vector of `nodes` nodes: 3 f32 each, padded so that three
@@ -272,6 +273,7 @@ impl Multigrid {
         let mut levels: Vec<Level> = Vec::with_capacity(dims.len());
         let top = dims.len() - 1;
         let counts = buffer(device, "Multigrid::counts", 4 * top as u64, RW);
+        let inv_mat = buffer(device, "Multigrid::inv_mat", MAT_SLOTS * 32, RW);
         for (l, e) in dims.iter().enumerate() {
             let ndims = nodes_of(*e);
             let nodes = u64::from(ndims[3]);
@@ -338,6 +340,7 @@ impl Multigrid {
                         &d,
                         &partials,
                         fine.scalars,
+                        &inv_mat,
                     ],
                 )
             });
@@ -715,6 +718,9 @@ impl Multigrid {
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
+            let fine = &self.levels[0];
+            let bind = fine.op_bind.as_ref().expect("level 0 is bound at creation");
+            dispatch(&mut pass, &self.k.pipes.mat_inverses, bind, [1, 1, 1]);
             for l in 1..=top {
                 let lv = &self.levels[l];
                 let pipe = if l == 1 {
