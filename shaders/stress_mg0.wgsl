@@ -61,6 +61,13 @@ fn dinv_mul_mats(n: u32, ms: array<u32, 8>, v: vec3<f32>) -> vec3<f32> {
         let m1 = vec3<f32>(inv_mat[i + 3u], inv_mat[i + 4u], inv_mat[i + 5u]);
         return block_mul(m0, m1, v);
     }
+    let inv = block_inverse_of(ms, fixed[n]);
+    return block_mul(inv[0], inv[1], v);
+}
+
+// The inverse of the diagonal block of a node with voxel materials `ms` and constrained
+// DOFs `bits`: the sum of the eight voxels' own-corner blocks, inverted.
+fn block_inverse_of(ms: array<u32, 8>, bits: u32) -> array<vec3<f32>, 2> {
     var a = vec3<f32>(0.0);
     var o = vec3<f32>(0.0);
     for (var k = 0u; k < 8u; k++) {
@@ -80,8 +87,7 @@ fn dinv_mul_mats(n: u32, ms: array<u32, 8>, v: vec3<f32>) -> vec3<f32> {
         a += vec3<f32>(kx.x, ky.y, kz.z);
         o += vec3<f32>(ky.z, kx.z, kx.y);
     }
-    let inv = block_inverse(a * prm.h, o * prm.h, fixed[n]);
-    return block_mul(inv[0], inv[1], v);
+    return block_inverse(a * prm.h, o * prm.h, bits);
 }
 
 // r = b - K x on free DOFs (0 elsewhere), left in d as `what` says (stress_mg_smooth).
@@ -118,23 +124,20 @@ fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     resid_to_d(wid, lid, STORE_CHEB2);
 }
 
-// One thread per material: the inverse of the diagonal block of a node whose eight
-// voxels are all of it (the centre of the assembled stencil, KE_ST), unconstrained.
+// One thread per material: the inverse of the diagonal block of an unconstrained node
+// whose eight voxels are all of it, by the same sum as any other node's (so the table
+// changes no value the smoother uses).
 @compute @workgroup_size(WG)
 fn mat_inverses(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let m = wid.x * WG + lid;
     if m >= arrayLength(&mats_r) || 8u * m + 8u > arrayLength(&inv_mat) {
         return;
     }
-    let lm = mats_r[m];
-    // Rows of the centre block (neighbour offset 0: index 13).
-    let c = 3u * 13u;
-    let kx = lm.x * ke_r[KE_ST + c].xyz + lm.y * ke_r[KE_ST_MU + c].xyz;
-    let ky = lm.x * ke_r[KE_ST + c + 1u].xyz + lm.y * ke_r[KE_ST_MU + c + 1u].xyz;
-    let kz = lm.x * ke_r[KE_ST + c + 2u].xyz + lm.y * ke_r[KE_ST_MU + c + 2u].xyz;
-    let a = vec3<f32>(kx.x, ky.y, kz.z);
-    let o = vec3<f32>(ky.z, kx.z, kx.y);
-    let inv = block_inverse(a * prm.h, o * prm.h, 0u);
+    var ms: array<u32, 8>;
+    for (var k = 0u; k < 8u; k++) {
+        ms[k] = m;
+    }
+    let inv = block_inverse_of(ms, 0u);
     for (var k = 0u; k < 3u; k++) {
         inv_mat[8u * m + k] = inv[0][k];
         inv_mat[8u * m + 3u + k] = inv[1][k];

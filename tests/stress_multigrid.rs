@@ -1146,3 +1146,53 @@ fn result_fields_in_idle_solver_buffers_are_rewritten_by_every_solve() {
         }
     }
 }
+
+#[test]
+fn reported_bytes_are_the_buffers_allocated() {
+    // SolveStats::bytes (the bench's B/node, and what the memory budget counts) must be
+    // what the solver really holds: a per-node buffer left out of the accounting, or one
+    // counted that is not made, shows as bytes per node here.
+    let dims = [48, 40, 24];
+    let (si, cu, pi) = (id("si"), id("cu"), id("polyimide"));
+    let ids = fill(dims, |x, y, z| match z {
+        0..=7 => si,
+        8..=11 if (x / 4 + y / 4) % 3 == 0 => 0,
+        8..=15 => pi,
+        _ if (x % 12 < 7) && (y % 12 < 7) => cu,
+        _ => 0,
+    });
+    let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, true);
+    let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
+    let g = gpu();
+    for f64 in [true, false] {
+        let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 1.0)).unwrap();
+        grid.write_materials(g, &ids);
+        let mut solver =
+            StressSolver::with_precision(g, &grid, &MaterialTable::builtin(), f64).unwrap();
+        let r = solver
+            .solve(
+                &ThermalLoad { delta_t: DT },
+                &bc,
+                &SolveOptions {
+                    tol: 1e-6,
+                    max_iterations: 400,
+                },
+            )
+            .unwrap();
+        // (The solve sizes the coarse matrices; f32 need not reach the tolerance.)
+        assert!(r.residual.is_finite() && r.iterations > 0);
+        let (reported, held) = (solver.stats.bytes, solver.allocated_bytes());
+        eprintln!(
+            "f64 {f64}: reported {reported} B, allocated {held} B ({:.1} / {:.1} B per node)",
+            reported as f64 / nodes as f64,
+            held as f64 / nodes as f64
+        );
+        // The report leaves out only the reduction partials (1/16 B per node at f64)
+        // and the fixed tables (material tables, a few KiB).
+        assert!(reported <= held, "counted {reported} B, allocated {held} B");
+        assert!(
+            held - reported <= nodes / 8 + 16 * 1024,
+            "allocated {held} B, counted only {reported} B"
+        );
+    }
+}

@@ -232,6 +232,8 @@ pub struct Multigrid {
     /// Elements that need a matrix of their own, one counter per coarse level
     /// (stress_mg_tag.wgsl), read back together.
     counts: wgpu::Buffer,
+    /// Level 0's block inverse per material (stress_mg0.wgsl `mat_inverses`).
+    inv_mat: wgpu::Buffer,
     ainv: wgpu::Buffer,
     dense_bind: wgpu::BindGroup,
     dense_grid: [u32; 3],
@@ -419,6 +421,7 @@ impl Multigrid {
                 fine.fixed.clone(),
             ],
             counts,
+            inv_mat,
             ainv,
             dense_bind,
             dense_grid,
@@ -571,6 +574,23 @@ impl Multigrid {
                 )
             });
         }
+    }
+
+    /// Bytes of every storage buffer the hierarchy holds, from the buffers themselves
+    /// (tests check [`vector_bytes`] and [`Multigrid::matrix_bytes`] against it). Level
+    /// 0's b and node flags are the solver's buffers and are not counted here.
+    pub fn allocated_bytes(&self) -> u64 {
+        let own = [&self.counts, &self.inv_mat, &self.ainv];
+        let mut total: u64 = own.iter().map(|b| b.size()).sum();
+        for (l, lv) in self.levels.iter().enumerate() {
+            total += lv.x.size() + lv.d.size() + lv.dinv.size() + lv.partials.size();
+            if l > 0 {
+                total += lv.b.size() + lv.fixed.size();
+            }
+            total += lv.slot.as_ref().map_or(0, |s| s.size());
+            total += lv.k.as_ref().map_or(0, |(a, b)| a.size() + b.size());
+        }
+        total
     }
 
     /// Bytes of the coarse levels' matrix storage as last sized by the set-up.

@@ -455,6 +455,21 @@ impl<'g> StressSolver<'g> {
         bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, self.mg.x(), 0, bytes))
     }
 
+    /// Bytes of every storage buffer the solver and its hierarchy hold, from the buffers
+    /// themselves: tests check the accounting of [`SolveStats::bytes`] (which the memory
+    /// budget relies on) against it.
+    pub fn allocated_bytes(&self) -> u64 {
+        let own = [
+            &self.mats,
+            &self.mats_r,
+            &self.fixed,
+            &self.partials,
+            &self.scalars,
+        ];
+        let vectors: u64 = self.vectors.iter().map(|b| b.size()).sum();
+        vectors + own.iter().map(|b| b.size()).sum::<u64>() + self.mg.allocated_bytes()
+    }
+
     /// Level `l`'s operator applied to `v` (3 f32 per node) as the cycle applies it, on
     /// its free DOFs (0 elsewhere): for tests against the read-back matrices.
     pub fn apply_level(&self, l: usize, v: &[f32]) -> Vec<f32> {
