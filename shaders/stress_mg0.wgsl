@@ -109,21 +109,6 @@ fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
     }
 }
 
-@compute @workgroup_size(WG)
-fn resid(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    resid_to_d(wid, lid, STORE_R);
-}
-
-@compute @workgroup_size(WG)
-fn cheb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    resid_to_d(wid, lid, STORE_CHEB1);
-}
-
-@compute @workgroup_size(WG)
-fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    resid_to_d(wid, lid, STORE_CHEB2);
-}
-
 // One thread per material: the inverse of the diagonal block of an unconstrained node
 // whose eight voxels are all of it, by the same sum as any other node's (so the table
 // changes no value the smoother uses).

@@ -151,21 +151,6 @@ fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
     store_d(n, r, dr, what);
 }
 
-@compute @workgroup_size(MG_WG)
-fn resid(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    resid_to_d(wid, lid, STORE_R);
-}
-
-@compute @workgroup_size(MG_WG)
-fn cheb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    resid_to_d(wid, lid, STORE_CHEB1);
-}
-
-@compute @workgroup_size(MG_WG)
-fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    resid_to_d(wid, lid, STORE_CHEB2);
-}
-
 // Inverse of the node's 3x3 diagonal block; DOFs without stiffness are dropped.
 @compute @workgroup_size(MG_WG)
 fn diag_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

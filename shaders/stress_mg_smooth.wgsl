@@ -3,8 +3,9 @@
 // (stress_mg0.wgsl for the voxels, stress_mg_elem.wgsl for the coarse levels; prepended
 // by src/shaders.rs after stress_mg_level.wgsl). The including shader binds `lv`, the
 // level's vectors `x`, `d` and `partials`, and defines `fn get_b(n)` (the level's
-// right-hand side), `fn dinv_mul(n, v)` (the node's inverse diagonal block times v)
-// and `fn free_of(n)` (its free DOFs as 0/1).
+// right-hand side), `fn dinv_mul(n, v)` (the node's inverse diagonal block times v),
+// `fn free_of(n)` (its free DOFs as 0/1) and `fn resid_to_d(wid, lid, what)` (the
+// level's residual, left in d by store_d).
 
 fn get_x(n: u32) -> vec3<f32> {
     return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
@@ -42,6 +43,21 @@ fn store_d(n: u32, r: vec3<f32>, dr: vec3<f32>, what: u32) {
         v = lv.c1 * get_d(n) + lv.c2 * dr;
     }
     set_d(n, v);
+}
+
+@compute @workgroup_size(MG_WG)
+fn resid(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_R);
+}
+
+@compute @workgroup_size(MG_WG)
+fn cheb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_CHEB1);
+}
+
+@compute @workgroup_size(MG_WG)
+fn cheb2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    resid_to_d(wid, lid, STORE_CHEB2);
 }
 
 // First Chebyshev step from x = 0: d = D^-1 b / theta, x = d.

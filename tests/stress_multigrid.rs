@@ -452,6 +452,18 @@ fn iterations_stay_flat_when_the_voxel_halves() {
     );
 }
 
+/// Every field a solve reports, one f32 per voxel or node each: the six stress
+/// components, von Mises, the largest principal stress, the three displacements.
+fn result_fields(r: &StressResult) -> Vec<Vec<f32>> {
+    let mut f: Vec<Vec<f32>> = (0..6)
+        .map(|k| r.stress.iter().map(|s| s[k]).collect())
+        .collect();
+    f.push(r.von_mises.clone());
+    f.push(r.max_principal.clone());
+    (0..3).for_each(|a| f.push(r.displacement.iter().map(|u| u[a]).collect()));
+    f
+}
+
 #[test]
 fn f32_fallback_reaches_its_floor_and_says_so() {
     let dims = [16, 16, 8];
@@ -475,16 +487,11 @@ fn f32_fallback_reaches_its_floor_and_says_so() {
     assert!(err < 1e-4 * umax, "f32 solution off by {err} of {umax}");
     // At f32 the result fields sit in other idle buffers than at f64 (r holds three of
     // them, level 0's b and x the rest): every field must still be the solve's own.
-    let fields = |r: &StressResult| -> Vec<Vec<f32>> {
-        let mut f: Vec<Vec<f32>> = (0..6)
-            .map(|k| r.stress.iter().map(|s| s[k]).collect())
-            .collect();
-        f.push(r.von_mises.clone());
-        f.push(r.max_principal.clone());
-        (0..3).for_each(|a| f.push(r.displacement.iter().map(|u| u[a]).collect()));
-        f
-    };
-    for (k, (a, b)) in fields(&exact).iter().zip(fields(&lo)).enumerate() {
+    for (k, (a, b)) in result_fields(&exact)
+        .iter()
+        .zip(result_fields(&lo))
+        .enumerate()
+    {
         let top = a.iter().fold(0f32, |m, v| m.max(v.abs()));
         let off = a
             .iter()
@@ -1114,21 +1121,11 @@ fn result_fields_in_idle_solver_buffers_are_rewritten_by_every_solve() {
         .solve(&ThermalLoad { delta_t: 2.0 * DT }, &bc, &opts)
         .unwrap();
     assert!(one.converged && two.converged);
-    let pairs: Vec<(Vec<f32>, Vec<f32>)> = (0..6)
-        .map(|k| {
-            let f = |r: &StressResult| r.stress.iter().map(|s| s[k]).collect();
-            (f(&one), f(&two))
-        })
-        .chain([
-            (one.von_mises.clone(), two.von_mises.clone()),
-            (one.max_principal.clone(), two.max_principal.clone()),
-        ])
-        .chain((0..3).map(|a| {
-            let f = |r: &StressResult| r.displacement.iter().map(|u| u[a]).collect();
-            (f(&one), f(&two))
-        }))
-        .collect();
-    for (k, (a, b)) in pairs.iter().enumerate() {
+    for (k, (a, b)) in result_fields(&one)
+        .iter()
+        .zip(&result_fields(&two))
+        .enumerate()
+    {
         let top = b.iter().fold(0f32, |m, v| m.max(v.abs()));
         let off = a
             .iter()

@@ -3,7 +3,7 @@
 //! and dispatch sizes.
 
 use super::params::{WG, dispatch_2d};
-use crate::gpu::bind::{buffer_layout, whole_buffers};
+use crate::gpu::bind::buffer_layout;
 
 /// What a binding is.
 #[derive(Clone, Copy)]
@@ -37,11 +37,8 @@ pub fn bind(
     layout: &wgpu::BindGroupLayout,
     buffers: &[&wgpu::Buffer],
 ) -> wgpu::BindGroup {
-    device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some(label),
-        layout,
-        entries: &whole_buffers(0, buffers),
-    })
+    let resources = buffers.iter().map(|b| b.as_entire_binding()).collect();
+    bind_resources(device, label, layout, resources)
 }
 
 /// Part of a buffer bound as one array: the solver keeps its result fields in ranges of
