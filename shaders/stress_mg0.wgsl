@@ -14,11 +14,13 @@
 // The solver's node flags: constrained DOFs in bits 0-2 (7: inactive; stress_mg_level.wgsl).
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(6) var<uniform> lv: Level;
-@group(0) @binding(7) var<storage, read_write> x: array<f32>;
+// The node vectors are split into windows where they outgrow one binding (`Windows`
+// in src/shaders.rs).
+// window x: array<f32>, binding 7, read_write
 // The outer CG's residual and scalars (stress_outer.wgsl): level 0's b is r / scale.
-@group(0) @binding(8) var<storage, read> r_outer: array<outer>;
+// window r_outer: array<outer>, binding 8, read
 // The Chebyshev direction, or the residual a residual pass left there.
-@group(0) @binding(9) var<storage, read_write> d: array<f32>;
+// window d: array<f32>, binding 9, read_write
 @group(0) @binding(10) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(11) var<storage, read> scalars: array<outer>;
 // Each material's block-Jacobi inverse at an unconstrained node inside it (eight voxels
@@ -33,11 +35,11 @@ fn get_b(n: u32) -> vec3<f32> {
     let s = scalars[O_SCALE];
     // 0 before any residual was formed (the power iteration zeroes r).
     let inv = select(outer(0.0), outer(1.0) / s, s > outer(0.0));
-    return vec3<f32>(vec3<outer>(r_outer[3u * n], r_outer[3u * n + 1u], r_outer[3u * n + 2u]) * inv);
+    return vec3<f32>(vec3<outer>(r_outer_ld(3u * n), r_outer_ld(3u * n + 1u), r_outer_ld(3u * n + 2u)) * inv);
 }
 
 fn load_in(n: u32) -> vec3<f32> {
-    return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
+    return get_x(n);
 }
 
 fn free_of(n: u32) -> vec3<f32> {

@@ -8,10 +8,12 @@
 @group(0) @binding(0) var<uniform> lv: Level;
 @group(0) @binding(1) var<storage, read> ka: array<f32>;
 @group(0) @binding(2) var<storage, read> kb: array<f32>;
-@group(0) @binding(3) var<storage, read_write> x: array<f32>;
+// x and d are windowed like level 0's (stress_mg_smooth.wgsl reads them so), though a
+// coarse level holds an eighth of the nodes below it.
+// window x: array<f32>, binding 3, read_write
 @group(0) @binding(4) var<storage, read_write> b: array<f32>;
 // The Chebyshev direction, or the residual a residual pass left there.
-@group(0) @binding(5) var<storage, read_write> d: array<f32>;
+// window d: array<f32>, binding 5, read_write
 // Block-Jacobi inverses, 6 f32 per node (xx, yy, zz, yz, xz, xy), and the node flags
 // (stress_mg_level.wgsl) whose constrained DOFs are those the inverses drop.
 @group(0) @binding(6) var<storage, read_write> dinv: array<f32>;
@@ -47,7 +49,7 @@ const K_ST: u32 = 392u;
 const K_ST_MU: u32 = 473u;
 
 fn x_at(n: u32) -> vec3<f32> {
-    return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
+    return get_x(n);
 }
 
 // The slot shared by all eight elements around node c, or lv.mat_slots (none): a
@@ -125,7 +127,7 @@ fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
                 let w = slot_weights(e);
                 for (var bn = 0u; bn < 8u; bn++) {
                     let nb = index_of(ec + corner_of(bn), lv.ndims);
-                    let xv = vec3<f32>(x[3u * nb], x[3u * nb + 1u], x[3u * nb + 2u]);
+                    let xv = get_x(nb);
                     for (var ci = 0u; ci < 3u; ci++) {
                         let blk = (3u * a + ci) * 8u + bn;
                         acc[ci] += dot(w.x * ke[blk].xyz + w.y * ke[K_MU + blk].xyz, xv);
@@ -135,7 +137,7 @@ fn resid_to_d(wid: vec3<u32>, lid: u32, what: u32) {
             }
             for (var bn = 0u; bn < 8u; bn++) {
                 let nb = index_of(ec + corner_of(bn), lv.ndims);
-                let xv = vec3<f32>(x[3u * nb], x[3u * nb + 1u], x[3u * nb + 2u]);
+                let xv = get_x(nb);
                 for (var ci = 0u; ci < 3u; ci++) {
                     let row = 3u * a + ci;
                     acc[ci] += kel(e, row, 3u * bn) * xv.x + kel(e, row, 3u * bn + 1u) * xv.y + kel(e, row, 3u * bn + 2u) * xv.z;

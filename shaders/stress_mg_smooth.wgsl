@@ -2,29 +2,29 @@
 // iteration that bounds its spectrum, shared by the levels' operator shaders
 // (stress_mg0.wgsl for the voxels, stress_mg_elem.wgsl for the coarse levels; prepended
 // by src/shaders.rs after stress_mg_level.wgsl). The including shader binds `lv`, the
-// level's vectors `x`, `d` and `partials`, and defines `fn get_b(n)` (the level's
+// level's windowed vectors `x`, `d` (x_ld, x_st, d_ld, d_st) and `partials`, and defines `fn get_b(n)` (the level's
 // right-hand side), `fn dinv_mul(n, v)` (the node's inverse diagonal block times v),
 // `fn free_of(n)` (its free DOFs as 0/1) and `fn resid_to_d(wid, lid, what)` (the
 // level's residual, left in d by store_d).
 
 fn get_x(n: u32) -> vec3<f32> {
-    return vec3<f32>(x[3u * n], x[3u * n + 1u], x[3u * n + 2u]);
+    return vec3<f32>(x_ld(3u * n), x_ld(3u * n + 1u), x_ld(3u * n + 2u));
 }
 
 fn set_x(n: u32, v: vec3<f32>) {
-    x[3u * n] = v.x;
-    x[3u * n + 1u] = v.y;
-    x[3u * n + 2u] = v.z;
+    x_st(3u * n, v.x);
+    x_st(3u * n + 1u, v.y);
+    x_st(3u * n + 2u, v.z);
 }
 
 fn get_d(n: u32) -> vec3<f32> {
-    return vec3<f32>(d[3u * n], d[3u * n + 1u], d[3u * n + 2u]);
+    return vec3<f32>(d_ld(3u * n), d_ld(3u * n + 1u), d_ld(3u * n + 2u));
 }
 
 fn set_d(n: u32, v: vec3<f32>) {
-    d[3u * n] = v.x;
-    d[3u * n + 1u] = v.y;
-    d[3u * n + 2u] = v.z;
+    d_st(3u * n, v.x);
+    d_st(3u * n + 1u, v.y);
+    d_st(3u * n + 2u, v.z);
 }
 
 // What a residual pass leaves in d, from r = b - A x and dr = D^-1 r: r itself (before

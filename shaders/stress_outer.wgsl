@@ -11,15 +11,16 @@
 // Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes); bits 8-15
 // hold the multigrid's prolongation candidates (stress_mg_level.wgsl).
 @group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
-// Vectors, 3 per node, interleaved.
-@group(0) @binding(6) var<storage, read_write> u: array<real>;
-@group(0) @binding(7) var<storage, read_write> r: array<real>;
+// Vectors, 3 per node, interleaved; each split into windows where it outgrows one
+// binding (`Windows` in src/shaders.rs: read with u_ld(i), written with u_st(i, v)).
+// window u: array<real>, binding 6, read_write
+// window r: array<real>, binding 7, read_write
 // The search direction stays at `real` precision: stored in f32 it cost the 2 µm
 // suspended bump 40 -> 44 iterations (its rounding shows once the residual is ~1e-7).
-@group(0) @binding(8) var<storage, read_write> p: array<real>;
-@group(0) @binding(9) var<storage, read_write> q: array<real>;
+// window p: array<real>, binding 8, read_write
+// window q: array<real>, binding 9, read_write
 // The V-cycle's output, f32.
-@group(0) @binding(10) var<storage, read_write> z32: array<f32>;
+// window z32: array<f32>, binding 10, read_write
 @group(0) @binding(11) var<storage, read_write> partials: array<real>;
 @group(0) @binding(12) var<storage, read_write> scalars: array<real>;
 // Prescribed displacements: (node, DOF bits, 0, 0) and 3 values per entry (µm).
@@ -46,17 +47,17 @@ override GATHER_U: bool = false;
 
 fn load_in(n: u32) -> vec3<real> {
     if GATHER_U {
-        return vec3<real>(u[3u * n], u[3u * n + 1u], u[3u * n + 2u]);
+        return vec3<real>(u_ld(3u * n), u_ld(3u * n + 1u), u_ld(3u * n + 2u));
     }
-    return vec3<real>(p[3u * n], p[3u * n + 1u], p[3u * n + 2u]);
+    return vec3<real>(p_ld(3u * n), p_ld(3u * n + 1u), p_ld(3u * n + 2u));
 }
 
 fn get_r(n: u32) -> vec3<real> {
-    return vec3<real>(r[3u * n], r[3u * n + 1u], r[3u * n + 2u]);
+    return vec3<real>(r_ld(3u * n), r_ld(3u * n + 1u), r_ld(3u * n + 2u));
 }
 
 fn get_q(n: u32) -> vec3<real> {
-    return vec3<real>(q[3u * n], q[3u * n + 1u], q[3u * n + 2u]);
+    return vec3<real>(q_ld(3u * n), q_ld(3u * n + 1u), q_ld(3u * n + 2u));
 }
 
 fn free_mask(n: u32) -> vec3<real> {
@@ -110,7 +111,7 @@ fn fix_init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         }
         fixed[n] = bits;
         for (var k = 0u; k < 3u; k++) {
-            u[3u * n + k] = 0.0;
+            u_st(3u * n + k, 0.0);
         }
     }
 }
@@ -126,7 +127,7 @@ fn prescribe(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
             fixed[e.x] = fixed[e.x] | e.y;
             for (var c = 0u; c < 3u; c++) {
                 if (e.y & (1u << c)) != 0u {
-                    u[3u * e.x + c] = pres_val[3u * k + c];
+                    u_st(3u * e.x + c, pres_val[3u * k + c]);
                 }
             }
         }
@@ -148,7 +149,7 @@ fn reactions(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
             }
         }
         for (var i = 0u; i < 3u; i++) {
-            q[3u * k + i] = rv[i];
+            q_st(3u * k + i, rv[i]);
         }
     }
 }
@@ -166,7 +167,7 @@ fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
             rv = (f - k_gather(n, c)) * free_mask(n);
         }
         for (var k = 0u; k < 3u; k++) {
-            r[3u * n + k] = rv[k];
+            r_st(3u * n + k, rv[k]);
         }
         acc = vec2<real>(dot(f, f), dot(rv, rv));
     }
@@ -193,7 +194,7 @@ fn precond_dots(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     var acc = vec2<real>(0.0);
     if n < prm.ndims.w {
         let s = scalars[O_SCALE];
-        let z = vec3<real>(real(z32[3u * n]), real(z32[3u * n + 1u]), real(z32[3u * n + 2u])) * s * free_mask(n);
+        let z = vec3<real>(real(z32_ld(3u * n)), real(z32_ld(3u * n + 1u)), real(z32_ld(3u * n + 2u))) * s * free_mask(n);
         acc = vec2<real>(dot(z, get_r(n)), dot(z, get_q(n)));
     }
     write_part(group_index(wid, prm.node_wx), lid, acc);
@@ -224,7 +225,8 @@ fn update_p(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         let beta = scalars[O_BETA];
         let m = free_mask(n);
         for (var k = 0u; k < 3u; k++) {
-            p[3u * n + k] = (real(z32[3u * n + k]) * s + beta * p[3u * n + k]) * m[k];
+            let i = 3u * n + k;
+            p_st(i, (real(z32_ld(i)) * s + beta * p_ld(i)) * m[k]);
         }
     }
 }
@@ -240,7 +242,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
             qv = k_gather(n, node_coords(n)) * free_mask(n);
         }
         for (var k = 0u; k < 3u; k++) {
-            q[3u * n + k] = qv[k];
+            q_st(3u * n + k, qv[k]);
         }
         acc = vec2<real>(dot(load_in(n), qv), 0.0);
     }
@@ -273,9 +275,9 @@ fn update_ur(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         var rv = vec3<real>(0.0);
         for (var k = 0u; k < 3u; k++) {
             let i = 3u * n + k;
-            u[i] += alpha * p[i];
-            r[i] -= alpha * q[i];
-            rv[k] = r[i];
+            u_st(i, u_ld(i) + alpha * p_ld(i));
+            rv[k] = r_ld(i) - alpha * q_ld(i);
+            r_st(i, rv[k]);
         }
         acc = vec2<real>(dot(rv, rv), 0.0);
     }
@@ -296,8 +298,8 @@ fn finish_rr(@builtin(local_invocation_index) lid: u32) {
 fn export_u(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = node_id(wid, lid);
     if n < prm.ndims.w {
-        u_out0[n] = f32(u[3u * n]);
-        u_out1[n] = f32(u[3u * n + 1u]);
-        u_out2[n] = f32(u[3u * n + 2u]);
+        u_out0[n] = f32(u_ld(3u * n));
+        u_out1[n] = f32(u_ld(3u * n + 1u));
+        u_out2[n] = f32(u_ld(3u * n + 2u));
     }
 }

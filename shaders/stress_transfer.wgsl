@@ -3,8 +3,10 @@
 // stress_galerkin*.wgsl. Prelude: stress_mg_level.wgsl.
 
 @group(0) @binding(0) var<uniform> lv: Level;
-@group(0) @binding(1) var<storage, read_write> t_f: array<f32>;
-@group(0) @binding(2) var<storage, read_write> x_f: array<f32>;
+// The fine level's d (the residual) and x, windowed like its operator's
+// (stress_mg_smooth.wgsl).
+// window t_f: array<f32>, binding 1, read_write
+// window x_f: array<f32>, binding 2, read_write
 @group(0) @binding(3) var<storage, read_write> b_c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> x_c: array<f32>;
 // The fine level's node flags (stress_mg_level.wgsl): its constrained DOFs and the
@@ -30,7 +32,7 @@ fn restrict_residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoc
         let s = select(vec3<u32>(0u), vec3<u32>(1u), o == vec3<i32>(-1));
         let i = index_of(f, lv.ndims);
         let w = mask_weight(pw[i], s.x + 2u * s.y + 4u * s.z);
-        acc += w * vec3<f32>(t_f[3u * i], t_f[3u * i + 1u], t_f[3u * i + 2u]);
+        acc += w * vec3<f32>(t_f_ld(3u * i), t_f_ld(3u * i + 1u), t_f_ld(3u * i + 2u));
     }
     b_c[3u * n] = acc.x;
     b_c[3u * n + 1u] = acc.y;
@@ -59,7 +61,7 @@ fn prolong(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
         acc += w * vec3<f32>(x_c[3u * i], x_c[3u * i + 1u], x_c[3u * i + 2u]);
     }
     let m = mask_of(pw[n]);
-    x_f[3u * n] += acc.x * m.x;
-    x_f[3u * n + 1u] += acc.y * m.y;
-    x_f[3u * n + 2u] += acc.z * m.z;
+    x_f_st(3u * n, x_f_ld(3u * n) + acc.x * m.x);
+    x_f_st(3u * n + 1u, x_f_ld(3u * n + 1u) + acc.y * m.y);
+    x_f_st(3u * n + 2u, x_f_ld(3u * n + 2u) + acc.z * m.z);
 }

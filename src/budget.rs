@@ -10,6 +10,8 @@ use crate::grid::{BYTES_PER_VOXEL, VOXEL_BUFFERS};
 use crate::process::params::{MAX_GROUPS_PER_DIM, PARAM_STRIDE, counter_words, fold_groups};
 use crate::process::{MIN_SHAPE_RECORDS, PARAM_SLOTS, wire_records};
 use crate::scene::{GridSpec, Op, Scene, SceneError, StepKind};
+use crate::shaders::MAX_WINDOWS;
+use crate::stress::SolveBytes;
 use crate::stress::coarsen::coarse_spec;
 
 /// GPU memory budget when none is given, MiB: below what any discrete or integrated
@@ -25,6 +27,9 @@ pub struct Limits {
     pub max_binding: u64,
     /// All buffers together, bytes.
     pub memory: u64,
+    /// Most windows of one binding a node vector of the stress solver is bound in
+    /// ([`crate::stress::StressKernels::most_windows`]).
+    pub max_windows: u32,
 }
 
 impl Limits {
@@ -35,6 +40,7 @@ impl Limits {
             max_buffer: u64::from(u32::MAX),
             max_binding: u64::from(u32::MAX),
             memory: memory_mib.saturating_mul(1 << 20),
+            max_windows: MAX_WINDOWS,
         }
     }
 
@@ -46,6 +52,7 @@ impl Limits {
                 .max_storage_buffer_binding_size
                 .min(limits.max_buffer_size),
             memory: memory_mib.saturating_mul(1 << 20),
+            max_windows: crate::stress::StressKernels::most_windows(limits),
         }
     }
 }
@@ -59,14 +66,26 @@ pub enum Origin {
     Step(usize),
 }
 
+/// How a buffer is bound, for the limit that applies to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Not as storage (uniforms, textures, staging): the buffer limit.
+    No,
+    /// As one storage binding: the binding limit.
+    Whole,
+    /// As storage in windows of the binding limit (the stress solver's node vectors,
+    /// [`crate::shaders::Windows`]): the buffer limit and [`Limits::max_windows`].
+    Windows,
+}
+
 /// One GPU buffer of the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Buffer {
     /// e.g. "part `main`: GpuGrid::material".
     pub what: String,
     pub bytes: u64,
-    /// Bound as a storage buffer (then the binding limit applies).
-    pub storage: bool,
+    /// How shaders bind it (which limit applies).
+    pub bound: Bound,
     pub origin: Origin,
 }
 
@@ -92,28 +111,29 @@ impl Estimate {
     }
 
     /// The hook for the stress solver's own estimate: adds stress step `index`'s solve
-    /// of `solve_bytes` (largest single buffer `largest_buffer`) on the grid `grid`
-    /// (a coarsened copy, allocated by the run). Only the largest solve counts, since
-    /// each is dropped before the next step.
-    pub fn add_stress_solve(
-        &mut self,
-        index: usize,
-        grid: &GridSpec,
-        solve_bytes: u64,
-        largest_buffer: u64,
-    ) {
+    /// (`solve`: all its bytes, its largest buffer bound whole, its largest node vector,
+    /// which is bound in windows) on the grid `grid` (a coarsened copy, allocated by the
+    /// run). Only the largest solve counts, since each is dropped before the next step.
+    pub fn add_stress_solve(&mut self, index: usize, grid: &GridSpec, solve: SolveBytes) {
         let origin = Origin::Step(index);
         let mut buffers = grid_buffers("stress grid", grid, origin);
+        let named = solve.largest_binding + solve.largest_vector;
         buffers.push(Buffer {
             what: "stress solve: all fields".into(),
-            bytes: solve_bytes.saturating_sub(largest_buffer),
-            storage: false,
+            bytes: solve.total.saturating_sub(named),
+            bound: Bound::No,
             origin,
         });
         buffers.push(Buffer {
-            what: "stress solve: largest field".into(),
-            bytes: largest_buffer,
-            storage: true,
+            what: "stress solve: largest binding".into(),
+            bytes: solve.largest_binding,
+            bound: Bound::Whole,
+            origin,
+        });
+        buffers.push(Buffer {
+            what: "stress solve: largest node vector".into(),
+            bytes: solve.largest_vector,
+            bound: Bound::Windows,
             origin,
         });
         let bytes: u64 = buffers.iter().map(|b| b.bytes).sum();
@@ -128,8 +148,8 @@ impl Estimate {
 }
 
 /// The stress solve on `grid` (the solver's own estimate: f64 outer vectors, every
-/// multigrid level, the outputs). Returns (all bytes, largest binding).
-pub fn stress_solve_bytes(grid: &GridSpec) -> (u64, u64) {
+/// multigrid level, the outputs).
+pub fn stress_solve_bytes(grid: &GridSpec) -> SolveBytes {
     crate::stress::StressSolver::memory_bytes(grid.dims, true)
 }
 
@@ -142,20 +162,20 @@ fn grid_buffers(owner: &str, spec: &GridSpec, origin: Origin) -> Vec<Buffer> {
         .map(|name| Buffer {
             what: format!("{owner}: GpuGrid::{name}"),
             bytes: field,
-            storage: true,
+            bound: Bound::Whole,
             origin,
         })
         .collect();
     out.push(Buffer {
         what: format!("{owner}: GpuGrid::mask"),
         bytes: u64::from(spec.dims[0]) * u64::from(spec.dims[1]) * 4,
-        storage: true,
+        bound: Bound::Whole,
         origin,
     });
     out.push(Buffer {
         what: format!("{owner}: GpuGrid::counters"),
         bytes: counter_words(spec.dims) * 4,
-        storage: true,
+        bound: Bound::Whole,
         origin,
     });
     out
@@ -184,13 +204,13 @@ pub fn estimate(scene: &Scene, frame: Option<[u32; 2]>) -> Estimate {
         est.buffers.push(Buffer {
             what: format!("{owner}: Processor::params"),
             bytes: PARAM_SLOTS * PARAM_STRIDE,
-            storage: false,
+            bound: Bound::No,
             origin: Origin::Grid,
         });
         est.buffers.push(Buffer {
             what: format!("{owner}: Processor::shapes"),
             bytes: records * 16,
-            storage: true,
+            bound: Bound::Whole,
             origin: Origin::Grid,
         });
     }
@@ -198,7 +218,7 @@ pub fn estimate(scene: &Scene, frame: Option<[u32; 2]>) -> Estimate {
     est.buffers.push(Buffer {
         what: "readback of the grid".into(),
         bytes: scene.grid.voxels().saturating_mul(BYTES_PER_VOXEL),
-        storage: false,
+        bound: Bound::No,
         origin: Origin::Grid,
     });
     if let Some([w, h]) = frame {
@@ -207,15 +227,14 @@ pub fn estimate(scene: &Scene, frame: Option<[u32; 2]>) -> Estimate {
         est.buffers.push(Buffer {
             what: format!("frame {w}x{h}: texture and readback"),
             bytes: u64::from(w) * u64::from(h) * 4 + row * u64::from(h),
-            storage: false,
+            bound: Bound::No,
             origin: Origin::Grid,
         });
     }
     for (i, step) in scene.steps.iter().enumerate() {
         if let StepKind::Stress(spec) = &step.kind {
             let coarse = coarse_spec(&scene.grid, spec.coarsen);
-            let (bytes, largest) = stress_solve_bytes(&coarse);
-            est.add_stress_solve(i, &coarse, bytes, largest);
+            est.add_stress_solve(i, &coarse, stress_solve_bytes(&coarse));
         }
     }
     est
@@ -250,10 +269,18 @@ pub fn check(
         }
     }
     for b in est.peak_buffers() {
-        let (limit, kind) = if b.storage {
-            (limits.max_binding, "storage binding")
-        } else {
-            (limits.max_buffer, "buffer")
+        let windows = limits.max_binding / 256 * 256 * u64::from(limits.max_windows);
+        let (limit, kind) = match b.bound {
+            Bound::Whole => (limits.max_binding, "storage binding".to_string()),
+            Bound::No => (limits.max_buffer, "buffer".to_string()),
+            Bound::Windows => (
+                limits.max_buffer.min(windows),
+                format!(
+                    "node vector (a buffer bound in at most {} windows of one storage \
+                     binding)",
+                    limits.max_windows
+                ),
+            ),
         };
         if b.bytes > limit {
             let hint = match b.origin {

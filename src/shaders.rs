@@ -106,15 +106,155 @@ pub fn stress(name: &str) -> String {
     format!("{STRESS_COMMON}\n{body}")
 }
 
-/// Full source of the outer CG at f64 (`f64 = true`) or f32.
-pub fn stress_outer(f64: bool) -> String {
+/// How the stress shaders bind node vectors that may outgrow one storage binding
+/// (adapters cap a binding at 128 MiB to 4 GiB; an f64 vector takes 24 B per node). A
+/// shader declares such a vector with a line
+///
+/// `// window u: array<real>, binding 6, read_write`
+///
+/// and reads it with `u_ld(i)` (writes with `u_st(i, v)`); [`Windows::expand`] prepends
+/// `count` bindings (`binding + WINDOW_STRIDE * k`), window k holding the elements from
+/// `k * bytes`, and those two functions. With one window the functions just index it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Windows {
+    /// Bytes per window (a multiple of 256, so every window's offset is aligned).
+    pub bytes: u64,
+    /// Windows per vector, 1..=[`MAX_WINDOWS`].
+    pub count: u32,
+}
+
+/// Binding numbers of window k of binding b: b + WINDOW_STRIDE k (every stress shader
+/// has fewer than WINDOW_STRIDE bindings of its own).
+pub const WINDOW_STRIDE: u32 = 100;
+
+/// Most windows per vector (bindings stay below wgpu's 1000 per group).
+pub const MAX_WINDOWS: u32 = 8;
+
+/// One windowed declaration of a shader.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowDecl {
+    pub name: String,
+    pub ty: String,
+    pub binding: u32,
+    pub read_write: bool,
+}
+
+impl Windows {
+    /// One window per vector: every binding as it is declared.
+    pub const ONE: Windows = Windows {
+        bytes: 1 << 31,
+        count: 1,
+    };
+
+    /// The windowed declarations of `src` (`// window` lines, in order). The sources
+    /// are built in, so a malformed line is a bug (every source is validated by a test).
+    pub fn decls(src: &str) -> Vec<WindowDecl> {
+        fn bad(d: &str) -> ! {
+            panic!("malformed window declaration `{d}`")
+        }
+        src.lines()
+            .filter_map(|l| l.trim_start().strip_prefix("// window "))
+            .map(|d| {
+                let (name, rest) = d.split_once(':').unwrap_or_else(|| bad(d));
+                let mut parts = rest.split(',').map(str::trim);
+                let ty = parts
+                    .next()
+                    .and_then(|t| t.strip_prefix("array<")?.strip_suffix('>'))
+                    .unwrap_or_else(|| bad(d));
+                let binding = parts
+                    .next()
+                    .and_then(|b| b.strip_prefix("binding ")?.parse().ok())
+                    .unwrap_or_else(|| bad(d));
+                let read_write = match parts.next() {
+                    Some("read_write") => true,
+                    Some("read") => false,
+                    _ => bad(d),
+                };
+                WindowDecl {
+                    name: name.trim().into(),
+                    ty: ty.into(),
+                    binding,
+                    read_write,
+                }
+            })
+            .collect()
+    }
+
+    /// `src` with its windowed vectors' bindings and accessors prepended (WGSL's
+    /// module-scope declarations may come in any order). `sizes` gives the bytes of each
+    /// element type the shader windows (its `real` and `outer` aliases among them).
+    pub fn expand(self, src: &str, sizes: &[(&str, u64)]) -> String {
+        let mut out = String::new();
+        for d in Self::decls(src) {
+            let size = sizes
+                .iter()
+                .find(|(t, _)| *t == d.ty)
+                .map(|(_, s)| *s)
+                .unwrap_or_else(|| panic!("no element size for window type {}", d.ty));
+            let per = self.bytes / size;
+            let access = if d.read_write { "read_write" } else { "read" };
+            let (name, ty) = (&d.name, &d.ty);
+            for k in 0..self.count {
+                let b = d.binding + WINDOW_STRIDE * k;
+                out += &format!(
+                    "@group(0) @binding({b}) var<storage, {access}> {name}_w{k}: array<{ty}>;\n"
+                );
+            }
+            let pick = |body: &dyn Fn(u32, String) -> String| {
+                let mut f = String::new();
+                for k in 0..self.count {
+                    let j = if k == 0 {
+                        "i".to_string()
+                    } else {
+                        format!("i - {}u", u64::from(k) * per)
+                    };
+                    if k + 1 < self.count {
+                        f += &format!(
+                            "    if i < {}u {{ {} }}\n",
+                            u64::from(k + 1) * per,
+                            body(k, j)
+                        );
+                    } else {
+                        f += &format!("    {}\n", body(k, j));
+                    }
+                }
+                f
+            };
+            out += &format!("fn {name}_ld(i: u32) -> {ty} {{\n");
+            out += &pick(&|k, j| format!("return {name}_w{k}[{j}];"));
+            out += "}\n";
+            if d.read_write {
+                out += &format!("fn {name}_st(i: u32, v: {ty}) {{\n");
+                out += &pick(&|k, j| format!("{name}_w{k}[{j}] = v; return;"));
+                out += "}\n";
+            }
+        }
+        format!("{out}{src}")
+    }
+}
+
+/// Bytes of the `real` / `outer` alias at f64 or f32.
+fn real_size(f64: bool) -> u64 {
+    if f64 { 8 } else { 4 }
+}
+
+/// Full source of the outer CG at f64 (`f64 = true`) or f32, its vectors split as
+/// `windows` says.
+pub fn stress_outer(f64: bool, windows: Windows) -> String {
     let real = if f64 { "f64" } else { "f32" };
-    format!("alias real = {real};\n{STRESS_COMMON}\n{STRESS_GATHER}\n{STRESS_OUTER}")
+    let src = format!("alias real = {real};\n{STRESS_COMMON}\n{STRESS_GATHER}\n{STRESS_OUTER}");
+    windows.expand(&src, &[("real", real_size(f64)), ("f32", 4)])
 }
 
 /// Full source of a multigrid shader (preludes + body) for an outer CG at f64
-/// (`f64 = true`) or f32: level 0 reads its residual (`outer`).
-pub fn stress_mg(name: &str, f64: bool) -> String {
+/// (`f64 = true`) or f32 (level 0 reads its residual, `outer`), its node vectors
+/// split as `windows` says.
+pub fn stress_mg(name: &str, f64: bool, windows: Windows) -> String {
+    let src = stress_mg_source(name, f64);
+    windows.expand(&src, &[("outer", real_size(f64)), ("f32", 4)])
+}
+
+fn stress_mg_source(name: &str, f64: bool) -> String {
     let &(_, common, body) = STRESS_MG
         .iter()
         .find(|(n, _, _)| *n == name)
@@ -192,17 +332,42 @@ pub fn render(name: &str) -> String {
     format!("{RENDER_COMMON}\n{march}\n{body}")
 }
 
+const THREE: Windows = Windows {
+    bytes: 1 << 20,
+    count: 3,
+};
+
 /// Every complete shader source, for validation.
 pub fn all() -> Vec<(&'static str, String)> {
     PROCESS
         .iter()
         .map(|(n, _)| (*n, process(n)))
         .chain(STRESS.iter().map(|(n, _)| (*n, stress(n))))
-        .chain(STRESS_MG.iter().map(|(n, _, _)| (*n, stress_mg(n, true))))
-        .chain([("stress_mg0_f32", stress_mg("stress_mg0", false))])
+        .chain(
+            STRESS_MG
+                .iter()
+                .map(|(n, _, _)| (*n, stress_mg(n, true, Windows::ONE))),
+        )
         .chain([
-            ("stress_outer_f32", stress_outer(false)),
-            ("stress_outer_f64", stress_outer(true)),
+            (
+                "stress_mg0_f32",
+                stress_mg("stress_mg0", false, Windows::ONE),
+            ),
+            ("stress_outer_f32", stress_outer(false, Windows::ONE)),
+            ("stress_outer_f64", stress_outer(true, Windows::ONE)),
+        ])
+        // Vectors split over three windows (grids beyond one binding).
+        .chain([
+            ("stress_outer_f64_windowed", stress_outer(true, THREE)),
+            ("stress_mg0_windowed", stress_mg("stress_mg0", true, THREE)),
+            (
+                "stress_mg_elem_windowed",
+                stress_mg("stress_mg_elem", true, THREE),
+            ),
+            (
+                "stress_transfer_windowed",
+                stress_mg("stress_transfer", true, THREE),
+            ),
         ])
         .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))
         .chain(STANDALONE.iter().map(|(n, s)| (*n, s.to_string())))

@@ -178,7 +178,7 @@ coarsen = 2
         + 1024 * 16; // shapes
     let coarse_voxels = 20 * 10 * 5;
     let stress = 4 * coarse_voxels * 4 + 20 * 10 * 4 + counter_words([20, 10, 5]) * 4 // the coarsened grid
-        + voxfab::stress::StressSolver::memory_bytes([20, 10, 5], true).0; // the solver's own estimate
+        + voxfab::stress::StressSolver::memory_bytes([20, 10, 5], true).total; // the solver's own estimate
     let readback = voxels * 4;
     assert_eq!(est.total(), 2 * per_part + readback + stress);
     // The stress solve is what breaks a budget between the two.
@@ -187,6 +187,7 @@ coarsen = 2
         max_buffer: u64::MAX,
         max_binding: u64::MAX,
         memory: without_stress + 1,
+        max_windows: 8,
     };
     let e = budget::check(&s, &est, &limits, "test").unwrap_err();
     assert_eq!(e.line, pos(src, "name = \"cool\"").0 - 1, "{e}");
@@ -198,29 +199,65 @@ coarsen = 2
     budget::check(&s, &est, &limits, "test").unwrap();
 }
 
+/// A solve of `total` bytes whose largest whole binding is `binding` and largest node
+/// vector `vector`.
+fn solve(total: u64, binding: u64, vector: u64) -> voxfab::stress::SolveBytes {
+    voxfab::stress::SolveBytes {
+        total,
+        largest_binding: binding,
+        largest_vector: vector,
+    }
+}
+
 #[test]
 fn the_stress_hook_takes_the_largest_solve() {
     let s = parse(&scene_src("[16.0, 16.0, 8.0]", "")).unwrap();
     let mut est = budget::estimate(&s, None);
     let base = est.total();
     let g = s.grid.clone();
-    est.add_stress_solve(0, &g, 1000, 100);
+    est.add_stress_solve(0, &g, solve(1000, 100, 200));
     let grid_bytes = 4 * 16 * 16 * 8 * 4 + 16 * 16 * 4 + counter_words([16, 16, 8]) * 4;
     assert_eq!(est.total(), base + grid_bytes + 1000);
     // A smaller solve does not add; a larger one replaces.
-    est.add_stress_solve(0, &g, 10, 1);
+    est.add_stress_solve(0, &g, solve(10, 1, 1));
     assert_eq!(est.total(), base + grid_bytes + 1000);
-    est.add_stress_solve(0, &g, 5000, 100);
+    est.add_stress_solve(0, &g, solve(5000, 100, 200));
     assert_eq!(est.total(), base + grid_bytes + 5000);
-    // The largest stress buffer is checked against the binding limit.
+    // The largest whole binding is checked against the binding limit ...
     let limits = Limits {
-        max_buffer: u64::MAX,
+        max_buffer: 1 << 26,
         max_binding: 1 << 20,
         memory: u64::MAX,
+        max_windows: 8,
     };
-    est.add_stress_solve(0, &g, 1 << 30, 1 << 29);
+    est.add_stress_solve(0, &g, solve((1 << 29) + (2 << 20), 1 << 29, 1 << 20));
     let e = budget::check(&s, &est, &limits, "test").unwrap_err();
-    assert!(e.message.contains("stress solve: largest field"), "{e}");
+    assert!(e.message.contains("stress solve: largest binding"), "{e}");
+    // ... the node vectors, bound in windows, may exceed it up to eight windows ...
+    let mut est = budget::estimate(&s, None);
+    est.add_stress_solve(0, &g, solve(1 << 24, 1 << 19, 8 << 20));
+    budget::check(&s, &est, &limits, "test").unwrap();
+    // ... but not beyond, nor beyond the buffer limit or the adapter's window count.
+    let mut est = budget::estimate(&s, None);
+    est.add_stress_solve(0, &g, solve((9 << 20) + 8, 1 << 19, (8 << 20) + 8));
+    let e = budget::check(&s, &est, &limits, "test").unwrap_err();
+    assert!(
+        e.message.contains("stress solve: largest node vector"),
+        "{e}"
+    );
+    assert!(e.message.contains("at most 8 MiB per node vector"), "{e}");
+    let small = Limits {
+        max_buffer: 4 << 20,
+        ..limits
+    };
+    let e = budget::check(&s, &est, &small, "test").unwrap_err();
+    assert!(e.message.contains("at most 4 MiB per node vector"), "{e}");
+    let few = Limits {
+        max_windows: 4,
+        ..limits
+    };
+    let e = budget::check(&s, &est, &few, "test").unwrap_err();
+    assert!(e.message.contains("at most 4 windows"), "{e}");
 }
 
 #[test]

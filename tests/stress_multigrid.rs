@@ -841,7 +841,7 @@ fn uniform_blocks_share_their_material_matrix() {
     }
     // Storage: the solver's buffers plus (materials + own) slots of 1200 bytes per level.
     let bound = voxfab::stress::multigrid::matrix_bytes_bound(dims);
-    let (upfront, _) = StressSolver::memory_bytes(dims, true);
+    let upfront = StressSolver::memory_bytes(dims, true).total;
     assert!(solver.stats.bytes < upfront + bound);
     let slots = MaterialTable::builtin().len() as u64;
     let stored: u64 = (64 + 16 + 2 * slots) * 1200;
@@ -1191,5 +1191,87 @@ fn reported_bytes_are_the_buffers_allocated() {
             held - reported <= nodes / 8 + 16 * 1024,
             "allocated {held} B, counted only {reported} B"
         );
+    }
+}
+
+#[test]
+fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
+    // Grids whose node vectors outgrow one storage binding bind them in windows
+    // (src/shaders.rs `Windows`). Forced small windows here split the f64 outer vectors
+    // into 3-4 windows and level 0's (and the f32 fallback's) into 2 (the coarse levels
+    // stay whole): the solve must be the one-binding solve bit for bit (the same arithmetic
+    // in the same order), prescribed values, reactions and result fields included. An
+    // element read from or written to the wrong window, or a window bound at the wrong
+    // offset, changes the iterates.
+    use std::sync::Arc;
+    use voxfab::shaders::Windows;
+    use voxfab::stress::StressKernels;
+    let dims = [20, 16, 12];
+    let (si, cu, pi) = (id("si"), id("cu"), id("polyimide"));
+    let ids = fill(dims, |x, y, z| match z {
+        0..=3 => si,
+        4 if (x + y) % 5 == 0 => 0,
+        4..=6 => pi,
+        _ if x % 7 < 4 && y % 6 < 4 => cu,
+        _ => 0,
+    });
+    let top = dims[2];
+    let prescribed: Vec<Prescribed> = (0..=dims[0])
+        .step_by(4)
+        .map(|x| Prescribed::all([x, 0, top], [0.01, -0.005, 0.02]))
+        .filter(|p| ids[(p.node[0].min(dims[0] - 1) + dims[0] * dims[1] * (top - 1)) as usize] != 0)
+        .collect();
+    assert!(!prescribed.is_empty());
+    let g = gpu();
+    let windows = Windows {
+        bytes: 32 << 10,
+        count: 4,
+    };
+    assert!(StressKernels::most_windows(&g.limits) >= windows.count);
+    let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, false);
+    let opts = SolveOptions {
+        tol: 1e-9,
+        max_iterations: 400,
+    };
+    for f64 in [true, false] {
+        let bytes = StressSolver::memory_bytes(dims, f64);
+        assert!(
+            bytes.largest_vector > windows.bytes,
+            "{} B: too small to split",
+            bytes.largest_vector
+        );
+        let solve = |split: bool| {
+            let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 2.0)).unwrap();
+            grid.write_materials(g, &ids);
+            let kernels = if split {
+                Arc::new(StressKernels::windowed(g, f64, windows).unwrap())
+            } else {
+                StressKernels::shared(g, f64).unwrap()
+            };
+            let mats = MaterialTable::builtin();
+            let mut solver = StressSolver::with_kernels(g, kernels, &grid, &mats).unwrap();
+            solver
+                .solve_prescribed(&ThermalLoad { delta_t: DT }, &bc, &prescribed, &opts)
+                .unwrap()
+        };
+        let (one, split) = (solve(false), solve(true));
+        assert_eq!(g.take_error(), None);
+        eprintln!(
+            "f64 {f64}: {} / {} iterations, residual {:.3e} / {:.3e}",
+            one.iterations, split.iterations, one.residual, split.residual
+        );
+        assert!(one.iterations > 5, "{} iterations", one.iterations);
+        assert_eq!(one.iterations, split.iterations);
+        assert_eq!(one.residual.to_bits(), split.residual.to_bits());
+        assert_eq!(one.displacement_f64, split.displacement_f64);
+        assert_eq!(one.displacement, split.displacement);
+        assert_eq!(one.reactions, split.reactions);
+        for (k, (a, b)) in result_fields(&one)
+            .iter()
+            .zip(&result_fields(&split))
+            .enumerate()
+        {
+            assert!(a == b, "field {k} differs");
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::params::{WG, dispatch_2d};
 use crate::gpu::bind::buffer_layout;
+use crate::shaders::{WINDOW_STRIDE, Windows};
 
 /// What a binding is.
 #[derive(Clone, Copy)]
@@ -13,10 +14,12 @@ pub enum Bind {
     ReadWrite,
 }
 
-pub fn layout(device: &wgpu::Device, label: &str, kinds: &[Bind]) -> wgpu::BindGroupLayout {
-    let entries: Vec<wgpu::BindGroupLayoutEntry> = (0..)
-        .zip(kinds)
-        .map(|(i, k)| {
+/// A bind-group layout from (binding, kind) pairs (a windowed vector's windows follow
+/// the shader's own bindings).
+fn layout(device: &wgpu::Device, label: &str, kinds: &[(u32, Bind)]) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = kinds
+        .iter()
+        .map(|&(i, k)| {
             let ty = match k {
                 Bind::Uniform => wgpu::BufferBindingType::Uniform,
                 Bind::ReadOnly => wgpu::BufferBindingType::Storage { read_only: true },
@@ -29,16 +32,6 @@ pub fn layout(device: &wgpu::Device, label: &str, kinds: &[Bind]) -> wgpu::BindG
         label: Some(label),
         entries: &entries,
     })
-}
-
-pub fn bind(
-    device: &wgpu::Device,
-    label: &str,
-    layout: &wgpu::BindGroupLayout,
-    buffers: &[&wgpu::Buffer],
-) -> wgpu::BindGroup {
-    let resources = buffers.iter().map(|b| b.as_entire_binding()).collect();
-    bind_resources(device, label, layout, resources)
 }
 
 /// Part of a buffer bound as one array: the solver keeps its result fields in ranges of
@@ -87,11 +80,40 @@ pub struct Module {
     pub layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     module: wgpu::ShaderModule,
+    /// The bindings the shader splits into windows (number, read-write), and how.
+    windowed: Vec<(u32, bool)>,
+    windows: Windows,
+    /// Bound to the windows past a buffer's end (read-only, read-write: one buffer may
+    /// not be both in one dispatch).
+    spare: [wgpu::Buffer; 2],
 }
 
 impl Module {
     pub fn new(device: &wgpu::Device, label: &str, source: String, kinds: &[Bind]) -> Self {
-        let layout = layout(device, label, kinds);
+        Self::windowed(device, label, source, kinds, Windows::ONE)
+    }
+
+    /// A module whose `// window` vectors (see [`Windows`]) are split as `windows` says;
+    /// `source` is already expanded with them. Binding i is `kinds[i]`; its windows take
+    /// its kind.
+    pub fn windowed(
+        device: &wgpu::Device,
+        label: &str,
+        source: String,
+        kinds: &[Bind],
+        windows: Windows,
+    ) -> Self {
+        let windowed: Vec<(u32, bool)> = Windows::decls(&source)
+            .iter()
+            .map(|d| (d.binding, d.read_write))
+            .collect();
+        let mut numbered: Vec<(u32, Bind)> = (0..).zip(kinds.iter().copied()).collect();
+        for &(b, _) in &windowed {
+            for k in 1..windows.count {
+                numbered.push((b + WINDOW_STRIDE * k, kinds[b as usize]));
+            }
+        }
+        let layout = layout(device, label, &numbered);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(label),
             bind_group_layouts: &[Some(&layout)],
@@ -101,10 +123,15 @@ impl Module {
             label: Some(label),
             source: wgpu::ShaderSource::Wgsl(source.into()),
         });
+        let spare =
+            ["Module::spare_ro", "Module::spare_rw"].map(|l| buffer(device, l, RANGE_ALIGN, RW));
         Self {
             layout,
             pipeline_layout,
             module,
+            windowed,
+            windows,
+            spare,
         }
     }
 
@@ -138,17 +165,56 @@ impl Module {
         label: &str,
         buffers: &[&wgpu::Buffer],
     ) -> wgpu::BindGroup {
-        bind(device, label, &self.layout, buffers)
+        let resources = buffers.iter().map(|b| b.as_entire_binding()).collect();
+        self.bind_resources(device, label, resources)
     }
 
-    /// [`Module::bind`] from binding resources (buffer ranges among them).
+    /// [`Module::bind`] from binding resources (buffer ranges among them). A windowed
+    /// binding's resource is split into the module's windows (those past its end get a
+    /// spare buffer).
     pub fn bind_resources(
         &self,
         device: &wgpu::Device,
         label: &str,
         resources: Vec<wgpu::BindingResource<'_>>,
     ) -> wgpu::BindGroup {
-        bind_resources(device, label, &self.layout, resources)
+        if self.windows.count == 1 {
+            return bind_resources(device, label, &self.layout, resources);
+        }
+        let mut entries: Vec<wgpu::BindGroupEntry> = Vec::new();
+        for (binding, resource) in (0..).zip(resources) {
+            let window = self.windowed.iter().find(|w| w.0 == binding);
+            let whole = match (&resource, window) {
+                (wgpu::BindingResource::Buffer(b), Some(&(_, rw))) => Some((b.clone(), rw)),
+                _ => None,
+            };
+            let Some((b, rw)) = whole else {
+                entries.push(wgpu::BindGroupEntry { binding, resource });
+                continue;
+            };
+            let end = b.offset + b.size.map_or(b.buffer.size() - b.offset, |s| s.get());
+            for k in 0..self.windows.count {
+                let start = b.offset + u64::from(k) * self.windows.bytes;
+                let resource = if start < end {
+                    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: b.buffer,
+                        offset: start,
+                        size: wgpu::BufferSize::new((end - start).min(self.windows.bytes)),
+                    })
+                } else {
+                    self.spare[usize::from(rw)].as_entire_binding()
+                };
+                entries.push(wgpu::BindGroupEntry {
+                    binding: binding + WINDOW_STRIDE * k,
+                    resource,
+                });
+            }
+        }
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &self.layout,
+            entries: &entries,
+        })
     }
 }
 

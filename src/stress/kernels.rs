@@ -8,8 +8,9 @@
 use super::StressError;
 use super::gpu_util::{Bind, Module};
 use crate::gpu::GpuContext;
-use crate::shaders;
-use std::sync::{Arc, OnceLock};
+use crate::shaders::{self, Windows};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Entry points of stress_outer.wgsl and stress_results.wgsl.
 pub(super) struct OuterPipes {
@@ -88,11 +89,12 @@ pub(super) struct MgKernels {
 }
 
 impl MgKernels {
-    fn new(gpu: &GpuContext, f64: bool) -> Self {
+    fn new(gpu: &GpuContext, f64: bool, windows: Windows) -> Self {
         let device = &gpu.device;
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as U};
         let module = |name: &str, kinds: &[Bind]| {
-            Module::new(device, name, shaders::stress_mg(name, f64), kinds)
+            let source = shaders::stress_mg(name, f64, windows);
+            Module::windowed(device, name, source, kinds, windows)
         };
         let mg0 = module(
             "stress_mg0",
@@ -140,39 +142,104 @@ impl MgKernels {
 }
 
 /// Everything a [`StressSolver`](super::StressSolver) dispatches, for one outer
-/// precision.
+/// precision and one split of the node vectors into bindings.
 pub struct StressKernels {
     pub(super) f64: bool,
+    pub(super) windows: Windows,
     pub(super) outer: Module,
     pub(super) results: Module,
     pub(super) pipes: OuterPipes,
     pub(super) mg: Arc<MgKernels>,
 }
 
-/// Per-device cache: one slot per outer precision (f32, f64).
+/// The bindings of stress_outer.wgsl, in order.
+fn outer_kinds() -> Vec<Bind> {
+    use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
+    let mut kinds = vec![Un, Ro, Ro, Un, Ro];
+    kinds.extend([Rw; 8]);
+    kinds.extend([Ro, Ro]);
+    kinds.extend([Rw; 3]);
+    kinds
+}
+
+/// Per-device cache: one slot per outer precision (f32, f64) and vector split.
 #[derive(Default)]
-struct Cache([OnceLock<Arc<StressKernels>>; 2]);
+struct Cache(Mutex<HashMap<(bool, Windows), Arc<StressKernels>>>);
 
 impl StressKernels {
     /// The kernels of `gpu`'s device for the outer precision `f64`, compiled on first
-    /// use and shared afterwards.
+    /// use and shared afterwards; every vector in one binding (a solver whose grid
+    /// needs more asks for [`StressKernels::shared_windowed`] itself).
     pub fn shared(gpu: &GpuContext, f64: bool) -> Result<Arc<Self>, StressError> {
+        Self::shared_windowed(gpu, f64, Windows::ONE)
+    }
+
+    /// [`StressKernels::shared`] with the node vectors split as `windows` says.
+    pub fn shared_windowed(
+        gpu: &GpuContext,
+        f64: bool,
+        windows: Windows,
+    ) -> Result<Arc<Self>, StressError> {
         Self::check(gpu, f64)?;
         let cache = gpu.kernels(|_| Cache::default());
-        Ok(cache.0[usize::from(f64)]
-            .get_or_init(|| Arc::new(Self::build(gpu, f64)))
+        let mut map = cache.0.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(map
+            .entry((f64, windows))
+            .or_insert_with(|| Arc::new(Self::build(gpu, f64, windows)))
             .clone())
     }
 
     /// Fresh kernels, not shared (for measuring what sharing saves).
     pub fn new(gpu: &GpuContext, f64: bool) -> Result<Self, StressError> {
+        Self::windowed(gpu, f64, Windows::ONE)
+    }
+
+    /// Fresh kernels whose node vectors are split as `windows` says (tests force small
+    /// windows to check the split against one binding).
+    pub fn windowed(gpu: &GpuContext, f64: bool, windows: Windows) -> Result<Self, StressError> {
         Self::check(gpu, f64)?;
-        Ok(Self::build(gpu, f64))
+        let most = Self::most_windows(&gpu.limits);
+        if windows.count > 1
+            && (windows.count > most
+                || !windows.bytes.is_multiple_of(256)
+                || windows.bytes == 0
+                || windows.bytes > gpu.max_binding_bytes())
+        {
+            return Err(StressError::BadOptions(format!(
+                "{} windows of {} bytes: {} binds at most {most} windows of at most {} bytes \
+                 (multiples of 256)",
+                windows.count,
+                windows.bytes,
+                gpu.info.name,
+                gpu.max_binding_bytes()
+            )));
+        }
+        Ok(Self::build(gpu, f64, windows))
+    }
+
+    /// Most windows per node vector the device's storage-buffer count per shader stage
+    /// allows (at most [`shaders::MAX_WINDOWS`]): the outer shader, which windows the most
+    /// vectors, sets it (lavapipe's 32 storage buffers: 4).
+    pub fn most_windows(limits: &wgpu::Limits) -> u32 {
+        let storage = outer_kinds()
+            .iter()
+            .filter(|k| !matches!(k, Bind::Uniform))
+            .count() as u32;
+        let windowed = Windows::decls(shaders::STRESS_OUTER).len() as u32;
+        let spare = limits
+            .max_storage_buffers_per_shader_stage
+            .saturating_sub(storage);
+        (1 + spare / windowed.max(1)).min(shaders::MAX_WINDOWS)
     }
 
     /// Whether the outer iteration of these kernels runs in f64.
     pub fn f64(&self) -> bool {
         self.f64
+    }
+
+    /// How these kernels split the node vectors into bindings.
+    pub fn windows(&self) -> Windows {
+        self.windows
     }
 
     fn check(gpu: &GpuContext, f64: bool) -> Result<(), StressError> {
@@ -185,17 +252,19 @@ impl StressKernels {
         Ok(())
     }
 
-    fn build(gpu: &GpuContext, f64: bool) -> Self {
-        let mg = Arc::new(MgKernels::new(gpu, f64));
+    fn build(gpu: &GpuContext, f64: bool, windows: Windows) -> Self {
+        let mg = Arc::new(MgKernels::new(gpu, f64, windows));
         // The passes whose gather multiplies u instead of the f32 search direction.
         const GATHER_U: &[(&str, f64)] = &[("GATHER_U", 1.0)];
         let device = &gpu.device;
         use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
-        let mut kinds = vec![Un, Ro, Ro, Un, Ro];
-        kinds.extend([Rw; 8]);
-        kinds.extend([Ro, Ro]);
-        kinds.extend([Rw; 3]);
-        let outer = Module::new(device, "stress_outer", shaders::stress_outer(f64), &kinds);
+        let outer = Module::windowed(
+            device,
+            "stress_outer",
+            shaders::stress_outer(f64, windows),
+            &outer_kinds(),
+            windows,
+        );
         let results = Module::new(
             device,
             "stress_results",
@@ -220,6 +289,7 @@ impl StressKernels {
         };
         Self {
             f64,
+            windows,
             outer,
             results,
             pipes,

@@ -44,7 +44,7 @@ pub use results::{MaterialStats, StressResult};
 // The analysis options are scene data (the scene module stays GPU-free); the solver
 // takes them as they are.
 pub use crate::scene::analysis::{BoundaryConditions, SolveOptions, Support, VoxelField};
-pub use solver::{SolveStats, StressSolver};
+pub use solver::{SolveBytes, SolveStats, StressSolver};
 pub use summary::{MaterialSummary, Warpage};
 
 /// A prescribed displacement on some DOFs of one node (a cut face of a submodel, a
@@ -89,13 +89,16 @@ impl ThermalLoad {
 #[derive(Debug, thiserror::Error)]
 pub enum StressError {
     #[error(
-        "stress of grid {nx}x{ny}x{nz} needs {need} MiB per node field, but {adapter} binds at \
-         most {limit} MiB per storage buffer: coarsen the voxel or shrink the domain"
+        "stress of grid {nx}x{ny}x{nz} needs {need} MiB in one {what}, but {adapter} allows at \
+         most {limit} MiB there: coarsen the voxel or shrink the domain"
     )]
     TooLarge {
         nx: u32,
         ny: u32,
         nz: u32,
+        /// "storage binding", "buffer" or "node vector" (split over at most
+        /// `MAX_WINDOWS` bindings).
+        what: &'static str,
         need: u64,
         limit: u64,
         adapter: String,

@@ -133,16 +133,16 @@ pub fn matrix_bytes_bound(voxels: [u32; 3]) -> u64 {
         .sum()
 }
 
-/// Largest single binding of the hierarchy before set-up, bytes (a level-0 vector, or
-/// level 1's block inverses; the set-up checks the matrix halves it sizes against the
-/// adapter).
+/// Largest buffer of the hierarchy bound whole before set-up, bytes: level 1's block
+/// inverses or right-hand side, or the material slots (x and d are bound in windows on
+/// every level; the set-up checks the matrix halves it sizes against the adapter).
 pub fn largest_binding(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
     let nodes = |e: &[u32; 3]| e.iter().map(|&d| u64::from(d) + 1).product::<u64>();
-    let dinv1 = dims.get(1).map_or(0, |e| nodes(e) * 24);
-    vector_len(nodes(&dims[0]))
-        .max(dinv1)
-        .max(MAT_SLOTS * HALF * 4)
+    let level1 = dims
+        .get(1)
+        .map_or(0, |e| (nodes(e) * 24).max(vector_len(nodes(e))));
+    level1.max(MAT_SLOTS * HALF * 4)
 }
 
 /// One level read back by [`Multigrid::read_levels`].

@@ -26,6 +26,7 @@ use crate::gpu::{GpuContext, read_buffer};
 use crate::grid::GpuGrid;
 use crate::materials::{MAX_MATERIALS, MaterialTable};
 use crate::scene::GridSpec;
+use crate::shaders::Windows;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -41,6 +42,19 @@ const MAX_RESTARTS: u32 = 3;
 enum MatEntry {
     Solid { lambda: f64, mu: f64, alpha: f64 },
     Bad { name: String, why: String },
+}
+
+/// What a solve of one grid allocates ([`StressSolver::memory_bytes`]), bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SolveBytes {
+    /// Every buffer of the solver and its hierarchy, coarse matrices at their
+    /// material slots only (the set-up adds the rest).
+    pub total: u64,
+    /// The largest buffer bound whole (checked against the binding limit).
+    pub largest_binding: u64,
+    /// The largest node vector: bound in windows of the binding limit, so only the
+    /// buffer limit applies to it.
+    pub largest_vector: u64,
 }
 
 /// Per-solve figures beyond the result's (levels, set-up time), for benches and docs.
@@ -164,19 +178,39 @@ impl<'g> StressSolver<'g> {
     }
 
     /// GPU bytes a solve of a `dims` voxel grid allocates with the solver (all levels,
-    /// the material slots counted at their most), and its largest single binding. The
-    /// set-up then sizes the coarse matrices of the elements that are not uniform
-    /// blocks and checks them against the adapter ([`SolveStats::bytes`] holds the
-    /// total; [`multigrid::matrix_bytes_bound`] the most they can take).
-    pub fn memory_bytes(dims: [u32; 3], f64: bool) -> (u64, u64) {
+    /// the material slots counted at their most), its largest single binding and its
+    /// largest node vector (bound in windows, [`Windows`]). The set-up then sizes the
+    /// coarse matrices of the elements that are not uniform blocks and checks them
+    /// against the adapter ([`SolveStats::bytes`] holds the total;
+    /// [`multigrid::matrix_bytes_bound`] the most they can take).
+    pub fn memory_bytes(dims: [u32; 3], f64: bool) -> SolveBytes {
         let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
-        let vec = nodes * 3 * real_bytes(f64);
-        let total = Self::own_bytes(dims, f64) + multigrid::memory_bytes(dims);
-        (
-            total,
-            vec.max(multigrid::largest_binding(dims)).max(voxels * 4),
-        )
+        SolveBytes {
+            total: Self::own_bytes(dims, f64) + multigrid::memory_bytes(dims),
+            // Per-node flags, per-voxel materials and result fields, one binding each.
+            largest_binding: multigrid::largest_binding(dims)
+                .max(voxels * 4)
+                .max(nodes * 4),
+            largest_vector: ResultRanges::r_len(nodes, voxels, f64)
+                .max(multigrid::vector_len(nodes)),
+        }
+    }
+
+    /// How a solve of `dims` splits its node vectors on `gpu`: one binding each where the
+    /// largest fits the adapter's binding limit, else windows of that limit (`None`:
+    /// more than [`StressKernels::most_windows`] of them).
+    pub fn windows_for(gpu: &GpuContext, dims: [u32; 3], f64: bool) -> Option<Windows> {
+        let bytes = gpu.max_binding_bytes() / RANGE_ALIGN * RANGE_ALIGN;
+        let vector = Self::memory_bytes(dims, f64).largest_vector;
+        match vector.div_ceil(bytes.max(RANGE_ALIGN)) {
+            0 | 1 => Some(Windows::ONE),
+            n if n <= u64::from(StressKernels::most_windows(&gpu.limits)) => Some(Windows {
+                bytes,
+                count: n as u32,
+            }),
+            _ => None,
+        }
     }
 
     /// Checks that the buffers fit the adapter, then allocates them and builds the
@@ -219,17 +253,38 @@ impl<'g> StressSolver<'g> {
         }
         let nodes = u64::from(nx + 1) * u64::from(ny + 1) * u64::from(nz + 1);
         let limit = gpu.max_binding_bytes();
-        let (total, largest) = Self::memory_bytes(spec.dims, f64);
-        if largest > limit || nodes > u64::from(u32::MAX / 8) {
-            return Err(StressError::TooLarge {
-                nx,
-                ny,
-                nz,
-                need: largest.div_ceil(1 << 20),
-                limit: limit >> 20,
-                adapter: gpu.info.name.clone(),
-            });
+        let bytes = Self::memory_bytes(spec.dims, f64);
+        let too_large = |what: &'static str, need: u64, limit: u64| StressError::TooLarge {
+            nx,
+            ny,
+            nz,
+            what,
+            need: need.div_ceil(1 << 20),
+            limit: limit >> 20,
+            adapter: gpu.info.name.clone(),
+        };
+        if bytes.largest_binding > limit || nodes > u64::from(u32::MAX / 8) {
+            return Err(too_large("storage binding", bytes.largest_binding, limit));
         }
+        let max_buffer = gpu.limits.max_buffer_size;
+        if bytes.largest_vector > max_buffer {
+            return Err(too_large("buffer", bytes.largest_vector, max_buffer));
+        }
+        // Node vectors beyond one binding are bound in windows; kernels that already
+        // window enough (a test's small windows) are kept.
+        let have = kernels.windows;
+        let fits =
+            have.count > 1 && bytes.largest_vector.div_ceil(have.bytes) <= u64::from(have.count);
+        let kernels = match Self::windows_for(gpu, spec.dims, f64) {
+            Some(w) if w.count <= have.count || fits => kernels,
+            Some(w) => StressKernels::shared_windowed(gpu, f64, w)?,
+            None => {
+                let windows = u64::from(StressKernels::most_windows(&gpu.limits));
+                let most = windows * (limit / RANGE_ALIGN * RANGE_ALIGN);
+                return Err(too_large("node vector", bytes.largest_vector, most));
+            }
+        };
+        let total = bytes.total;
         let table: Vec<MatEntry> = materials
             .iter()
             .map(|(_, m)| {
