@@ -4,10 +4,12 @@
 // element box.
 
 @group(0) @binding(0) var<uniform> lv: Level;
-@group(0) @binding(1) var<storage, read> ka_in: array<f32>;
-@group(0) @binding(2) var<storage, read> kb_in: array<f32>;
-@group(0) @binding(3) var<storage, read_write> ka_out: array<f32>;
-@group(0) @binding(4) var<storage, read_write> kb_out: array<f32>;
+// The child level's and this level's packed matrix halves, windowed like the node
+// vectors (`Windows` in src/shaders.rs).
+// window ka_in: array<f32>, binding 1, read
+// window kb_in: array<f32>, binding 2, read
+// window ka_out: array<f32>, binding 3, read_write
+// window kb_out: array<f32>, binding 4, read_write
 // The child level's node flags: its constrained DOFs (from its block inverse) and the
 // prolongation candidates, which pweights_e fills in (stress_mg_level.wgsl).
 @group(0) @binding(5) var<storage, read_write> pw: array<u32>;
@@ -74,9 +76,9 @@ fn pweights_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
 fn kin(s: u32, i: u32, j: u32) -> f32 {
     let p = packed_index(i, j);
     if p < HALF {
-        return ka_in[s * HALF + p];
+        return ka_in_ld(s * HALF + p);
     }
-    return kb_in[s * HALF + p - HALF];
+    return kb_in_ld(s * HALF + p - HALF);
 }
 
 // The material slots: the element of edge 2a is twice the element of edge a (a
@@ -87,8 +89,8 @@ fn slots_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     if gid >= lv.mat_slots * HALF {
         return;
     }
-    ka_out[gid] = 2.0 * ka_in[gid];
-    kb_out[gid] = 2.0 * kb_in[gid];
+    ka_out_st(gid, 2.0 * ka_in_ld(gid));
+    kb_out_st(gid, 2.0 * kb_in_ld(gid));
 }
 
 @compute @workgroup_size(MG_WG)

@@ -8,8 +8,9 @@
 @group(0) @binding(3) var<uniform> ke: array<vec4<f32>, 554>;
 @group(0) @binding(4) var<storage, read_write> fixed: array<u32>;
 @group(0) @binding(5) var<uniform> lv: Level;
-@group(0) @binding(6) var<storage, read_write> ka_out: array<f32>;
-@group(0) @binding(7) var<storage, read_write> kb_out: array<f32>;
+// Level 1's packed matrix halves, windowed (`Windows` in src/shaders.rs).
+// window ka_out: array<f32>, binding 6, read_write
+// window kb_out: array<f32>, binding 7, read_write
 // The voxel level's node flags: the solver's `fixed` again (binding 4), whose candidate
 // bits pweights0 fills in (stress_mg_level.wgsl).
 @group(0) @binding(8) var<storage, read_write> pw: array<u32>;

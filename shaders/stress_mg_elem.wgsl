@@ -6,8 +6,9 @@
 // Keep the bindings in sync with src/stress/multigrid.rs.
 
 @group(0) @binding(0) var<uniform> lv: Level;
-@group(0) @binding(1) var<storage, read> ka: array<f32>;
-@group(0) @binding(2) var<storage, read> kb: array<f32>;
+// The packed matrix halves (slot-major), windowed like the node vectors.
+// window ka: array<f32>, binding 1, read
+// window kb: array<f32>, binding 2, read
 // x and d are windowed like level 0's (stress_mg_smooth.wgsl reads them so), though a
 // coarse level holds an eighth of the nodes below it.
 // window x: array<f32>, binding 3, read_write
@@ -83,9 +84,9 @@ fn slot_weights(s: u32) -> vec2<f32> {
 fn kel(s: u32, i: u32, j: u32) -> f32 {
     let p = packed_index(i, j);
     if p < HALF {
-        return ka[s * HALF + p];
+        return ka_ld(s * HALF + p);
     }
-    return kb[s * HALF + p - HALF];
+    return kb_ld(s * HALF + p - HALF);
 }
 
 // r = b - A x on free DOFs, left in d as `what` says (stress_mg_smooth).

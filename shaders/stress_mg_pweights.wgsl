@@ -164,9 +164,9 @@ fn write_row(e: u32, row_c: u32, acc: array<vec3<f32>, 8>) {
         let p = packed_index(row_c, col);
         let v = acc[col / 3u][col % 3u];
         if p < HALF {
-            ka_out[e * HALF + p] = v;
+            ka_out_st(e * HALF + p, v);
         } else {
-            kb_out[e * HALF + p - HALF] = v;
+            kb_out_st(e * HALF + p - HALF, v);
         }
     }
 }

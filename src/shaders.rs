@@ -200,15 +200,20 @@ impl Windows {
                     "@group(0) @binding({b}) var<storage, {access}> {name}_w{k}: array<{ty}>;\n"
                 );
             }
+            // Windows past what a u32 index reaches are never used (and their bounds would
+            // not fit a u32 literal).
+            let count = (0..self.count)
+                .find(|&k| u64::from(k + 1) * per > u64::from(u32::MAX))
+                .map_or(self.count, |k| k + 1);
             let pick = |body: &dyn Fn(u32, String) -> String| {
                 let mut f = String::new();
-                for k in 0..self.count {
+                for k in 0..count {
                     let j = if k == 0 {
                         "i".to_string()
                     } else {
                         format!("i - {}u", u64::from(k) * per)
                     };
-                    if k + 1 < self.count {
+                    if k + 1 < count {
                         f += &format!(
                             "    if i < {}u {{ {} }}\n",
                             u64::from(k + 1) * per,
@@ -356,7 +361,8 @@ pub fn all() -> Vec<(&'static str, String)> {
             ("stress_outer_f32", stress_outer(false, Windows::ONE)),
             ("stress_outer_f64", stress_outer(true, Windows::ONE)),
         ])
-        // Vectors split over three windows (grids beyond one binding).
+        // Node vectors and coarse matrices split over three windows (grids beyond one
+        // binding).
         .chain([
             ("stress_outer_f64_windowed", stress_outer(true, THREE)),
             ("stress_mg0_windowed", stress_mg("stress_mg0", true, THREE)),
@@ -367,6 +373,14 @@ pub fn all() -> Vec<(&'static str, String)> {
             (
                 "stress_transfer_windowed",
                 stress_mg("stress_transfer", true, THREE),
+            ),
+            (
+                "stress_galerkin0_windowed",
+                stress_mg("stress_galerkin0", true, THREE),
+            ),
+            (
+                "stress_galerkin_windowed",
+                stress_mg("stress_galerkin", true, THREE),
             ),
         ])
         .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))

@@ -45,3 +45,34 @@ fn all_shaders_validate() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn windowed_sources_validate_up_to_the_u32_index() {
+    // With windows so large that eight of them hold more f32 elements than a u32 index
+    // reaches, the accessors stop at the last reachable window (their bounds must stay
+    // u32 literals) and every windowed source still validates.
+    use voxfab::shaders::{Windows, stress_mg, stress_outer};
+    let huge = Windows {
+        bytes: 3 << 30,
+        count: 8,
+    };
+    for (name, src) in [
+        ("stress_outer_f32", stress_outer(false, huge)),
+        ("stress_outer_f64", stress_outer(true, huge)),
+        ("stress_mg0", stress_mg("stress_mg0", true, huge)),
+        ("stress_mg_elem", stress_mg("stress_mg_elem", true, huge)),
+    ] {
+        assert!(
+            src.contains("x_w0") || src.contains("u_w0"),
+            "{name}: not windowed"
+        );
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&src)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::FLOAT64,
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&src)));
+    }
+}

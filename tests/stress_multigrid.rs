@@ -1197,10 +1197,11 @@ fn reported_bytes_are_the_buffers_allocated() {
 #[test]
 fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
     // Grids whose node vectors outgrow one storage binding bind them in windows
-    // (src/shaders.rs `Windows`). Forced small windows here split the f64 outer vectors
-    // into 3-4 windows and level 0's (and the f32 fallback's) into 2 (the coarse levels
-    // stay whole): the solve must be the one-binding solve bit for bit (the same arithmetic
-    // in the same order), prescribed values, reactions and result fields included. An
+    // (src/shaders.rs `Windows`). Forced 48 KiB windows here split the f64 outer vectors
+    // into 3 windows, level 0's (and the f32 fallback's) into 2 and level 1's matrix
+    // halves into 4: the solve must be the one-binding solve bit for bit (the same
+    // arithmetic in the same order), Galerkin products, prescribed values, reactions and
+    // result fields included. An
     // element read from or written to the wrong window, or a window bound at the wrong
     // offset, changes the iterates.
     use std::sync::Arc;
@@ -1224,7 +1225,7 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
     assert!(!prescribed.is_empty());
     let g = gpu();
     let windows = Windows {
-        bytes: 32 << 10,
+        bytes: 48 << 10,
         count: 4,
     };
     assert!(StressKernels::most_windows(&g.limits) >= windows.count);
@@ -1250,11 +1251,19 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
             };
             let mats = MaterialTable::builtin();
             let mut solver = StressSolver::with_kernels(g, kernels, &grid, &mats).unwrap();
-            solver
+            let r = solver
                 .solve_prescribed(&ThermalLoad { delta_t: DT }, &bc, &prescribed, &opts)
-                .unwrap()
+                .unwrap();
+            // Level 1's matrix half: its material slots and the mixed elements' own.
+            let half = (mats.len() as u64 + solver.stats.mixed[0]) * 150 * 4;
+            let k: Vec<Vec<f32>> = solver.read_multigrid().0.into_iter().map(|l| l.k).collect();
+            (r, k, half)
         };
-        let (one, split) = (solve(false), solve(true));
+        let ((one, k_one, half), (split, k_split, _)) = (solve(false), solve(true));
+        // The coarse matrices are windowed too: level 1's halves span several windows,
+        // and every level's Galerkin products come out the same.
+        assert!(half > 2 * windows.bytes, "level-1 half of {half} B");
+        assert!(k_one.iter().zip(&k_split).all(|(a, b)| a == b));
         assert_eq!(g.take_error(), None);
         eprintln!(
             "f64 {f64}: {} / {} iterations, residual {:.3e} / {:.3e}",
@@ -1274,4 +1283,47 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
             assert!(a == b, "field {k} differs");
         }
     }
+}
+
+#[test]
+fn kernels_with_windows_too_small_for_a_grid_are_replaced() {
+    // Kernels made with small windows (as the test above uses) hold 4 x 48 KiB per
+    // vector; on a grid whose vectors are larger the solver must take kernels that
+    // cover them (here: one binding each) instead of reading past the last window.
+    use std::sync::Arc;
+    use voxfab::shaders::Windows;
+    use voxfab::stress::StressKernels;
+    let dims = [32, 24, 16];
+    let windows = Windows {
+        bytes: 48 << 10,
+        count: 4,
+    };
+    assert!(StressSolver::memory_bytes(dims, true).largest_vector > 4 * windows.bytes);
+    let (si, pi) = (id("si"), id("polyimide"));
+    let ids = fill(dims, |_, _, z| if z < 6 { si } else { pi });
+    let g = gpu();
+    let bc = BoundaryConditions::new(Support::BottomRoller);
+    let opts = SolveOptions {
+        tol: 1e-9,
+        max_iterations: 200,
+    };
+    let solve = |small: bool| {
+        let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 2.0)).unwrap();
+        grid.write_materials(g, &ids);
+        let kernels = if small {
+            Arc::new(StressKernels::windowed(g, true, windows).unwrap())
+        } else {
+            StressKernels::shared(g, true).unwrap()
+        };
+        let mats = MaterialTable::builtin();
+        let mut solver = StressSolver::with_kernels(g, kernels, &grid, &mats).unwrap();
+        solver
+            .solve(&ThermalLoad { delta_t: DT }, &bc, &opts)
+            .unwrap()
+    };
+    let (one, small) = (solve(false), solve(true));
+    assert_eq!(g.take_error(), None);
+    assert!(one.converged, "{} iterations", one.iterations);
+    assert_eq!(one.iterations, small.iterations);
+    assert_eq!(one.displacement_f64, small.displacement_f64);
 }

@@ -78,6 +78,8 @@ pub(super) struct MgPipes {
 /// The multigrid's modules (their layouts make the per-grid bind groups) and pipelines,
 /// all f32; level 0 reads the outer CG's residual, so they are built per outer precision.
 pub(super) struct MgKernels {
+    /// How the node vectors and coarse matrices are split into bindings.
+    pub windows: Windows,
     pub mg0: Module,
     pub elem: Module,
     pub gal0: Module,
@@ -129,6 +131,7 @@ impl MgKernels {
             dense: coarsest.pipeline(device, "dense_solve"),
         };
         Self {
+            windows,
             mg0,
             elem,
             gal0,

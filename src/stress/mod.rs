@@ -104,9 +104,21 @@ pub enum StressError {
         adapter: String,
     },
     #[error(
+        "stress of grid {nx}x{ny}x{nz} has {nodes} nodes, more than the {most} the solver \
+         indexes (3 values per node in 32 bits): coarsen the voxel or shrink the domain"
+    )]
+    TooManyNodes {
+        nx: u32,
+        ny: u32,
+        nz: u32,
+        nodes: u64,
+        most: u64,
+    },
+    #[error(
         "the multigrid's level-{level} operator needs {need} MiB for {mixed} coarse elements that \
-         are not uniform blocks, but {adapter} binds at most {limit} MiB per storage buffer: \
-         coarsen the voxel or shrink the domain"
+         are not uniform blocks, but {adapter} binds at most {limit} MiB per matrix half (one \
+         storage binding, or the windows a grid beyond one binding uses): coarsen the voxel or \
+         shrink the domain"
     )]
     CoarseTooLarge {
         level: usize,

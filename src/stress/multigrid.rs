@@ -460,7 +460,15 @@ impl Multigrid {
         self.mixed = counts.iter().map(|&c| u64::from(c)).collect();
 
         let device = &gpu.device;
-        let limit = gpu.max_binding_bytes();
+        // Each matrix half is bound in the kernels' windows (one binding each unless the
+        // grid's node vectors needed more), made as one buffer, and indexed in u32.
+        let windows = self.k.windows;
+        let bound = if windows.count > 1 {
+            (u64::from(windows.count) * windows.bytes).min(gpu.limits.max_buffer_size)
+        } else {
+            gpu.max_binding_bytes()
+        };
+        let limit = bound.min((u64::from(u32::MAX) + 1) * 4);
         // Slots per level; at most one per element: the counters cannot run past the grid.
         let needs: Vec<u64> = (1..=top)
             .map(|l| {

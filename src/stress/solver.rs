@@ -263,7 +263,19 @@ impl<'g> StressSolver<'g> {
             limit: limit >> 20,
             adapter: gpu.info.name.clone(),
         };
-        if bytes.largest_binding > limit || nodes > u64::from(u32::MAX / 8) {
+        // Shaders index node vectors as 3 n + k and level 1's element rows as 24 e + row
+        // (e < n / 8) in u32.
+        let most = u64::from(u32::MAX / 3);
+        if nodes > most {
+            return Err(StressError::TooManyNodes {
+                nx,
+                ny,
+                nz,
+                nodes,
+                most,
+            });
+        }
+        if bytes.largest_binding > limit {
             return Err(too_large("storage binding", bytes.largest_binding, limit));
         }
         let max_buffer = gpu.limits.max_buffer_size;
@@ -273,10 +285,13 @@ impl<'g> StressSolver<'g> {
         // Node vectors beyond one binding are bound in windows; kernels that already
         // window enough (a test's small windows) are kept.
         let have = kernels.windows;
-        let fits =
-            have.count > 1 && bytes.largest_vector.div_ceil(have.bytes) <= u64::from(have.count);
+        let fits = if have.count > 1 {
+            bytes.largest_vector.div_ceil(have.bytes) <= u64::from(have.count)
+        } else {
+            bytes.largest_vector <= limit
+        };
         let kernels = match Self::windows_for(gpu, spec.dims, f64) {
-            Some(w) if w.count <= have.count || fits => kernels,
+            Some(_) if fits => kernels,
             Some(w) => StressKernels::shared_windowed(gpu, f64, w)?,
             None => {
                 let windows = u64::from(StressKernels::most_windows(&gpu.limits));
