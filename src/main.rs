@@ -896,6 +896,15 @@ fn info() -> anyhow::Result<()> {
         "largest grid: {} voxels (4 bytes each per field)",
         gpu.max_binding_bytes() / voxfab::grid::BYTES_PER_VOXEL
     );
+    // The stress solver binds its node vectors in windows of one binding.
+    let windows = voxfab::stress::StressKernels::most_windows(l);
+    let vector =
+        (u64::from(windows) * (gpu.max_binding_bytes() / 256 * 256)).min(l.max_buffer_size);
+    println!(
+        "stress node vectors: up to {windows} windows of one binding, {} MiB ({:.1} M nodes at f64)",
+        vector >> 20,
+        vector as f64 / 24.0 / 1e6
+    );
     Ok(())
 }
 

@@ -64,6 +64,17 @@ fn info_names_the_adapter_and_its_limits() {
             && text.contains("largest grid:"),
         "{text}"
     );
+    // The stress solver's reach: node vectors in windows of one binding, at least one.
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("stress node vectors: up to "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let windows: u32 = line["stress node vectors: up to ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((1..=8).contains(&windows), "{line}");
 }
 
 #[test]
