@@ -1,6 +1,7 @@
 //! Every WGSL source, embedded at build time. Process shaders get the shared
 //! prelude `process_common.wgsl` prepended; stress shaders get `stress_common.wgsl`
-//! (and the CG node bindings where they use them).
+//! (and the CG node bindings where they use them), and the bindings and accessors of
+//! their windowed arrays ([`Windows`]).
 
 pub const PROCESS_COMMON: &str = include_str!("../shaders/process_common.wgsl");
 

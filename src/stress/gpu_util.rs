@@ -1,5 +1,6 @@
-//! Small wgpu helpers of the stress passes (on top of gpu::bind): bind-group layouts
-//! whose binding `i` is the `i`-th entry of a list, bind groups from buffers in binding order, compute pipelines
+//! Small wgpu helpers of the stress passes (on top of gpu::bind): modules whose
+//! binding `i` is the `i`-th entry of a list (plus the windows of their windowed
+//! vectors, [`Windows`]), bind groups from buffers in binding order, compute pipelines
 //! and dispatch sizes.
 
 use super::params::{WG, dispatch_2d};
