@@ -10,7 +10,7 @@ use crate::grid::{BYTES_PER_VOXEL, VOXEL_BUFFERS};
 use crate::process::params::{MAX_GROUPS_PER_DIM, PARAM_STRIDE, counter_words, fold_groups};
 use crate::process::{MIN_SHAPE_RECORDS, PARAM_SLOTS, wire_records};
 use crate::scene::{GridSpec, Op, Scene, SceneError, StepKind};
-use crate::shaders::MAX_WINDOWS;
+use crate::shaders::{MAX_WINDOWS, Windows};
 use crate::stress::SolveBytes;
 use crate::stress::coarsen::coarse_spec;
 
@@ -269,12 +269,11 @@ pub fn check(
         }
     }
     for b in est.peak_buffers() {
-        let windows = limits.max_binding / 256 * 256 * u64::from(limits.max_windows);
         let (limit, kind) = match b.bound {
             Bound::Whole => (limits.max_binding, "storage binding".to_string()),
             Bound::No => (limits.max_buffer, "buffer".to_string()),
             Bound::Windows => (
-                limits.max_buffer.min(windows),
+                Windows::reach(limits.max_binding, limits.max_windows, limits.max_buffer),
                 format!(
                     "node vector (a buffer bound in at most {} windows of one storage \
                      binding)",

@@ -899,7 +899,7 @@ fn info() -> anyhow::Result<()> {
     // The stress solver binds its node vectors in windows of one binding.
     let windows = voxfab::stress::StressKernels::most_windows(l);
     let vector =
-        (u64::from(windows) * (gpu.max_binding_bytes() / 256 * 256)).min(l.max_buffer_size);
+        voxfab::shaders::Windows::reach(gpu.max_binding_bytes(), windows, l.max_buffer_size);
     println!(
         "stress node vectors: up to {windows} windows of one binding, {} MiB ({:.1} M nodes at f64)",
         vector >> 20,

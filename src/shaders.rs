@@ -131,6 +131,10 @@ pub const WINDOW_STRIDE: u32 = 100;
 /// Most windows per vector (bindings stay below wgpu's 1000 per group).
 pub const MAX_WINDOWS: u32 = 8;
 
+/// Window sizes (so their offsets) are multiples of this: WebGPU's largest
+/// `min_storage_buffer_offset_alignment`, so every adapter takes them.
+pub const WINDOW_ALIGN: u64 = 256;
+
 /// One windowed declaration of a shader.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowDecl {
@@ -146,6 +150,16 @@ impl Windows {
         bytes: 1 << 31,
         count: 1,
     };
+
+    /// The largest window an adapter binding at most `max_binding` bytes takes.
+    pub fn bytes_for(max_binding: u64) -> u64 {
+        max_binding / WINDOW_ALIGN * WINDOW_ALIGN
+    }
+
+    /// Bytes `count` such windows hold, within the buffer limit `max_buffer`.
+    pub fn reach(max_binding: u64, count: u32, max_buffer: u64) -> u64 {
+        (u64::from(count) * Self::bytes_for(max_binding)).min(max_buffer)
+    }
 
     /// The windowed declarations of `src` (`// window` lines, in order). The sources
     /// are built in, so a malformed line is a bug (every source is validated by a test).

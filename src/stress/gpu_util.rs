@@ -44,9 +44,8 @@ pub struct Range {
     pub size: u64,
 }
 
-/// Offsets of [`Range`]s are multiples of this: WebGPU's largest
-/// `min_storage_buffer_offset_alignment`, so every adapter takes them.
-pub const RANGE_ALIGN: u64 = 256;
+/// Offsets of [`Range`]s are multiples of this (as those of windows).
+pub const RANGE_ALIGN: u64 = crate::shaders::WINDOW_ALIGN;
 
 impl Range {
     pub fn binding(&self) -> wgpu::BindingResource<'_> {

@@ -204,17 +204,18 @@ impl StressKernels {
         let most = Self::most_windows(&gpu.limits);
         if windows.count > 1
             && (windows.count > most
-                || !windows.bytes.is_multiple_of(256)
+                || !windows.bytes.is_multiple_of(shaders::WINDOW_ALIGN)
                 || windows.bytes == 0
                 || windows.bytes > gpu.max_binding_bytes())
         {
             return Err(StressError::BadOptions(format!(
                 "{} windows of {} bytes: {} binds at most {most} windows of at most {} bytes \
-                 (multiples of 256)",
+                 (multiples of {})",
                 windows.count,
                 windows.bytes,
                 gpu.info.name,
-                gpu.max_binding_bytes()
+                gpu.max_binding_bytes(),
+                shaders::WINDOW_ALIGN
             )));
         }
         Ok(Self::build(gpu, f64, windows))
@@ -238,11 +239,6 @@ impl StressKernels {
     /// Whether the outer iteration of these kernels runs in f64.
     pub fn f64(&self) -> bool {
         self.f64
-    }
-
-    /// How these kernels split the node vectors into bindings.
-    pub fn windows(&self) -> Windows {
-        self.windows
     }
 
     fn check(gpu: &GpuContext, f64: bool) -> Result<(), StressError> {

@@ -201,7 +201,7 @@ impl<'g> StressSolver<'g> {
     /// largest fits the adapter's binding limit, else windows of that limit (`None`:
     /// more than [`StressKernels::most_windows`] of them).
     pub fn windows_for(gpu: &GpuContext, dims: [u32; 3], f64: bool) -> Option<Windows> {
-        let bytes = gpu.max_binding_bytes() / RANGE_ALIGN * RANGE_ALIGN;
+        let bytes = Windows::bytes_for(gpu.max_binding_bytes());
         let vector = Self::memory_bytes(dims, f64).largest_vector;
         match vector.div_ceil(bytes.max(RANGE_ALIGN)) {
             0 | 1 => Some(Windows::ONE),
@@ -295,7 +295,7 @@ impl<'g> StressSolver<'g> {
             Some(w) => StressKernels::shared_windowed(gpu, f64, w)?,
             None => {
                 let windows = u64::from(StressKernels::most_windows(&gpu.limits));
-                let most = windows * (limit / RANGE_ALIGN * RANGE_ALIGN);
+                let most = windows * Windows::bytes_for(limit);
                 return Err(too_large("node vector", bytes.largest_vector, most));
             }
         };
