@@ -1,8 +1,10 @@
 // The outer conjugate-gradient iteration of the stress solve at `real` precision (f64
 // where the adapter has SHADER_F64, else f32), preconditioned by one multigrid cycle
 // in f32 (stress_mg*.wgsl) from r / scale (read in place by stress_mg0.wgsl) into z32.
-// Flexible (Polak-Ribiere) beta, because the f32 cycle is a fixed linear operator only
-// up to rounding. Scalars stay on the GPU.
+// Fletcher-Reeves beta (z.r / z.r old): the f32 cycle is a fixed linear operator up to
+// rounding, and the flexible (Polak-Ribiere) beta, which needs z.q after the cycle,
+// gave the same iterations on every bundled case while q then had to outlive the cycle
+// (24 B per node). Scalars stay on the GPU.
 // Keep the bindings in sync with `OuterBuffers` in src/stress/solver.rs.
 
 // Uniform: every lane reads the same entry, so the loads stay scalar.
@@ -18,8 +20,11 @@
 // The search direction stays at `real` precision: stored in f32 it cost the 2 µm
 // suspended bump 40 -> 44 iterations (its rounding shows once the residual is ~1e-7).
 // window p: array<real>, binding 8, read_write
-// window q: array<real>, binding 9, read_write
-// The V-cycle's output, f32.
+// q = K p lives only from the matvec to the update of u and r, while level 0's x and d
+// live only inside the cycle, so q is kept there as two f32 parts, hi in x (z32) and
+// lo in d (q_lo): hi + lo carries 48 bits of q, ~3.5e-15 relative (q_get, q_set).
+// window q_lo: array<f32>, binding 9, read_write
+// The V-cycle's output (level 0's x), f32.
 // window z32: array<f32>, binding 10, read_write
 @group(0) @binding(11) var<storage, read_write> partials: array<real>;
 @group(0) @binding(12) var<storage, read_write> scalars: array<real>;
@@ -56,8 +61,14 @@ fn get_r(n: u32) -> vec3<real> {
     return vec3<real>(r_ld(3u * n), r_ld(3u * n + 1u), r_ld(3u * n + 2u));
 }
 
-fn get_q(n: u32) -> vec3<real> {
-    return vec3<real>(q_ld(3u * n), q_ld(3u * n + 1u), q_ld(3u * n + 2u));
+fn q_get(i: u32) -> real {
+    return real(z32_ld(i)) + real(q_lo_ld(i));
+}
+
+fn q_set(i: u32, v: real) {
+    let hi = f32(v);
+    z32_st(i, hi);
+    q_lo_st(i, f32(v - real(hi)));
 }
 
 fn free_mask(n: u32) -> vec3<real> {
@@ -135,7 +146,7 @@ fn prescribe(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 }
 
 // The reaction K u - f at each prescribed entry's node (the force the
-// prescription applies to the body, mN), into q[3k..3k+3] (scratch after the solve).
+// prescription applies to the body, mN), into p[3k..3k+3] (scratch after the solve).
 @compute @workgroup_size(WG)
 fn reactions(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let k = node_id(wid, lid);
@@ -149,7 +160,7 @@ fn reactions(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
             }
         }
         for (var i = 0u; i < 3u; i++) {
-            q_st(3u * k + i, rv[i]);
+            p_st(3u * k + i, rv[i]);
         }
     }
 }
@@ -187,7 +198,7 @@ fn finish_residual(@builtin(local_invocation_index) lid: u32) {
     }
 }
 
-// z = scale * z32. Partials: z . r, z . q.
+// z = scale * z32. Partial: z . r.
 @compute @workgroup_size(WG)
 fn precond_dots(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = node_id(wid, lid);
@@ -195,13 +206,12 @@ fn precond_dots(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     if n < prm.ndims.w {
         let s = scalars[O_SCALE];
         let z = vec3<real>(real(z32_ld(3u * n)), real(z32_ld(3u * n + 1u)), real(z32_ld(3u * n + 2u))) * s * free_mask(n);
-        acc = vec2<real>(dot(z, get_r(n)), dot(z, get_q(n)));
+        acc = vec2<real>(dot(z, get_r(n)), 0.0);
     }
     write_part(group_index(wid, prm.node_wx), lid, acc);
 }
 
-// Flexible beta = z.(r_new - r_old) / rz_old = -alpha (z . q) / rz_old (r_old = r_new + alpha q);
-// 0 after a restart.
+// beta = rz_new / rz_old; 0 after a restart.
 @compute @workgroup_size(WG)
 fn finish_beta(@builtin(local_invocation_index) lid: u32) {
     let t = sum_parts(lid);
@@ -209,7 +219,7 @@ fn finish_beta(@builtin(local_invocation_index) lid: u32) {
         let old = scalars[O_RZ];
         var beta = real(0.0);
         if old > 0.0 {
-            beta = max(-scalars[O_ALPHA] * t.y / old, real(0.0));
+            beta = t.x / old;
         }
         scalars[O_BETA] = beta;
         scalars[O_RZ] = t.x;
@@ -242,7 +252,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
             qv = k_gather(n, node_coords(n)) * free_mask(n);
         }
         for (var k = 0u; k < 3u; k++) {
-            q_st(3u * n + k, qv[k]);
+            q_set(3u * n + k, qv[k]);
         }
         acc = vec2<real>(dot(load_in(n), qv), 0.0);
     }
@@ -276,7 +286,7 @@ fn update_ur(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         for (var k = 0u; k < 3u; k++) {
             let i = 3u * n + k;
             u_st(i, u_ld(i) + alpha * p_ld(i));
-            rv[k] = r_ld(i) - alpha * q_ld(i);
+            rv[k] = r_ld(i) - alpha * q_get(i);
             r_st(i, rv[k]);
         }
         acc = vec2<real>(dot(rv, rv), 0.0);

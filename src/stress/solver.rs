@@ -89,7 +89,7 @@ pub struct StressSolver<'g> {
     mats_r: wgpu::Buffer,
     ke_r: wgpu::Buffer,
     fixed: wgpu::Buffer,
-    vectors: [wgpu::Buffer; 4],
+    vectors: [wgpu::Buffer; 3],
     partials: wgpu::Buffer,
     scalars: wgpu::Buffer,
     out: ResultRanges,
@@ -112,7 +112,6 @@ pub struct StressSolver<'g> {
 
 const U: usize = 0;
 const P: usize = 2;
-const Q: usize = 3;
 
 /// Where a finished solve leaves its f32 displacement (per node, one range per axis)
 /// and its eight voxel fields (six stress components, von Mises, largest principal):
@@ -168,13 +167,14 @@ fn real_bytes(f64: bool) -> u64 {
 }
 
 impl<'g> StressSolver<'g> {
-    /// Bytes of the solver's own buffers: the outer vectors u, q, r and p (r and p
-    /// padded to hold result fields) and the constraint bits. The result fields take no memory of their own:
-    /// see [`ResultRanges`].
+    /// Bytes of the solver's own buffers: the outer vectors u, r and p (r and p padded to
+    /// hold result fields) and the constraint bits. q = K p lives in level 0's x and d
+    /// (shaders/stress_outer.wgsl) and the result fields in ranges of idle buffers
+    /// ([`ResultRanges`]): neither takes memory of its own.
     fn own_bytes(dims: [u32; 3], f64: bool) -> u64 {
         let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
-        2 * nodes * 3 * real_bytes(f64) + 2 * ResultRanges::r_len(nodes, voxels, f64) + nodes * 4
+        nodes * 3 * real_bytes(f64) + 2 * ResultRanges::r_len(nodes, voxels, f64) + nodes * 4
     }
 
     /// GPU bytes a solve of a `dims` voxel grid allocates with the solver (all levels,
@@ -388,7 +388,6 @@ impl<'g> StressSolver<'g> {
                 ResultRanges::r_len(nodes, spec.voxels(), f64),
                 RW,
             ),
-            vec("StressSolver::q"),
         ];
         let partials = buffer(
             device,
@@ -489,7 +488,7 @@ impl<'g> StressSolver<'g> {
         ke_r: &wgpu::Buffer,
         mats_r: &wgpu::Buffer,
         fixed: &wgpu::Buffer,
-        vectors: &[wgpu::Buffer; 4],
+        vectors: &[wgpu::Buffer; 3],
         mg: &Multigrid,
         partials: &wgpu::Buffer,
         scalars: &wgpu::Buffer,
@@ -498,7 +497,9 @@ impl<'g> StressSolver<'g> {
     ) -> wgpu::BindGroup {
         let mut b: Vec<&wgpu::Buffer> = vec![params, material, mats, ke_r, mats_r, fixed];
         b.extend(vectors.iter());
-        b.extend([mg.x(), partials, scalars, pres[0], pres[1]]);
+        // q = K p in two f32 parts, hi in level 0's x (the cycle's output z32), lo in
+        // its d: q is dead once u and r are updated, x and d outside the cycle.
+        b.extend([mg.d(), mg.x(), partials, scalars, pres[0], pres[1]]);
         let mut res: Vec<wgpu::BindingResource> = b.iter().map(|b| b.as_entire_binding()).collect();
         res.extend(out.u.iter().map(Range::binding));
         outer.bind_resources(device, "StressSolver::outer", res)
@@ -1049,7 +1050,7 @@ impl<'g> StressSolver<'g> {
     }
 
     /// K u − f at every prescribed node (mN), computed in the outer precision from the
-    /// solution (into q, free after the solve).
+    /// solution (into p, free once the result fields are read).
     fn reactions(&self) -> Vec<([u32; 3], [f64; 3])> {
         let Some((bind, grid)) = &self.pres_bind else {
             return Vec::new();
@@ -1061,7 +1062,7 @@ impl<'g> StressSolver<'g> {
         }
         self.gpu.queue.submit([encoder.finish()]);
         let len = self.pres_nodes.len() as u64 * 3 * real_bytes(self.f64);
-        let raw = read_buffer(self.gpu, &self.vectors[Q], 0, len);
+        let raw = read_buffer(self.gpu, &self.vectors[P], 0, len);
         let vals = self.reals(&raw);
         let [nx, ny, _] = self.spec.dims;
         self.pres_nodes
