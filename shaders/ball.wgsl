@@ -13,7 +13,7 @@ fn base(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if g.x >= p.shape_count {
         return;
     }
-    scratch_b[g.x] = surface_under(shapes[2u * g.x + 1u].xy);
+    scratch_b_st(g.x, surface_under(shapes[2u * g.x + 1u].xy));
 }
 
 @compute @workgroup_size(8, 8, 4)
@@ -23,7 +23,7 @@ fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    if grid[i] != 0u {
+    if grid_ld(i) != 0u {
         return;
     }
     let q = vec3<f32>(g) + 0.5;
@@ -31,11 +31,11 @@ fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let h = bitcast<f32>(p.z1);
     for (var b = 0u; b < p.shape_count; b++) {
         let c = ball_centre(b);
-        let floor_z = f32(scratch_b[b]);
+        let floor_z = f32(scratch_b_ld(b));
         let centre = vec3<f32>(c.xy, floor_z + h - r);
         let d = q - centre;
         if q.z >= floor_z && q.z <= floor_z + h && dot(d, d) <= r * r {
-            grid[i] = p.material;
+            grid_st(i, p.material);
             return;
         }
     }

@@ -10,7 +10,7 @@ fn part_at(x: i32, y: i32, z: i32) -> u32 {
     if x < 0 || y < 0 || z < 0 || x >= i32(p.dims.x) || y >= i32(p.dims.y) || z >= i32(p.dims.z) {
         return 0u;
     }
-    return scratch_b[idx(u32(x), u32(y), u32(z))];
+    return scratch_b_ld(idx(u32(x), u32(y), u32(z)));
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -49,18 +49,18 @@ fn place(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     }
     let shift = i32(atomicLoad(&counters[C_TOP])) - BIAS;
     let i = idx(g.x, g.y, g.z);
-    if grid[i] != 0u {
+    if grid_ld(i) != 0u {
         return;
     }
     let m = part_at(i32(g.x) - p.z0, i32(g.y) - p.z1, i32(g.z) - shift);
     if m != 0u {
-        grid[i] = m;
+        grid_st(i, m);
         return;
     }
     let packed = mask[g.x + p.dims.x * g.y];
     let za1 = i32(packed & NONE);
     let zb = packed >> 16u;
     if p.material != 0u && zb != NONE && i32(g.z) >= za1 && i32(g.z) < i32(zb) + shift {
-        grid[i] = p.material;
+        grid_st(i, p.material);
     }
 }

@@ -12,20 +12,20 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    scratch_a[i] = select(NONE, i, in_set(grid[i]));
+    scratch_a_st(i, select(NONE, i, in_set(grid_ld(i))));
 }
 
 fn label_at(q: vec3<i32>) -> u32 {
     if !in_grid(q) {
         return NONE;
     }
-    return scratch_a[idxv(q)];
+    return scratch_a_ld(idxv(q));
 }
 
 fn visit(q: vec3<i32>, carried: u32) -> vec2<u32> {
     // Returns (label now, 1 if lowered).
     let i = idxv(q);
-    let here = scratch_a[i];
+    let here = scratch_a_ld(i);
     if here == NONE {
         return vec2<u32>(NONE, 0u);
     }
@@ -34,7 +34,7 @@ fn visit(q: vec3<i32>, carried: u32) -> vec2<u32> {
     best = min(best, min(label_at(q + vec3<i32>(0, 1, 0)), label_at(q - vec3<i32>(0, 1, 0))));
     best = min(best, min(label_at(q + vec3<i32>(0, 0, 1)), label_at(q - vec3<i32>(0, 0, 1))));
     if best < here {
-        scratch_a[i] = best;
+        scratch_a_st(i, best);
         return vec2<u32>(best, 1u);
     }
     return vec2<u32>(here, 0u);
@@ -73,7 +73,7 @@ fn count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    if scratch_a[i] == i {
+    if scratch_a_ld(i) == i {
         atomicAdd(&counters[C_TOP], 1u);
     }
 }

@@ -34,11 +34,11 @@ fn edt_x(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     var d = D2_INF;
     for (var dx = -p.k; dx <= p.k; dx++) {
         let x = i32(g.x) + dx;
-        if x >= 0 && x < i32(p.dims.x) && is_source(grid[idx(u32(x), g.y, g.z)]) {
+        if x >= 0 && x < i32(p.dims.x) && is_source(grid_ld(idx(u32(x), g.y, g.z))) {
             d = min(d, cube_term(dx));
         }
     }
-    scratch_b[idx(g.x, g.y, g.z)] = d;
+    scratch_b_st(idx(g.x, g.y, g.z), d);
 }
 
 @compute @workgroup_size(8, 8, 4)
@@ -51,13 +51,13 @@ fn edt_y(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     for (var dy = -p.k; dy <= p.k; dy++) {
         let y = i32(g.y) + dy;
         if y >= 0 && y < i32(p.dims.y) {
-            let v = scratch_b[idx(g.x, u32(y), g.z)];
+            let v = scratch_b_ld(idx(g.x, u32(y), g.z));
             if v != D2_INF {
                 d = min(d, v + cube_term(dy));
             }
         }
     }
-    scratch_a[idx(g.x, g.y, g.z)] = d;
+    scratch_a_st(idx(g.x, g.y, g.z), d);
 }
 
 @compute @workgroup_size(8, 8, 4)
@@ -72,13 +72,13 @@ fn edt_z(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     for (var dz = -p.k; dz <= p.k; dz++) {
         let z = i32(g.z) + dz;
         if z >= 0 && z < i32(p.dims.z) {
-            let v = scratch_a[idx(g.x, g.y, u32(z))];
+            let v = scratch_a_ld(idx(g.x, g.y, u32(z)));
             if v != D2_INF {
                 d = min(d, v + cube_term(dz));
             }
         }
     }
-    scratch_b[idx(g.x, g.y, g.z)] = d;
+    scratch_b_st(idx(g.x, g.y, g.z), d);
 }
 
 @compute @workgroup_size(8, 8, 4)
@@ -88,7 +88,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    if scratch_a[i] == 1u && grid[i] == 0u && masked(g.x, g.y) && scratch_b[i] <= u32(4 * p.k * p.k) {
-        grid[i] = p.material;
+    if scratch_a_ld(i) == 1u && grid_ld(i) == 0u && masked(g.x, g.y) && scratch_b_ld(i) <= u32(4 * p.k * p.k) {
+        grid_st(i, p.material);
     }
 }

@@ -9,6 +9,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let nz = i32(p.dims.z);
     let top = column_top(g.x, g.y);
     for (var z = top + 1; z <= top + p.k && z < nz; z++) {
-        grid[idx(g.x, g.y, u32(z))] = p.material;
+        grid_st(idx(g.x, g.y, u32(z)), p.material);
     }
 }

@@ -22,7 +22,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    if i32(g.z) < p.z1 && scratch_a[i] == 1u && grid[i] == 0u && masked(g.x, g.y) {
-        grid[i] = p.material;
+    if i32(g.z) < p.z1 && scratch_a_ld(i) == 1u && grid_ld(i) == 0u && masked(g.x, g.y) {
+        grid_st(i, p.material);
     }
 }

@@ -16,12 +16,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     var z = select(0, nz - 1, down);
     // Entry surface.
     loop {
-        if z < 0 || z >= nz || grid[idx(g.x, g.y, u32(z))] != 0u {
+        if z < 0 || z >= nz || grid_ld(idx(g.x, g.y, u32(z))) != 0u {
             break;
         }
         z += step;
     }
-    let inside = bitcast<f32>(scratch_b[g.x + p.dims.x * g.y]);
+    let inside = bitcast<f32>(scratch_b_ld(g.x + p.dims.x * g.y));
     var s = 0;
     loop {
         if z < 0 || z >= nz || (p.k > 0 && s >= p.k) {
@@ -31,12 +31,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             break;
         }
         let i = idx(g.x, g.y, u32(z));
-        let m = grid[i];
+        let m = grid_ld(i);
         if m != 0u {
             if !in_set(m) {
                 break;
             }
-            grid[i] = 0u;
+            grid_st(i, 0u);
         }
         z += step;
         s += 1;

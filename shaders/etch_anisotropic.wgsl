@@ -11,13 +11,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let bottom = select(0, max(top - p.k + 1, 0), p.k > 0);
     for (var z = top; z >= bottom; z--) {
         let i = idx(g.x, g.y, u32(z));
-        let m = grid[i];
+        let m = grid_ld(i);
         if m == 0u {
             continue;
         }
         if !in_set(m) {
             break;
         }
-        grid[i] = 0u;
+        grid_st(i, 0u);
     }
 }

@@ -41,7 +41,7 @@ fn centre(src: u32) -> vec3<f32> {
 }
 
 fn time_of(i: u32) -> f32 {
-    return bitcast<f32>(scratch_b[i]);
+    return bitcast<f32>(scratch_b_ld(i));
 }
 
 // Nearest point of source s to x: its cube for an etchant voxel, else its centre.
@@ -62,7 +62,7 @@ fn arrival(x: vec3<f32>, s: u32, w: f32) -> f32 {
     }
     // A secondary source at an interface lies in the other material: the segment's
     // stretch inside the source's voxel goes at that material's slowness.
-    let ws = slowness(grid[s]);
+    let ws = slowness(grid_ld(s));
     var inside = 0.0;
     if ws != w && l > 0.0 {
         let a = abs(v) / l;
@@ -82,7 +82,7 @@ fn visible(x: vec3<f32>, s: u32, w: f32) -> bool {
         let pt = x + d * ((f32(k) + 0.5) / f32(n));
         let v = clamp(vec3<i32>(floor(pt + vec3<f32>(0.5))), vec3<i32>(0), hi);
         let vi = idxv(v);
-        let m = grid[vi];
+        let m = grid_ld(vi);
         if vi != own && m != 0u && slowness(m) != w {
             return false;
         }
@@ -111,9 +111,9 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    let wet = grid[i] == 0u && scratch_a[i] == 1u;
-    scratch_a[i] = select(NONE, i | WETBIT, wet);
-    scratch_b[i] = bitcast<u32>(select(FAR, WET, wet));
+    let wet = grid_ld(i) == 0u && scratch_a_ld(i) == 1u;
+    scratch_a_st(i, select(NONE, i | WETBIT, wet));
+    scratch_b_st(i, bitcast<u32>(select(FAR, WET, wet)));
 }
 
 const FACES = array<vec3<i32>, 6>(
@@ -129,9 +129,9 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    let mi = grid[i];
+    let mi = grid_ld(i);
     let w = slowness(mi);
-    let own = scratch_a[i];
+    let own = scratch_a_ld(i);
     if w >= FAR || own == (i | WETBIT) {
         return;
     }
@@ -189,7 +189,7 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
                 continue;
             }
             let ni = idxv(n);
-            let sn = scratch_a[ni];
+            let sn = scratch_a_ld(ni);
             if sn == NONE {
                 continue;
             }
@@ -207,7 +207,7 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
             // The neighbour itself as a secondary source (half the step in each voxel's
             // material): across a material interface, and everywhere once a source is
             // hidden.
-            let mn = grid[ni];
+            let mn = grid_ld(ni);
             if attempt > 0 || mn != mi {
                 let wn = slowness(mn);
                 let tn = time_of(ni);
@@ -245,8 +245,8 @@ fn relax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     }
     // Times beyond the etch time can never lead to removal: do not spread them.
     if best < here - eps && best <= p.dist {
-        scratch_b[i] = bitcast<u32>(best);
-        scratch_a[i] = best_src;
+        scratch_b_st(i, bitcast<u32>(best));
+        scratch_a_st(i, best_src);
         atomicAdd(&counters[C_CHANGED], 1u);
         atomicMax(&counters[BRICKS + brick_index(brick_of(g))], u32(p.k));
     }
@@ -261,7 +261,7 @@ fn extent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    if slowness(grid[i]) < FAR && scratch_a[i] != (i | WETBIT) {
+    if slowness(grid_ld(i)) < FAR && scratch_a_ld(i) != (i | WETBIT) {
         for (var a = 0u; a < 3u; a++) {
             atomicMax(&counters[a], p.dims[a] - g[a]);
             atomicMax(&counters[3u + a], g[a] + 1u);
@@ -277,7 +277,7 @@ fn release(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    let m = grid[i];
+    let m = grid_ld(i);
     let t = time_of(i);
     if m != 0u && in_set(m) && t >= 0.0 && t < FAR {
         // Non-negative f32 bits order as the values.
@@ -292,9 +292,9 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    let m = grid[i];
+    let m = grid_ld(i);
     let t = time_of(i);
     if m != 0u && slowness(m) < FAR && masked(g.x, g.y) && t >= 0.0 && t <= p.dist {
-        grid[i] = 0u;
+        grid_st(i, 0u);
     }
 }

@@ -6,5 +6,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if !in_dims(g) {
         return;
     }
-    grid[idx(g.x, g.y, g.z)] = prev[idx(g.x, p.dims.y - 1u - g.y, p.dims.z - 1u - g.z)];
+    grid_st(idx(g.x, g.y, g.z), prev_ld(idx(g.x, p.dims.y - 1u - g.y, p.dims.z - 1u - g.z)));
 }

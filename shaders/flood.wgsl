@@ -11,11 +11,11 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     let i = idx(g.x, g.y, g.z);
     let top = g.z == p.dims.z - 1u;
-    scratch_a[i] = select(0u, 1u, top && in_set(grid[i]));
+    scratch_a_st(i, select(0u, 1u, top && in_set(grid_ld(i))));
 }
 
 fn reached(q: vec3<i32>) -> bool {
-    return in_grid(q) && scratch_a[idxv(q)] == 1u;
+    return in_grid(q) && scratch_a_ld(idxv(q)) == 1u;
 }
 
 // With FLAG_LIMIT only voxels below p.z1 inside the mask are passable.
@@ -25,7 +25,7 @@ fn passable(q: vec3<i32>, i: u32) -> bool {
     if (p.flags & FLAG_LIMIT) != 0u && (q.z >= p.z1 || !masked(u32(q.x), u32(q.y))) {
         return false;
     }
-    return in_set(grid[i]);
+    return in_set(grid_ld(i));
 }
 
 fn visit(q: vec3<i32>, carried: bool) -> vec2<u32> {
@@ -34,14 +34,14 @@ fn visit(q: vec3<i32>, carried: bool) -> vec2<u32> {
     if !passable(q, i) {
         return vec2<u32>(0u, 0u);
     }
-    if scratch_a[i] == 1u {
+    if scratch_a_ld(i) == 1u {
         return vec2<u32>(1u, 0u);
     }
     let r = carried || reached(q + vec3<i32>(1, 0, 0)) || reached(q - vec3<i32>(1, 0, 0))
         || reached(q + vec3<i32>(0, 1, 0)) || reached(q - vec3<i32>(0, 1, 0))
         || reached(q + vec3<i32>(0, 0, 1)) || reached(q - vec3<i32>(0, 0, 1));
     if r {
-        scratch_a[i] = 1u;
+        scratch_a_st(i, 1u);
         return vec2<u32>(1u, 1u);
     }
     return vec2<u32>(0u, 0u);

@@ -8,6 +8,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     let above = i32(g.z) >= p.z0;
     if above == (p.mode == 0u) {
-        grid[idx(g.x, g.y, g.z)] = 0u;
+        grid_st(idx(g.x, g.y, g.z), 0u);
     }
 }

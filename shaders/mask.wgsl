@@ -65,7 +65,7 @@ fn distance(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     }
     let col = gid.x + p.dims.x * gid.y;
     if mask[col] == 0u {
-        scratch_b[col] = bitcast<u32>(-1.0);
+        scratch_b_st(col, bitcast<u32>(-1.0));
         return;
     }
     var best = f32(p.k) + 0.5;
@@ -79,5 +79,5 @@ fn distance(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
             }
         }
     }
-    scratch_b[col] = bitcast<u32>(best - 0.5);
+    scratch_b_st(col, bitcast<u32>(best - 0.5));
 }

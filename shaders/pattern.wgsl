@@ -21,22 +21,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let zc = mix(bitcast<f32>(p.z0), bitcast<f32>(p.z1), t);
         for (var z = 0u; z < p.dims.z; z++) {
             let i = idx(g.x, g.y, z);
-            if grid[i] == p.material && f32(z) + 0.5 > zc {
-                grid[i] = 0u;
+            if grid_ld(i) == p.material && f32(z) + 0.5 > zc {
+                grid_st(i, 0u);
             }
         }
         return;
     }
-    let inside = bitcast<f32>(scratch_b[col]);
+    let inside = bitcast<f32>(scratch_b_ld(col));
     var top = -1;
     for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
         let i = idx(g.x, g.y, u32(z));
-        if grid[i] == p.material {
+        if grid_ld(i) == p.material {
             if top < 0 {
                 top = z;
             }
             if p.dist <= 0.0 || inside >= f32(top - z) * p.dist {
-                grid[i] = 0u;
+                grid_st(i, 0u);
             }
         }
     }

@@ -11,9 +11,9 @@ fn seed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    let open = grid[i] == 0u && i32(g.z) < p.z1 && masked(g.x, g.y);
-    let on_seed = g.z > 0u && in_set(grid[idx(g.x, g.y, g.z - 1u)]) && grid[idx(g.x, g.y, g.z - 1u)] != 0u;
-    scratch_a[i] = select(0u, 1u, open && on_seed);
+    let open = grid_ld(i) == 0u && i32(g.z) < p.z1 && masked(g.x, g.y);
+    let on_seed = g.z > 0u && in_set(grid_ld(idx(g.x, g.y, g.z - 1u))) && grid_ld(idx(g.x, g.y, g.z - 1u)) != 0u;
+    scratch_a_st(i, select(0u, 1u, open && on_seed));
 }
 
 @compute @workgroup_size(8, 8, 4)
@@ -23,7 +23,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    if scratch_a[i] == 1u && grid[i] == 0u {
-        grid[i] = p.material;
+    if scratch_a_ld(i) == 1u && grid_ld(i) == 0u {
+        grid_st(i, p.material);
     }
 }

@@ -22,11 +22,13 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> grid: array<u32>;
-@group(0) @binding(2) var<storage, read_write> prev: array<u32>;
+// The voxel fields, each split into windows where it outgrows one binding (`Windows`
+// in src/shaders.rs): read with grid_ld(i), written with grid_st(i, v).
+// window grid: array<u32>, binding 1, read_write
+// window prev: array<u32>, binding 2, read_write
 @group(0) @binding(3) var<storage, read_write> mask: array<u32>;
-@group(0) @binding(4) var<storage, read_write> scratch_a: array<u32>;
-@group(0) @binding(5) var<storage, read_write> scratch_b: array<u32>;
+// window scratch_a: array<u32>, binding 4, read_write
+// window scratch_b: array<u32>, binding 5, read_write
 @group(0) @binding(6) var<storage, read_write> counters: array<atomic<u32>>;
 @group(0) @binding(7) var<storage, read> shapes: array<vec4<f32>>;
 
@@ -80,7 +82,7 @@ fn in_dims(g: vec3<u32>) -> bool {
 // Highest solid voxel of column (x, y), or -1 when the column is empty.
 fn column_top(x: u32, y: u32) -> i32 {
     for (var z = i32(p.dims.z) - 1; z >= 0; z--) {
-        if grid[idx(x, y, u32(z))] != 0u {
+        if grid_ld(idx(x, y, u32(z))) != 0u {
             return z;
         }
     }

@@ -14,9 +14,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
     if in_dims(g) {
         let i = idx(g.x, g.y, g.z);
-        let m = grid[i] & 255u;
+        let m = grid_ld(i) & 255u;
         atomicAdd(&hist[m], 1u);
-        if grid[i] != prev[i] {
+        if grid_ld(i) != prev_ld(i) {
             atomicAdd(&diff, 1u);
         }
     }

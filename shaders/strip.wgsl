@@ -7,8 +7,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    let m = grid[i];
-    if m != 0u && in_set(m) && scratch_a[i] == 1u {
-        grid[i] = 0u;
+    let m = grid_ld(i);
+    if m != 0u && in_set(m) && scratch_a_ld(i) == 1u {
+        grid_st(i, 0u);
     }
 }

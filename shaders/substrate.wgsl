@@ -7,6 +7,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     let z = i32(g.z);
     if z >= p.z0 && z < p.z1 && masked(g.x, g.y) {
-        grid[idx(g.x, g.y, g.z)] = p.material;
+        grid_st(idx(g.x, g.y, g.z), p.material);
     }
 }

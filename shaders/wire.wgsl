@@ -9,7 +9,7 @@ fn ends(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if g.x >= p.shape_count {
         return;
     }
-    scratch_b[g.x] = surface_under(shapes[g.x].xy);
+    scratch_b_st(g.x, surface_under(shapes[g.x].xy));
 }
 
 @compute @workgroup_size(8, 8, 4)
@@ -19,7 +19,7 @@ fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let i = idx(g.x, g.y, g.z);
-    if grid[i] != 0u {
+    if grid_ld(i) != 0u {
         return;
     }
     let q = vec3<f32>(g) + 0.5;
@@ -37,7 +37,7 @@ fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let t = clamp(dot(q - a, ab) / max(dot(ab, ab), 1e-12), 0.0, 1.0);
         let d = q - (a + t * ab);
         if dot(d, d) <= r2 {
-            grid[i] = p.material;
+            grid_st(i, p.material);
             return;
         }
     }

@@ -28,6 +28,18 @@ pub enum GridError {
         adapter: String,
     },
     #[error(
+        "{count} windows of {bytes} bytes cannot bind the grid's {need}-byte voxel fields on \
+         {adapter} (at most {most} windows, each a multiple of 256 bytes within the binding \
+         limit, together covering a field)"
+    )]
+    Windows {
+        count: u32,
+        bytes: u64,
+        need: u64,
+        most: u32,
+        adapter: String,
+    },
+    #[error(
         "allocating the {nx}x{ny}x{nz} grid ({mib} MiB in {buffers} buffers) ran out of GPU \
          memory on {adapter}: {message}"
     )]

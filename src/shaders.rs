@@ -333,13 +333,15 @@ pub const RENDER: &[(&str, bool, &str)] = &[
 ];
 
 /// Full source of a process shader (prelude + body).
-pub fn process(name: &str) -> String {
+/// Full source of a process shader (prelude + body), its voxel fields split as
+/// `windows` says.
+pub fn process(name: &str, windows: Windows) -> String {
     let body = PROCESS
         .iter()
         .find(|(n, _)| *n == name)
         .unwrap_or_else(|| panic!("no process shader named {name}"))
         .1;
-    format!("{PROCESS_COMMON}\n{body}")
+    windows.expand(&format!("{PROCESS_COMMON}\n{body}"), &[("u32", 4)])
 }
 
 /// Full source of a render shader (prelude, voxel march where used, body).
@@ -358,10 +360,13 @@ const THREE: Windows = Windows {
 };
 
 /// Every complete shader source, for validation.
-pub fn all() -> Vec<(&'static str, String)> {
+pub fn all() -> Vec<(String, String)> {
+    let process_windowed = PROCESS
+        .iter()
+        .map(|(n, _)| (format!("{n}_windowed"), process(n, THREE)));
     PROCESS
         .iter()
-        .map(|(n, _)| (*n, process(n)))
+        .map(|(n, _)| (*n, process(n, Windows::ONE)))
         .chain(STRESS.iter().map(|(n, _)| (*n, stress(n))))
         .chain(
             STRESS_MG
@@ -400,5 +405,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ])
         .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))
         .chain(STANDALONE.iter().map(|(n, s)| (*n, s.to_string())))
+        .map(|(n, s)| (n.to_string(), s))
+        .chain(process_windowed)
         .collect()
 }

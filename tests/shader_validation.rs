@@ -21,7 +21,7 @@ fn all_shaders_validate() {
         files += 1;
     }
     // ... and every source is a distinct pipeline.
-    let mut names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+    let mut names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     names.sort();
     names.dedup();
     assert_eq!(names.len(), all.len(), "duplicate shader names");

@@ -3,6 +3,7 @@
 //! of their own copies.
 
 use super::GpuContext;
+use crate::shaders::{WINDOW_STRIDE, Windows};
 
 /// Layout entry of a plain buffer binding (no dynamic offset, any size).
 pub fn buffer_layout(
@@ -32,6 +33,44 @@ pub fn whole_buffers<'a>(
         .map(|(binding, b)| wgpu::BindGroupEntry {
             binding,
             resource: b.as_entire_binding(),
+        })
+        .collect()
+}
+
+/// Entries binding `b` as a windowed array (`// window` lines, [`Windows`]) at `binding`:
+/// window k, at binding `binding + WINDOW_STRIDE k`, holds the bytes from `b.offset + k
+/// windows.bytes`. Windows past the end get `spare`, which must have the binding's
+/// access and not be written through another binding of the group (one buffer may not
+/// be bound both read-only and read-write in one dispatch).
+pub fn window_entries<'a>(
+    binding: u32,
+    b: wgpu::BufferBinding<'a>,
+    windows: Windows,
+    spare: &'a wgpu::Buffer,
+) -> Vec<wgpu::BindGroupEntry<'a>> {
+    if windows.count == 1 {
+        return vec![wgpu::BindGroupEntry {
+            binding,
+            resource: wgpu::BindingResource::Buffer(b),
+        }];
+    }
+    let end = b.offset + b.size.map_or(b.buffer.size() - b.offset, |s| s.get());
+    (0..windows.count)
+        .map(|k| {
+            let start = b.offset + u64::from(k) * windows.bytes;
+            let resource = if start < end {
+                wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: b.buffer,
+                    offset: start,
+                    size: wgpu::BufferSize::new((end - start).min(windows.bytes)),
+                })
+            } else {
+                spare.as_entire_binding()
+            };
+            wgpu::BindGroupEntry {
+                binding: binding + WINDOW_STRIDE * k,
+                resource,
+            }
         })
         .collect()
 }

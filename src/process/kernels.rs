@@ -1,13 +1,26 @@
-//! The process pipelines and their bind-group layout: built once per device
-//! ([`GpuContext::kernels`]) and shared by every [`Processor`](super::Processor) of
-//! runs, timelines, recordings and the window.
+//! The process pipelines and their bind-group layout: built once per device and window
+//! split ([`ProcessKernels::shared`]) and shared by every [`Processor`](super::Processor)
+//! of runs, timelines, recordings and the window.
 
 use super::params::StepParams;
 use crate::gpu::{GpuContext, buffer_layout};
-use crate::shaders;
+use crate::shaders::{self, WINDOW_STRIDE, Windows};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Bindings of the voxel fields (grid, prev, scratch_a, scratch_b), each split into
+/// windows where a field outgrows one binding.
+pub(crate) const WINDOWED: [u32; 4] = [1, 2, 4, 5];
+/// Storage bindings of the layout with one window per field.
+const STORAGE: u32 = 7;
+
+#[derive(Default)]
+struct Cache(Mutex<HashMap<Windows, Arc<ProcessKernels>>>);
 
 pub(crate) struct ProcessKernels {
     pub layout: wgpu::BindGroupLayout,
+    /// How the voxel fields are split (`Windows::ONE` while a field fits one binding).
+    pub windows: Windows,
     pub mask: wgpu::ComputePipeline,
     pub substrate: wgpu::ComputePipeline,
     pub directional: wgpu::ComputePipeline,
@@ -46,8 +59,26 @@ pub(crate) struct ProcessKernels {
 }
 
 impl ProcessKernels {
+    /// The kernels of `gpu`'s device for voxel fields split as `windows` says, compiled
+    /// on first use and shared afterwards.
+    pub fn shared(gpu: &GpuContext, windows: Windows) -> Arc<Self> {
+        let cache = gpu.kernels(|_| Cache::default());
+        let mut map = cache.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(windows)
+            .or_insert_with(|| Arc::new(Self::new(gpu, windows)))
+            .clone()
+    }
+
+    /// Most windows per voxel field the adapter's storage bindings per stage allow.
+    pub fn most_windows(limits: &wgpu::Limits) -> u32 {
+        let spare = limits
+            .max_storage_buffers_per_shader_stage
+            .saturating_sub(STORAGE);
+        (1 + spare / WINDOWED.len() as u32).min(shaders::MAX_WINDOWS)
+    }
+
     /// Compiles every process shader (35 entry points) for `gpu`'s device.
-    pub fn new(gpu: &GpuContext) -> Self {
+    fn new(gpu: &GpuContext, windows: Windows) -> Self {
         let device = &gpu.device;
         let storage = |binding: u32, read_only: bool| {
             buffer_layout(
@@ -56,27 +87,34 @@ impl ProcessKernels {
                 wgpu::ShaderStages::COMPUTE,
             )
         };
+        let windowed = WINDOWED
+            .iter()
+            .flat_map(|&b| (1..windows.count).map(move |k| storage(b + WINDOW_STRIDE * k, false)));
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = [
+            wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: true,
+                    min_binding_size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
+                },
+                count: None,
+            },
+            storage(1, false),
+            storage(2, false),
+            storage(3, false),
+            storage(4, false),
+            storage(5, false),
+            storage(6, false),
+            storage(7, true),
+        ]
+        .into_iter()
+        .chain(windowed)
+        .collect();
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Processor::layout"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: true,
-                        min_binding_size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
-                    },
-                    count: None,
-                },
-                storage(1, false),
-                storage(2, false),
-                storage(3, false),
-                storage(4, false),
-                storage(5, false),
-                storage(6, false),
-                storage(7, true),
-            ],
+            entries: &entries,
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("Processor::pipeline_layout"),
@@ -86,7 +124,7 @@ impl ProcessKernels {
         let module = |name: &str| {
             device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(shaders::process(name).into()),
+                source: wgpu::ShaderSource::Wgsl(shaders::process(name, windows).into()),
             })
         };
         let pipe = |m: &wgpu::ShaderModule, entry: &str| {
@@ -111,6 +149,7 @@ impl ProcessKernels {
         let connect = module("connect");
         Self {
             layout: layout.clone(),
+            windows,
             mask: pipe(&mask, "main"),
             mask_distance: pipe(&mask, "distance"),
             drill: pipe(&module("drill"), "main"),

@@ -68,10 +68,11 @@ impl Processor {
             self.shapes = Self::shapes_buffer(&self.gpu, (data.len() as u64).next_power_of_two());
             self.bind = Self::bind_group(
                 &self.gpu,
-                &self.pipes.layout,
+                &self.pipes,
                 &self.grid,
                 &self.params,
                 &self.shapes,
+                &self.spare,
             );
         }
         if !data.is_empty() {

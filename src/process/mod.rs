@@ -18,9 +18,10 @@ pub use attach::wire_records;
 pub use bond::BondError;
 pub use connect::Nets;
 
-use crate::gpu::{GpuContext, read_buffer, whole_buffers};
+use crate::gpu::{GpuContext, read_buffer, whole_buffers, window_entries};
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::{DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, Tone};
+use crate::shaders::{WINDOW_ALIGN, Windows};
 use kernels::ProcessKernels;
 use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams, fold_groups};
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct Processor {
     pipes: Arc<ProcessKernels>,
     params: wgpu::Buffer,
     shapes: wgpu::Buffer,
+    /// Bound to the windows past a voxel field's end (`Windows`).
+    spare: wgpu::Buffer,
     bind: wgpu::BindGroup,
     /// Fraction of a progressive step's extent to reach (fills rise to this fraction of
     /// their top, a through drill to this fraction of the grid's height); 1 except
@@ -129,9 +132,51 @@ impl Batch<'_> {
 impl Processor {
     /// Allocates the grid (after checking it fits the adapter) and builds every pipeline.
     pub fn new(gpu: &GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
+        Self::with_windows(gpu, spec, Self::windows_for(gpu, spec))
+    }
+
+    /// How the voxel fields of a `spec` grid are bound on `gpu`: whole while one fits
+    /// a storage binding, else in windows of the binding limit.
+    pub fn windows_for(gpu: &GpuContext, spec: &GridSpec) -> Windows {
+        let bytes = Windows::bytes_for(gpu.max_binding_bytes()).max(WINDOW_ALIGN);
+        let need = spec.voxels() * crate::grid::BYTES_PER_VOXEL;
+        match need.div_ceil(bytes) {
+            0 | 1 => Windows::ONE,
+            n => Windows {
+                bytes,
+                count: n.min(u64::from(u32::MAX)) as u32,
+            },
+        }
+    }
+
+    /// [`Processor::new`] with the voxel fields split as `windows` says (tests bind small
+    /// grids in several windows); refused where the adapter cannot bind them or they do
+    /// not cover the grid.
+    pub fn with_windows(
+        gpu: &GpuContext,
+        spec: &GridSpec,
+        windows: Windows,
+    ) -> Result<Self, GridError> {
+        let need = spec.voxels() * crate::grid::BYTES_PER_VOXEL;
+        let most = ProcessKernels::most_windows(&gpu.limits);
+        if windows.count > 1
+            && (windows.count > most
+                || windows.bytes == 0
+                || !windows.bytes.is_multiple_of(WINDOW_ALIGN)
+                || windows.bytes > gpu.max_binding_bytes()
+                || u64::from(windows.count) * windows.bytes < need)
+        {
+            return Err(GridError::Windows {
+                count: windows.count,
+                bytes: windows.bytes,
+                need,
+                most,
+                adapter: gpu.info.name.clone(),
+            });
+        }
         let grid = GpuGrid::new(gpu, spec)?;
         let device = &gpu.device;
-        let pipes = gpu.kernels(ProcessKernels::new);
+        let pipes = ProcessKernels::shared(gpu, windows);
         let params = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("Processor::params"),
             size: PARAM_SLOTS * PARAM_STRIDE,
@@ -139,13 +184,20 @@ impl Processor {
             mapped_at_creation: false,
         });
         let shapes = Self::shapes_buffer(gpu, MIN_SHAPE_RECORDS);
-        let bind = Self::bind_group(gpu, &pipes.layout, &grid, &params, &shapes);
+        let spare = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("Processor::spare"),
+            size: WINDOW_ALIGN,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        let bind = Self::bind_group(gpu, &pipes, &grid, &params, &shapes, &spare);
         Ok(Self {
             gpu: gpu.clone(),
             grid,
             pipes,
             params,
             shapes,
+            spare,
             bind,
             progress: 1.0,
             release: std::cell::Cell::new(None),
@@ -163,36 +215,45 @@ impl Processor {
 
     fn bind_group(
         gpu: &GpuContext,
-        layout: &wgpu::BindGroupLayout,
+        pipes: &ProcessKernels,
         grid: &GpuGrid,
         params: &wgpu::Buffer,
         shapes: &wgpu::Buffer,
+        spare: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
+        let fields = [
+            &grid.material,
+            &grid.prev,
+            &grid.mask,
+            &grid.scratch_a,
+            &grid.scratch_b,
+            &grid.counters,
+            shapes,
+        ];
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: params,
+                offset: 0,
+                size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
+            }),
+        }];
+        for (entry, buffer) in whole_buffers(1, &fields).into_iter().zip(fields) {
+            if kernels::WINDOWED.contains(&entry.binding) {
+                let whole = wgpu::BufferBinding {
+                    buffer,
+                    offset: 0,
+                    size: None,
+                };
+                entries.extend(window_entries(entry.binding, whole, pipes.windows, spare));
+            } else {
+                entries.push(entry);
+            }
+        }
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Processor::bind"),
-            layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: params,
-                    offset: 0,
-                    size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
-                }),
-            }]
-            .into_iter()
-            .chain(whole_buffers(
-                1,
-                &[
-                    &grid.material,
-                    &grid.prev,
-                    &grid.mask,
-                    &grid.scratch_a,
-                    &grid.scratch_b,
-                    &grid.counters,
-                    shapes,
-                ],
-            ))
-            .collect::<Vec<_>>(),
+            layout: &pipes.layout,
+            entries: &entries,
         })
     }
 

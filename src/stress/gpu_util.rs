@@ -4,7 +4,7 @@
 //! and dispatch sizes.
 
 use super::params::{WG, dispatch_2d};
-use crate::gpu::bind::buffer_layout;
+use crate::gpu::bind::{buffer_layout, window_entries};
 use crate::shaders::{WINDOW_STRIDE, Windows};
 
 /// What a binding is.
@@ -184,30 +184,11 @@ impl Module {
         let mut entries: Vec<wgpu::BindGroupEntry> = Vec::new();
         for (binding, resource) in (0..).zip(resources) {
             let window = self.windowed.iter().find(|w| w.0 == binding);
-            let whole = match (&resource, window) {
-                (wgpu::BindingResource::Buffer(b), Some(&(_, rw))) => Some((b.clone(), rw)),
-                _ => None,
-            };
-            let Some((b, rw)) = whole else {
-                entries.push(wgpu::BindGroupEntry { binding, resource });
-                continue;
-            };
-            let end = b.offset + b.size.map_or(b.buffer.size() - b.offset, |s| s.get());
-            for k in 0..self.windows.count {
-                let start = b.offset + u64::from(k) * self.windows.bytes;
-                let resource = if start < end {
-                    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: b.buffer,
-                        offset: start,
-                        size: wgpu::BufferSize::new((end - start).min(self.windows.bytes)),
-                    })
-                } else {
-                    self.spare[usize::from(rw)].as_entire_binding()
-                };
-                entries.push(wgpu::BindGroupEntry {
-                    binding: binding + WINDOW_STRIDE * k,
-                    resource,
-                });
+            match (resource, window) {
+                (wgpu::BindingResource::Buffer(b), Some(&(_, rw))) => entries.extend(
+                    window_entries(binding, b, self.windows, &self.spare[usize::from(rw)]),
+                ),
+                (resource, _) => entries.push(wgpu::BindGroupEntry { binding, resource }),
             }
         }
         device.create_bind_group(&wgpu::BindGroupDescriptor {
