@@ -27,9 +27,9 @@ fn main() {
     result.material = 0u;
     result.value = 0.0;
     if index != 0xffffffffu {
-        result.material = grid[index];
+        result.material = grid_ld(index);
         if view.colouring.mode == 1u {
-            result.value = field[index];
+            result.value = field_ld(index);
         }
     }
 }

@@ -26,7 +26,7 @@ fn cell_material(c: vec3<i32>) -> u32 {
             return 0u;
         }
     }
-    return grid[i];
+    return grid_ld(i);
 }
 
 // Whether the hit face's pixel lies on a voxel edge across which the material changes
@@ -61,7 +61,7 @@ fn fs(@builtin(position) frag: vec4<f32>) -> @location(0) vec4<f32> {
     let w = fwidth(hit.pos);
     var behind = background(frag.xy);
     if hit.index != 0xffffffffu {
-        let m = grid[hit.index];
+        let m = grid_ld(hit.index);
         behind = shade(base_colour(hit.index, m), hit.axis, hit.step_sign);
         if on_interface(hit, m, w) {
             behind = behind * 0.35;

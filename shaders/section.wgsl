@@ -12,9 +12,10 @@ struct SectionUniform {
 }
 
 @group(0) @binding(0) var<uniform> sec: SectionUniform;
-@group(0) @binding(1) var<storage, read> grid: array<u32>;
+// Windowed as in voxel_march.wgsl (`Windows` in src/shaders.rs).
+// window grid: array<u32>, binding 1, read
 @group(0) @binding(2) var<storage, read> palette: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> field: array<f32>;
+// window field: array<f32>, binding 3, read
 
 @vertex
 fn vs(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
@@ -42,12 +43,12 @@ fn fs(@builtin(position) frag: vec4<f32>) -> @location(0) vec4<f32> {
     c[va] = min(u32((1.0 - uv.y) * f32(nv)), nv - 1u);
     c[sec.axis] = sec.index;
     let i = c.x + sec.dims.x * (c.y + sec.dims.y * c.z);
-    let m = grid[i];
+    let m = grid_ld(i);
     if m == 0u {
         return vec4<f32>(0.012, 0.012, 0.016, 1.0);
     }
     if sec.colouring.mode == 1u {
-        var col = field_colour(field[i], sec.colouring);
+        var col = field_colour(field_ld(i), sec.colouring);
         // Material outlines over the field: a dark pixel line on each voxel edge whose
         // neighbour across it is another material (or void), while voxels are wider
         // than two pixels.
@@ -59,12 +60,12 @@ fn fs(@builtin(position) frag: vec4<f32>) -> @location(0) vec4<f32> {
         if pu < 0.5 && fract(fu) < pu && c[ua] > 0u {
             var d = c;
             d[ua] = d[ua] - 1u;
-            edge = edge || grid[d.x + sec.dims.x * (d.y + sec.dims.y * d.z)] != m;
+            edge = edge || grid_ld(d.x + sec.dims.x * (d.y + sec.dims.y * d.z)) != m;
         }
         if pv < 0.5 && fract(fv) < pv && c[va] > 0u {
             var d = c;
             d[va] = d[va] - 1u;
-            edge = edge || grid[d.x + sec.dims.x * (d.y + sec.dims.y * d.z)] != m;
+            edge = edge || grid_ld(d.x + sec.dims.x * (d.y + sec.dims.y * d.z)) != m;
         }
         if edge {
             col = col * 0.2;

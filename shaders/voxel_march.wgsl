@@ -17,14 +17,16 @@ struct View {
 }
 
 @group(0) @binding(0) var<uniform> view: View;
-@group(0) @binding(1) var<storage, read> grid: array<u32>;
+// The voxel and node fields, each split into windows where it outgrows one binding
+// (`Windows` in src/shaders.rs): read with grid_ld(i) and so on.
+// window grid: array<u32>, binding 1, read
 @group(0) @binding(2) var<storage, read> palette: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> field: array<f32>;
+// window field: array<f32>, binding 3, read
 // Nodal displacement in µm, one buffer per axis, (nx+1)(ny+1)(nz+1) nodes x fastest
 // (the stress solver's layout). Bound to a dummy unless the deformed view is on.
-@group(0) @binding(4) var<storage, read> disp_x: array<f32>;
-@group(0) @binding(5) var<storage, read> disp_y: array<f32>;
-@group(0) @binding(6) var<storage, read> disp_z: array<f32>;
+// window disp_x: array<f32>, binding 4, read
+// window disp_y: array<f32>, binding 5, read
+// window disp_z: array<f32>, binding 6, read
 
 // Opacity each ghosted layer adds where the ray enters it (per layer, not per voxel,
 // so thick and thin ghost layers look alike).
@@ -45,7 +47,7 @@ struct Hit {
 
 fn base_colour(i: u32, m: u32) -> vec3<f32> {
     if view.colouring.mode == 1u {
-        return field_colour(field[i], view.colouring);
+        return field_colour(field_ld(i), view.colouring);
     }
     return palette[m].rgb;
 }
@@ -70,7 +72,7 @@ fn deformed_source(cell: vec3<i32>) -> u32 {
     for (var k = 0u; k < 8u; k++) {
         let c = vec3<u32>(cell) + vec3<u32>(k & 1u, (k >> 1u) & 1u, k >> 2u);
         let n = c.x + nn.x * c.y + nn.y * c.z;
-        u += vec3<f32>(disp_x[n], disp_y[n], disp_z[n]);
+        u += vec3<f32>(disp_x_ld(n), disp_y_ld(n), disp_z_ld(n));
     }
     let src = vec3<i32>(floor(vec3<f32>(cell) + 0.5 - u * (0.125 * view.deform.x)));
     if any(src < vec3<i32>(0)) || any(src >= d) {
@@ -125,7 +127,7 @@ fn march(frag: vec2<f32>) -> Hit {
         }
         var m = 0u;
         if i != 0xffffffffu {
-            m = grid[i];
+            m = grid_ld(i);
         }
         if m != 0u && !in_set(view.hidden, m) {
             if !in_set(view.ghost, m) {

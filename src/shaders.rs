@@ -156,6 +156,20 @@ impl Windows {
         max_binding / WINDOW_ALIGN * WINDOW_ALIGN
     }
 
+    /// The split of arrays of up to `need` bytes on an adapter binding at most
+    /// `max_binding`: one window while they fit, else windows of that limit (the count
+    /// may exceed what a shader can bind: callers check it against their own limit).
+    pub fn covering(need: u64, max_binding: u64) -> Windows {
+        let bytes = Self::bytes_for(max_binding).max(WINDOW_ALIGN);
+        match need.div_ceil(bytes) {
+            0 | 1 => Self::ONE,
+            n => Windows {
+                bytes,
+                count: n.min(u64::from(u32::MAX)) as u32,
+            },
+        }
+    }
+
     /// Bytes `count` such windows hold, within the buffer limit `max_buffer`.
     pub fn reach(max_binding: u64, count: u32, max_buffer: u64) -> u64 {
         (u64::from(count) * Self::bytes_for(max_binding)).min(max_buffer)
@@ -332,7 +346,6 @@ pub const RENDER: &[(&str, bool, &str)] = &[
     ("overlay", false, include_str!("../shaders/overlay.wgsl")),
 ];
 
-/// Full source of a process shader (prelude + body).
 /// Full source of a process shader (prelude + body), its voxel fields split as
 /// `windows` says.
 pub fn process(name: &str, windows: Windows) -> String {
@@ -344,14 +357,18 @@ pub fn process(name: &str, windows: Windows) -> String {
     windows.expand(&format!("{PROCESS_COMMON}\n{body}"), &[("u32", 4)])
 }
 
-/// Full source of a render shader (prelude, voxel march where used, body).
-pub fn render(name: &str) -> String {
+/// Full source of a render shader (prelude, voxel march where used, body), its voxel
+/// and node fields split as `windows` says.
+pub fn render(name: &str, windows: Windows) -> String {
     let &(_, marches, body) = RENDER
         .iter()
         .find(|(n, _, _)| *n == name)
         .unwrap_or_else(|| panic!("no render shader named {name}"));
     let march = if marches { VOXEL_MARCH } else { "" };
-    format!("{RENDER_COMMON}\n{march}\n{body}")
+    windows.expand(
+        &format!("{RENDER_COMMON}\n{march}\n{body}"),
+        &[("u32", 4), ("f32", 4)],
+    )
 }
 
 const THREE: Windows = Windows {
@@ -364,6 +381,9 @@ pub fn all() -> Vec<(String, String)> {
     let process_windowed = PROCESS
         .iter()
         .map(|(n, _)| (format!("{n}_windowed"), process(n, THREE)));
+    let render_windowed = RENDER
+        .iter()
+        .map(|(n, _, _)| (format!("{n}_windowed"), render(n, THREE)));
     PROCESS
         .iter()
         .map(|(n, _)| (*n, process(n, Windows::ONE)))
@@ -403,9 +423,10 @@ pub fn all() -> Vec<(String, String)> {
                 stress_mg("stress_galerkin", true, THREE),
             ),
         ])
-        .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n))))
+        .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n, Windows::ONE))))
         .chain(STANDALONE.iter().map(|(n, s)| (*n, s.to_string())))
         .map(|(n, s)| (n.to_string(), s))
         .chain(process_windowed)
+        .chain(render_windowed)
         .collect()
 }

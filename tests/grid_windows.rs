@@ -109,3 +109,86 @@ fn windows_that_do_not_cover_the_grid_are_refused() {
     // One binding's worth: bound whole, as Processor::new does.
     assert_eq!(Processor::windows_for(gpu, &spec), Windows::ONE);
 }
+
+#[test]
+fn frames_and_picks_of_fields_split_over_windows_are_the_ones_bound_whole() {
+    use voxfab::fields::{Displacement, ScalarField};
+    use voxfab::render::{FRAME_FORMAT, FrameInputs, Layout, OrbitCamera, Renderer};
+    use voxfab::scene::Axis;
+    let gpu = common::gpu();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/conventional_bump.toml");
+    let scene = Scene::load(&path, &["grid.voxel=4".into()]).unwrap();
+    let (grids, _) = build(&scene, None);
+    let s = &scene.grid;
+    let [nx, ny, nz] = s.dims;
+    let p = Processor::new(gpu, s).unwrap();
+    p.grid().write_materials(gpu, &grids[0]);
+    let counts = p.stats().1;
+    // A field and a displacement that vary along every axis, so a window bound at the
+    // wrong offset shows.
+    let field: Vec<f32> = (0..s.voxels())
+        .map(|i| (i % 97) as f32 + (i / u64::from(nx * ny)) as f32)
+        .collect();
+    let field = ScalarField::from_values(gpu, "f", "MPa", &field);
+    let nodes: Vec<[f32; 3]> = (0..(nx + 1) * (ny + 1) * (nz + 1))
+        .map(|n| {
+            let (x, y) = (n % (nx + 1), (n / (nx + 1)) % (ny + 1));
+            let z = n / ((nx + 1) * (ny + 1));
+            [0.02 * z as f32, 0.01 * x as f32, 0.03 * (y % 7) as f32]
+        })
+        .collect();
+    let disp = Displacement::from_nodes(gpu, &nodes);
+    let need = u64::from((nx + 1) * (ny + 1) * (nz + 1)) * 4;
+    let windows = Windows {
+        bytes: need.div_ceil(3).next_multiple_of(WINDOW_ALIGN),
+        count: 3,
+    };
+    assert!(
+        2 * windows.bytes < s.voxels() * 4,
+        "the grid reaches the third window"
+    );
+    let whole = Renderer::new(gpu, FRAME_FORMAT);
+    let split = Renderer::with_windows(gpu, FRAME_FORMAT, windows);
+    let size = [480, 270];
+    for (case, with_field, cutaway) in [("materials", false, false), ("field", true, true)] {
+        let inputs = FrameInputs {
+            grid: &p.grid().material,
+            spec: s,
+            materials: &scene.materials,
+            counts: &counts,
+            camera: OrbitCamera::default(),
+            section_axis: Axis::Y,
+            section_index: ny / 2,
+            cutaway,
+            hidden: Default::default(),
+            ghost: Default::default(),
+            field: with_field.then(|| field.view()),
+            deformation: with_field.then(|| disp.deformation(20.0)),
+            title: case.into(),
+            subtitle: String::new(),
+        };
+        let a = whole.render_image(gpu, size, &inputs);
+        let b = split.render_image(gpu, size, &inputs);
+        let differ = a.pixels().zip(b.pixels()).filter(|(x, y)| x != y).count();
+        assert_eq!(differ, 0, "{case}: {differ} pixels differ");
+        // The section shows several materials (the frame is not empty).
+        let layout = Layout::new(size, s, Axis::Y);
+        let [vx, vy, vw, vh] = layout.view3d;
+        let mut hits = 0;
+        for (u, v) in [(0.5, 0.5), (0.3, 0.6), (0.7, 0.4), (0.45, 0.7)] {
+            let px = [vx + u * vw, vy + v * vh];
+            let (pa, pb) = (
+                whole.pick(gpu, size, &inputs, px),
+                split.pick(gpu, size, &inputs, px),
+            );
+            assert_eq!(
+                pa.as_ref().map(|h| (h.index, h.material, h.value)),
+                pb.as_ref().map(|h| (h.index, h.material, h.value)),
+                "{case}: picks differ at {px:?}"
+            );
+            hits += usize::from(pa.is_some());
+        }
+        assert!(hits > 0, "{case}: no pick hit the package");
+    }
+    assert!(gpu.take_error().is_none());
+}

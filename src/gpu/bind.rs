@@ -75,6 +75,54 @@ pub fn window_entries<'a>(
         .collect()
 }
 
+/// [`whole_buffers`], except that the bindings in `windowed` are split into `windows`
+/// ([`window_entries`], `spare` past a buffer's end).
+pub fn windowed_buffers<'a>(
+    first: u32,
+    buffers: &[&'a wgpu::Buffer],
+    windowed: &[u32],
+    windows: Windows,
+    spare: &'a wgpu::Buffer,
+) -> Vec<wgpu::BindGroupEntry<'a>> {
+    (first..)
+        .zip(buffers)
+        .flat_map(|(binding, &buffer)| {
+            let whole = wgpu::BufferBinding {
+                buffer,
+                offset: 0,
+                size: None,
+            };
+            if windowed.contains(&binding) {
+                window_entries(binding, whole, windows, spare)
+            } else {
+                vec![wgpu::BindGroupEntry {
+                    binding,
+                    resource: wgpu::BindingResource::Buffer(whole),
+                }]
+            }
+        })
+        .collect()
+}
+
+/// Layout entries of the extra windows (1..count) of the windowed bindings `entries`
+/// name: each like its first window.
+pub fn window_layouts(
+    entries: &[wgpu::BindGroupLayoutEntry],
+    windowed: &[u32],
+    windows: Windows,
+) -> Vec<wgpu::BindGroupLayoutEntry> {
+    entries
+        .iter()
+        .filter(|e| windowed.contains(&e.binding))
+        .flat_map(|e| {
+            (1..windows.count).map(move |k| wgpu::BindGroupLayoutEntry {
+                binding: e.binding + WINDOW_STRIDE * k,
+                ..*e
+            })
+        })
+        .collect()
+}
+
 /// A single-sample, single-mip 2D texture of `size` pixels.
 pub fn texture_2d(
     gpu: &GpuContext,

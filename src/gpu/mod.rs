@@ -3,7 +3,9 @@
 pub(crate) mod bind;
 mod readback;
 
-pub use bind::{buffer_layout, texture_2d, whole_buffers, window_entries};
+pub use bind::{
+    buffer_layout, texture_2d, whole_buffers, window_entries, window_layouts, windowed_buffers,
+};
 
 pub use readback::{read_buffer, read_texture_rgba8};
 

@@ -18,7 +18,7 @@ pub use attach::wire_records;
 pub use bond::BondError;
 pub use connect::Nets;
 
-use crate::gpu::{GpuContext, read_buffer, whole_buffers, window_entries};
+use crate::gpu::{GpuContext, read_buffer, windowed_buffers};
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::{DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, Tone};
 use crate::shaders::{WINDOW_ALIGN, Windows};
@@ -138,15 +138,8 @@ impl Processor {
     /// How the voxel fields of a `spec` grid are bound on `gpu`: whole while one fits
     /// a storage binding, else in windows of the binding limit.
     pub fn windows_for(gpu: &GpuContext, spec: &GridSpec) -> Windows {
-        let bytes = Windows::bytes_for(gpu.max_binding_bytes()).max(WINDOW_ALIGN);
         let need = spec.voxels() * crate::grid::BYTES_PER_VOXEL;
-        match need.div_ceil(bytes) {
-            0 | 1 => Windows::ONE,
-            n => Windows {
-                bytes,
-                count: n.min(u64::from(u32::MAX)) as u32,
-            },
-        }
+        Windows::covering(need, gpu.max_binding_bytes())
     }
 
     /// [`Processor::new`] with the voxel fields split as `windows` says (tests bind small
@@ -238,18 +231,13 @@ impl Processor {
                 size: wgpu::BufferSize::new(size_of::<StepParams>() as u64),
             }),
         }];
-        for (entry, buffer) in whole_buffers(1, &fields).into_iter().zip(fields) {
-            if kernels::WINDOWED.contains(&entry.binding) {
-                let whole = wgpu::BufferBinding {
-                    buffer,
-                    offset: 0,
-                    size: None,
-                };
-                entries.extend(window_entries(entry.binding, whole, pipes.windows, spare));
-            } else {
-                entries.push(entry);
-            }
-        }
+        entries.extend(windowed_buffers(
+            1,
+            &fields,
+            &kernels::WINDOWED,
+            pipes.windows,
+            spare,
+        ));
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Processor::bind"),
             layout: &pipes.layout,

@@ -7,14 +7,19 @@ pub mod gpu_data;
 mod pick;
 pub mod text;
 
-use crate::gpu::{GpuContext, buffer_layout, read_texture_rgba8, texture_2d, whole_buffers};
+use crate::gpu::{
+    GpuContext, buffer_layout, read_texture_rgba8, texture_2d, whole_buffers, window_layouts,
+    windowed_buffers,
+};
 use crate::materials::MaterialTable;
 use crate::process::params::MaterialSet;
 use crate::scene::{Axis, GridSpec};
-use crate::shaders;
+use crate::shaders::{self, Windows};
 pub use camera::OrbitCamera;
 use gpu_data::{Colouring, Quad, SectionUniform, ViewUniform};
 pub use pick::Pick;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use text::Overlay;
 use wgpu::util::DeviceExt;
 
@@ -108,15 +113,98 @@ impl Layout {
 
 pub struct Renderer {
     format: wgpu::TextureFormat,
-    voxel_layout: wgpu::BindGroupLayout,
+    /// The voxel passes per split of the voxel and node fields (`Windows::ONE` built
+    /// with the renderer; a grid past one binding gets its own on first use).
+    voxel: Mutex<HashMap<Windows, Arc<VoxelPipes>>>,
+    /// A split every frame uses that it covers ([`Renderer::with_windows`], tests).
+    forced: Option<Windows>,
     overlay_layout: wgpu::BindGroupLayout,
-    raymarch: wgpu::RenderPipeline,
-    section: wgpu::RenderPipeline,
     overlay: wgpu::RenderPipeline,
     font: wgpu::TextureView,
-    /// Stands in for the field when colouring by material.
+    /// Stands in for the field when colouring by material, and for the windows past a
+    /// field's end.
     no_field: wgpu::Buffer,
+}
+
+/// Bindings of the voxel passes split into windows: grid, field, displacement x, y, z.
+const WINDOWED: [u32; 5] = [1, 3, 4, 5, 6];
+
+/// The passes that read the voxel and node fields (3D view, section, picking), for one
+/// split of them.
+struct VoxelPipes {
+    windows: Windows,
+    layout: wgpu::BindGroupLayout,
+    raymarch: wgpu::RenderPipeline,
+    section: wgpu::RenderPipeline,
     picker: pick::Picker,
+}
+
+impl VoxelPipes {
+    fn new(gpu: &GpuContext, format: wgpu::TextureFormat, windows: Windows) -> Self {
+        let device = &gpu.device;
+        let frag = wgpu::ShaderStages::FRAGMENT;
+        let ro = wgpu::BufferBindingType::Storage { read_only: true };
+        let mut entries = vec![buffer_layout(0, wgpu::BufferBindingType::Uniform, frag)];
+        entries.extend((1..=6).map(|b| buffer_layout(b, ro, frag)));
+        entries.extend(window_layouts(&entries, &WINDOWED, windows));
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Renderer::voxel_layout"),
+            entries: &entries,
+        });
+        let pipe = |name: &str| render_pipeline(device, name, windows, &layout, format, None);
+        Self {
+            windows,
+            raymarch: pipe("raymarch"),
+            section: pipe("section"),
+            picker: pick::Picker::new(gpu, windows),
+            layout,
+        }
+    }
+}
+
+/// A full-screen (or instanced-quad) pipeline of render shader `name`.
+fn render_pipeline(
+    device: &wgpu::Device,
+    name: &str,
+    windows: Windows,
+    layout: &wgpu::BindGroupLayout,
+    format: wgpu::TextureFormat,
+    blend: Option<wgpu::BlendState>,
+) -> wgpu::RenderPipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(name),
+        source: wgpu::ShaderSource::Wgsl(shaders::render(name, windows).into()),
+    });
+    let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(name),
+        bind_group_layouts: &[Some(layout)],
+        immediate_size: 0,
+    });
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(name),
+        layout: Some(&pl),
+        vertex: wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vs"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: None,
+        multisample: wgpu::MultisampleState::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: &module,
+            entry_point: Some("fs"),
+            compilation_options: Default::default(),
+            targets: &[Some(wgpu::ColorTargetState {
+                format,
+                blend,
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
 }
 
 fn srgb_to_linear(c: u8) -> f32 {
@@ -137,18 +225,6 @@ impl Renderer {
         let buffer_entry = buffer_layout;
         let frag = wgpu::ShaderStages::FRAGMENT;
         let ro = wgpu::BufferBindingType::Storage { read_only: true };
-        let voxel_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("Renderer::voxel_layout"),
-            entries: &[
-                buffer_entry(0, wgpu::BufferBindingType::Uniform, frag),
-                buffer_entry(1, ro, frag),
-                buffer_entry(2, ro, frag),
-                buffer_entry(3, ro, frag),
-                buffer_entry(4, ro, frag),
-                buffer_entry(5, ro, frag),
-                buffer_entry(6, ro, frag),
-            ],
-        });
         let vf = wgpu::ShaderStages::VERTEX_FRAGMENT;
         let overlay_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Renderer::overlay_layout"),
@@ -167,50 +243,15 @@ impl Renderer {
                 },
             ],
         });
-        let pipeline =
-            |name: &str, layout: &wgpu::BindGroupLayout, blend: Option<wgpu::BlendState>| {
-                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(name),
-                    source: wgpu::ShaderSource::Wgsl(shaders::render(name).into()),
-                });
-                let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some(name),
-                    bind_group_layouts: &[Some(layout)],
-                    immediate_size: 0,
-                });
-                device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                    label: Some(name),
-                    layout: Some(&pl),
-                    vertex: wgpu::VertexState {
-                        module: &module,
-                        entry_point: Some("vs"),
-                        compilation_options: Default::default(),
-                        buffers: &[],
-                    },
-                    primitive: wgpu::PrimitiveState::default(),
-                    depth_stencil: None,
-                    multisample: wgpu::MultisampleState::default(),
-                    fragment: Some(wgpu::FragmentState {
-                        module: &module,
-                        entry_point: Some("fs"),
-                        compilation_options: Default::default(),
-                        targets: &[Some(wgpu::ColorTargetState {
-                            format,
-                            blend,
-                            write_mask: wgpu::ColorWrites::ALL,
-                        })],
-                    }),
-                    multiview_mask: None,
-                    cache: None,
-                })
-            };
-        let raymarch = pipeline("raymarch", &voxel_layout, None);
-        let section = pipeline("section", &voxel_layout, None);
-        let overlay = pipeline(
+        let overlay = render_pipeline(
+            device,
             "overlay",
+            Windows::ONE,
             &overlay_layout,
+            format,
             Some(wgpu::BlendState::ALPHA_BLENDING),
         );
+        let one = Arc::new(VoxelPipes::new(gpu, format, Windows::ONE));
 
         let (fw, fh, pixels) = text::atlas();
         let font = device.create_texture_with_data(
@@ -240,15 +281,54 @@ impl Renderer {
         });
         Self {
             format,
-            voxel_layout,
+            voxel: Mutex::new(HashMap::from([(Windows::ONE, one)])),
+            forced: None,
             overlay_layout,
-            raymarch,
-            section,
             overlay,
             font: font.create_view(&Default::default()),
             no_field,
-            picker: pick::Picker::new(gpu),
         }
+    }
+
+    /// [`Renderer::new`] whose frames bind their voxel and node fields in `windows`
+    /// wherever those cover them (tests split small grids), else as `new` would.
+    pub fn with_windows(gpu: &GpuContext, format: wgpu::TextureFormat, windows: Windows) -> Self {
+        Self {
+            forced: Some(windows),
+            ..Self::new(gpu, format)
+        }
+    }
+
+    /// Most windows per voxel or node field the adapter's storage bindings per stage
+    /// allow (the picking pass binds one buffer more than the draws).
+    pub fn most_windows(limits: &wgpu::Limits) -> u32 {
+        let spare = limits
+            .max_storage_buffers_per_shader_stage
+            .saturating_sub(7);
+        (1 + spare / WINDOWED.len() as u32).min(shaders::MAX_WINDOWS)
+    }
+
+    /// The voxel passes for a frame of `f`: its voxel and node fields bound whole while
+    /// they fit one binding, else in windows (built on first use).
+    fn voxel_pipes(&self, gpu: &GpuContext, f: &FrameInputs) -> Arc<VoxelPipes> {
+        let nodes: u64 = f.spec.dims.iter().map(|&d| u64::from(d) + 1).product();
+        let need = nodes * 4;
+        let max_binding = gpu.max_binding_bytes();
+        let windows = match self.forced {
+            Some(w)
+                if u64::from(w.count) * w.bytes >= need
+                    && w.count <= Self::most_windows(&gpu.limits)
+                    && w.bytes.is_multiple_of(shaders::WINDOW_ALIGN)
+                    && w.bytes <= max_binding =>
+            {
+                w
+            }
+            _ => Windows::covering(need, max_binding),
+        };
+        let mut map = self.voxel.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(windows)
+            .or_insert_with(|| Arc::new(VoxelPipes::new(gpu, self.format, windows)))
+            .clone()
     }
 
     pub fn format(&self) -> wgpu::TextureFormat {
@@ -273,9 +353,14 @@ impl Renderer {
             })
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the frame's bindings, passed through"
+    )]
     fn voxel_bind(
         &self,
         gpu: &GpuContext,
+        pipes: &VoxelPipes,
         uniform: &[u8],
         grid: &wgpu::Buffer,
         palette: &wgpu::Buffer,
@@ -291,8 +376,8 @@ impl Renderer {
             });
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Renderer::voxel_bind"),
-            layout: &self.voxel_layout,
-            entries: &whole_buffers(
+            layout: &pipes.layout,
+            entries: &windowed_buffers(
                 0,
                 &[
                     &ubuf,
@@ -303,6 +388,9 @@ impl Renderer {
                     displacement[1],
                     displacement[2],
                 ],
+                &WINDOWED,
+                pipes.windows,
+                &self.no_field,
             ),
         })
     }
@@ -386,13 +474,12 @@ impl Renderer {
         let view = Self::view_uniform(&layout, f, Self::colouring(f));
         let palette = Self::palette(gpu, f.materials);
         let field = f.field.as_ref().map_or(&self.no_field, |fv| fv.buffer);
-        self.picker.pick(
+        self.voxel_pipes(gpu, f).picker.pick(
             gpu,
             &view,
-            f.grid,
-            &palette,
-            field,
+            [f.grid, &palette, field],
             self.displacement(f),
+            &self.no_field,
             target,
             f.spec,
         )
@@ -424,8 +511,10 @@ impl Renderer {
             _pad: [0; 2],
             colouring,
         };
+        let pipes = self.voxel_pipes(gpu, f);
         let view_bind = self.voxel_bind(
             gpu,
+            &pipes,
             bytemuck::bytes_of(&view),
             f.grid,
             &palette,
@@ -434,6 +523,7 @@ impl Renderer {
         );
         let sec_bind = self.voxel_bind(
             gpu,
+            &pipes,
             bytemuck::bytes_of(&section),
             f.grid,
             &palette,
@@ -491,13 +581,13 @@ impl Renderer {
         });
         let [vx, vy, vw, vh] = layout.view3d;
         pass.set_viewport(vx, vy, vw, vh, 0.0, 1.0);
-        pass.set_pipeline(&self.raymarch);
+        pass.set_pipeline(&pipes.raymarch);
         pass.set_bind_group(0, &view_bind, &[]);
         pass.draw(0..3, 0..1);
         pass.set_viewport(0.0, 0.0, size[0] as f32, size[1] as f32, 0.0, 1.0);
         let [sx, sy, sw, sh] = layout.section;
         pass.set_scissor_rect(sx as u32, sy as u32, (sw as u32).max(1), (sh as u32).max(1));
-        pass.set_pipeline(&self.section);
+        pass.set_pipeline(&pipes.section);
         pass.set_bind_group(0, &sec_bind, &[]);
         pass.draw(0..3, 0..1);
         pass.set_scissor_rect(0, 0, size[0], size[1]);

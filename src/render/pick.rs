@@ -1,10 +1,12 @@
 //! Click picking on the GPU: a one-thread compute pass (shaders/pick.wgsl) marches the
 //! clicked pixel's ray with the 3D view's own DDA, and one 32-byte result comes back.
 
+use super::WINDOWED;
 use super::gpu_data::{NO_VOXEL, PickResult, ViewUniform};
-use crate::gpu::{GpuContext, buffer_layout, read_buffer, whole_buffers};
+use crate::gpu::{GpuContext, buffer_layout, read_buffer, window_layouts, windowed_buffers};
 use crate::scene::GridSpec;
 use crate::shaders;
+use crate::shaders::Windows;
 use wgpu::util::DeviceExt;
 
 /// What a click hit.
@@ -56,29 +58,30 @@ pub(super) fn section_cell(
 pub(super) struct Picker {
     layout: wgpu::BindGroupLayout,
     pipeline: wgpu::ComputePipeline,
+    windows: Windows,
 }
 
 impl Picker {
-    pub fn new(gpu: &GpuContext) -> Self {
+    /// The picking pass with the voxel and node fields split as `windows` says (as the
+    /// draw that it mirrors).
+    pub fn new(gpu: &GpuContext, windows: Windows) -> Self {
         let device = &gpu.device;
         let entry = |binding: u32, ty| buffer_layout(binding, ty, wgpu::ShaderStages::COMPUTE);
         let ro = wgpu::BufferBindingType::Storage { read_only: true };
+        let mut entries = vec![entry(0, wgpu::BufferBindingType::Uniform)];
+        entries.extend((1..=6).map(|b| entry(b, ro)));
+        entries.push(entry(
+            7,
+            wgpu::BufferBindingType::Storage { read_only: false },
+        ));
+        entries.extend(window_layouts(&entries, &WINDOWED, windows));
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Picker::layout"),
-            entries: &[
-                entry(0, wgpu::BufferBindingType::Uniform),
-                entry(1, ro),
-                entry(2, ro),
-                entry(3, ro),
-                entry(4, ro),
-                entry(5, ro),
-                entry(6, ro),
-                entry(7, wgpu::BufferBindingType::Storage { read_only: false }),
-            ],
+            entries: &entries,
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("Picker::module"),
-            source: wgpu::ShaderSource::Wgsl(shaders::render("pick").into()),
+            source: wgpu::ShaderSource::Wgsl(shaders::render("pick", windows).into()),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("Picker::pipeline_layout"),
@@ -93,9 +96,15 @@ impl Picker {
             compilation_options: Default::default(),
             cache: None,
         });
-        Self { layout, pipeline }
+        Self {
+            layout,
+            pipeline,
+            windows,
+        }
     }
 
+    /// `voxels` are the draw's grid, palette and field; `spare` fills the windows past a
+    /// field's end.
     #[allow(
         clippy::too_many_arguments,
         reason = "the draw's own bindings, passed through"
@@ -104,10 +113,9 @@ impl Picker {
         &self,
         gpu: &GpuContext,
         view: &ViewUniform,
-        grid: &wgpu::Buffer,
-        palette: &wgpu::Buffer,
-        field: &wgpu::Buffer,
+        [grid, palette, field]: [&wgpu::Buffer; 3],
         displacement: [&wgpu::Buffer; 3],
+        spare: &wgpu::Buffer,
         target: Target,
         spec: &GridSpec,
     ) -> Option<Pick> {
@@ -136,7 +144,7 @@ impl Picker {
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("Picker::bind"),
             layout: &self.layout,
-            entries: &whole_buffers(
+            entries: &windowed_buffers(
                 0,
                 &[
                     &uniform,
@@ -148,6 +156,9 @@ impl Picker {
                     displacement[2],
                     &result,
                 ],
+                &WINDOWED,
+                self.windows,
+                spare,
             ),
         });
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
