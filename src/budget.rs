@@ -30,6 +30,9 @@ pub struct Limits {
     /// Most windows of one binding a node vector of the stress solver is bound in
     /// ([`crate::stress::StressKernels::most_windows`]).
     pub max_windows: u32,
+    /// Most windows of one binding a voxel field of a process grid is bound in (process
+    /// kernels and renderer, [`crate::grid::most_field_windows`]).
+    pub max_grid_windows: u32,
 }
 
 impl Limits {
@@ -41,6 +44,7 @@ impl Limits {
             max_binding: u64::from(u32::MAX),
             memory: memory_mib.saturating_mul(1 << 20),
             max_windows: MAX_WINDOWS,
+            max_grid_windows: MAX_WINDOWS,
         }
     }
 
@@ -53,6 +57,7 @@ impl Limits {
                 .min(limits.max_buffer_size),
             memory: memory_mib.saturating_mul(1 << 20),
             max_windows: crate::stress::StressKernels::most_windows(limits),
+            max_grid_windows: crate::grid::most_field_windows(limits),
         }
     }
 }
@@ -76,6 +81,9 @@ pub enum Bound {
     /// As storage in windows of the binding limit (the stress solver's node vectors,
     /// [`crate::shaders::Windows`]): the buffer limit and [`Limits::max_windows`].
     Windows,
+    /// A process grid's voxel field, bound in windows by the process kernels and the
+    /// renderer: the buffer limit and [`Limits::max_grid_windows`].
+    GridWindows,
 }
 
 /// One GPU buffer of the run.
@@ -162,7 +170,7 @@ fn grid_buffers(owner: &str, spec: &GridSpec, origin: Origin) -> Vec<Buffer> {
         .map(|name| Buffer {
             what: format!("{owner}: GpuGrid::{name}"),
             bytes: field,
-            bound: Bound::Whole,
+            bound: Bound::GridWindows,
             origin,
         })
         .collect();
@@ -266,6 +274,23 @@ pub fn check(
         if let StepKind::Stress(spec) = &step.kind {
             check_coarsen_dispatch(&coarse_spec(&scene.grid, spec.coarsen))
                 .map_err(|m| at(Origin::Step(i), format!("step `{}`: {m}", step.name)))?;
+            // The solver (coarsen 1) and the coarsen pass read the part's material
+            // field in one binding, while process steps and frames take it in windows.
+            let field = scene.grid.voxels().saturating_mul(BYTES_PER_VOXEL);
+            if field > limits.max_binding {
+                return Err(at(
+                    Origin::Step(i),
+                    format!(
+                        "step `{}`: the stress passes read the part's material field in one \
+                         storage binding, {}, but {device} binds at most {}: shrink the \
+                         domain or coarsen the grid's voxel (process steps and frames bind \
+                         it in windows; stress solves not yet)",
+                        step.name,
+                        bytes(field),
+                        bytes(limits.max_binding)
+                    ),
+                ));
+            }
         }
     }
     for b in est.peak_buffers() {
@@ -278,6 +303,18 @@ pub fn check(
                     "node vector (a buffer bound in at most {} windows of one storage \
                      binding)",
                     limits.max_windows
+                ),
+            ),
+            Bound::GridWindows => (
+                Windows::reach(
+                    limits.max_binding,
+                    limits.max_grid_windows,
+                    limits.max_buffer,
+                ),
+                format!(
+                    "voxel field (a buffer bound in at most {} windows of one storage \
+                     binding)",
+                    limits.max_grid_windows
                 ),
             ),
         };

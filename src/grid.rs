@@ -14,8 +14,9 @@ pub const BYTES_PER_VOXEL: u64 = 4;
 pub enum GridError {
     #[error(
         "grid {nx}x{ny}x{nz} ({voxels} voxels) needs {need} MiB per voxel field, but {adapter} \
-         binds at most {limit} MiB per storage buffer: coarsen the voxel or shrink the domain \
-         (at most {max_voxels} voxels here)"
+         binds at most {limit} MiB of one (in windows of its storage-binding limit, within \
+         its buffer limit): coarsen the voxel or shrink the domain (at most {max_voxels} \
+         voxels here)"
     )]
     TooLarge {
         nx: u32,
@@ -25,6 +26,20 @@ pub enum GridError {
         need: u64,
         limit: u64,
         max_voxels: u64,
+        adapter: String,
+    },
+    #[error(
+        "the stress passes read the {nx}x{ny}x{nz} grid's material field in one storage \
+         binding, {need} MiB, but {adapter} binds at most {limit} MiB: shrink the domain or \
+         coarsen the grid's voxel (process steps and frames bind it in windows; stress \
+         solves not yet)"
+    )]
+    StressField {
+        nx: u32,
+        ny: u32,
+        nz: u32,
+        need: u64,
+        limit: u64,
         adapter: String,
     },
     #[error(
@@ -69,10 +84,26 @@ pub fn node_on_solid(ids: &[u8], dims: [u32; 3], n: [u32; 3]) -> bool {
     })
 }
 
+/// Most windows of one storage binding a voxel field may take on an adapter with
+/// `limits`: what the process kernels and the renderer can both bind.
+pub fn most_field_windows(limits: &wgpu::Limits) -> u32 {
+    crate::process::most_windows(limits).min(crate::render::Renderer::most_windows(limits))
+}
+
+/// Bytes one voxel field may take on `gpu`: windows of its binding limit (process
+/// kernels and renderer, [`Windows`](crate::shaders::Windows)), within its buffer limit.
+pub fn max_field_bytes(gpu: &GpuContext) -> u64 {
+    crate::shaders::Windows::reach(
+        gpu.max_binding_bytes(),
+        most_field_windows(&gpu.limits),
+        gpu.limits.max_buffer_size,
+    )
+}
+
 /// Checks the grid against the adapter before anything is allocated.
 pub fn check_fits(spec: &GridSpec, gpu: &GpuContext) -> Result<(), GridError> {
     let bytes = spec.voxels() * BYTES_PER_VOXEL;
-    let limit = gpu.max_binding_bytes();
+    let limit = max_field_bytes(gpu);
     if bytes > limit {
         let [nx, ny, nz] = spec.dims;
         return Err(GridError::TooLarge {

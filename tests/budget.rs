@@ -121,7 +121,7 @@ fn grid_voxel_count_overflow_is_refused_at_the_size() {
     assert_eq!((e.line, e.col), pos(&src, "[2048.0"), "{e}");
     assert!(
         e.message.contains("GpuGrid::material needs 8192 MiB")
-            && e.message.contains("4096 MiB per storage binding"),
+            && e.message.contains("4096 MiB per voxel field"),
         "{e}"
     );
     // One axis past u32 is refused by itself.
@@ -188,6 +188,7 @@ coarsen = 2
         max_binding: u64::MAX,
         memory: without_stress + 1,
         max_windows: 8,
+        max_grid_windows: 8,
     };
     let e = budget::check(&s, &est, &limits, "test").unwrap_err();
     assert_eq!(e.line, pos(src, "name = \"cool\"").0 - 1, "{e}");
@@ -229,6 +230,7 @@ fn the_stress_hook_takes_the_largest_solve() {
         max_binding: 1 << 20,
         memory: u64::MAX,
         max_windows: 8,
+        max_grid_windows: 8,
     };
     est.add_stress_solve(0, &g, solve((1 << 29) + (2 << 20), 1 << 29, 1 << 20));
     let e = budget::check(&s, &est, &limits, "test").unwrap_err();
@@ -390,4 +392,44 @@ fn coarse_matrices_over_what_the_budget_left_are_refused_at_set_up() {
     let r = r.unwrap_or_else(|e| panic!("{e}"));
     assert!(r.metrics.stress[0].converged);
     let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn voxel_fields_past_one_binding_pass_in_windows_but_not_into_a_stress_step() {
+    // 128x128x32 voxels: 2 MiB per field, past a 1 MiB binding.
+    let src = scene_src("[128.0, 128.0, 32.0]", "");
+    let s = parse(&src).unwrap();
+    let est = budget::estimate(&s, Some([320, 180]));
+    let limits = Limits {
+        max_buffer: 1 << 30,
+        max_binding: 1 << 20,
+        memory: 1 << 32,
+        max_windows: 8,
+        max_grid_windows: 4,
+    };
+    budget::check(&s, &est, &limits, "test").unwrap();
+    // ... not past the windows the process kernels and the renderer can bind ...
+    let one = Limits {
+        max_grid_windows: 1,
+        ..limits
+    };
+    let e = budget::check(&s, &est, &one, "test").unwrap_err();
+    assert!(e.message.contains("GpuGrid::material needs 2 MiB"), "{e}");
+    assert!(e.message.contains("at most 1 windows"), "{e}");
+    // ... and a stress step, which reads the material field in one binding, is refused
+    // at its line whatever its coarsen.
+    for coarsen in [1, 4] {
+        let src = format!(
+            "{src}[[step]]\nname = \"cool\"\nop = \"stress\"\ndelta_t = -100.0\ncoarsen = {coarsen}\n"
+        );
+        let s = parse(&src).unwrap();
+        let est = budget::estimate(&s, None);
+        let e = budget::check(&s, &est, &limits, "test").unwrap_err();
+        assert_eq!(e.line, pos(&src, "name = \"cool\"").0 - 1, "{e}");
+        assert!(
+            e.message
+                .contains("stress passes read the part's material field in one"),
+            "{e}"
+        );
+    }
 }

@@ -240,10 +240,15 @@ fn every_bundled_scene_checks() {
 
 #[test]
 fn grids_too_large_for_the_adapter_are_refused_before_allocation() {
-    // A grid whose voxel fields exceed the adapter's storage binding: the error names
-    // the grid, the need and the limit. Nothing is allocated (check_fits reads limits).
+    // A grid whose voxel fields exceed what the adapter binds of one (windows of its
+    // storage binding): the error names the grid, the need and the limit. Nothing is
+    // allocated (check_fits reads limits).
     let gpu = voxfab::gpu::GpuContext::new().expect("an adapter (lavapipe on CI)");
-    let limit = gpu.max_binding_bytes();
+    let limit = voxfab::grid::max_field_bytes(&gpu);
+    assert!(
+        limit > gpu.max_binding_bytes(),
+        "fields past one binding are bound in windows"
+    );
     let edge = ((limit / 4) as f64).cbrt().ceil() as u32 + 8;
     let spec = voxfab::scene::GridSpec {
         dims: [edge, edge, edge],

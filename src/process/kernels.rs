@@ -3,8 +3,8 @@
 //! of runs, timelines, recordings and the window.
 
 use super::params::StepParams;
-use crate::gpu::{GpuContext, buffer_layout};
-use crate::shaders::{self, WINDOW_STRIDE, Windows};
+use crate::gpu::{GpuContext, buffer_layout, window_layouts};
+use crate::shaders::{self, Windows};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -87,9 +87,6 @@ impl ProcessKernels {
                 wgpu::ShaderStages::COMPUTE,
             )
         };
-        let windowed = WINDOWED
-            .iter()
-            .flat_map(|&b| (1..windows.count).map(move |k| storage(b + WINDOW_STRIDE * k, false)));
         let entries: Vec<wgpu::BindGroupLayoutEntry> = [
             wgpu::BindGroupLayoutEntry {
                 binding: 0,
@@ -109,9 +106,9 @@ impl ProcessKernels {
             storage(6, false),
             storage(7, true),
         ]
-        .into_iter()
-        .chain(windowed)
-        .collect();
+        .into();
+        let windowed = window_layouts(&entries, &WINDOWED, windows);
+        let entries = [entries, windowed].concat();
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("Processor::layout"),
             entries: &entries,

@@ -23,6 +23,11 @@ use crate::grid::{GpuGrid, GridError};
 use crate::scene::{DepositMode, EtchMode, GridSpec, GrindKeep, Mask, Op, Tone};
 use crate::shaders::{WINDOW_ALIGN, Windows};
 use kernels::ProcessKernels;
+
+/// Most windows per voxel field the process kernels can bind on an adapter with `limits`.
+pub fn most_windows(limits: &wgpu::Limits) -> u32 {
+    ProcessKernels::most_windows(limits)
+}
 use params::{C_DIFF, COUNTERS, MaterialSet, PARAM_STRIDE, StepParams, fold_groups};
 use std::sync::Arc;
 use std::time::Instant;
@@ -132,6 +137,7 @@ impl Batch<'_> {
 impl Processor {
     /// Allocates the grid (after checking it fits the adapter) and builds every pipeline.
     pub fn new(gpu: &GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
+        crate::grid::check_fits(spec, gpu)?;
         Self::with_windows(gpu, spec, Self::windows_for(gpu, spec))
     }
 

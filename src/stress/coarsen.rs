@@ -51,6 +51,21 @@ impl CoarsenKernel {
 
 /// A new grid whose voxels are `factor`³ blocks of `fine`.
 pub fn coarsen(gpu: &GpuContext, fine: &GpuGrid, factor: u32) -> Result<GpuGrid, GridError> {
+    // This pass binds the fine material field whole (the process kernels and the
+    // renderer split it into windows).
+    let need = fine.spec.voxels() * crate::grid::BYTES_PER_VOXEL;
+    let limit = gpu.max_binding_bytes();
+    if need > limit {
+        let [nx, ny, nz] = fine.spec.dims;
+        return Err(GridError::StressField {
+            nx,
+            ny,
+            nz,
+            need: need.div_ceil(1 << 20),
+            limit: limit >> 20,
+            adapter: gpu.info.name.clone(),
+        });
+    }
     let spec = coarse_spec(&fine.spec, factor);
     let out = GpuGrid::new(gpu, &spec)?;
     let device = &gpu.device;
