@@ -5,7 +5,8 @@
 // rounding, and the flexible (Polak-Ribiere) beta, which needs z.q after the cycle,
 // gave the same iterations on every bundled case while q then had to outlive the cycle
 // (24 B per node). Scalars stay on the GPU.
-// Keep the bindings in sync with `OuterBuffers` in src/stress/solver.rs.
+// Keep the bindings in sync with `outer_kinds` in src/stress/kernels.rs and `outer_bind` in
+// src/stress/solver.rs.
 
 // Uniform: every lane reads the same entry, so the loads stay scalar.
 @group(0) @binding(3) var<uniform> ke_r: array<vec4<real>, 554>;

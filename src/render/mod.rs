@@ -311,8 +311,18 @@ impl Renderer {
     /// The voxel passes for a frame of `f`: its voxel and node fields bound whole while
     /// they fit one binding, else in windows (built on first use).
     fn voxel_pipes(&self, gpu: &GpuContext, f: &FrameInputs) -> Arc<VoxelPipes> {
-        let nodes: u64 = f.spec.dims.iter().map(|&d| u64::from(d) + 1).product();
-        let need = nodes * 4;
+        // The grid and the field are per voxel; the displacement, bound only for the
+        // deformed view, per node.
+        let need = if f.deformation.is_some() {
+            f.spec
+                .dims
+                .iter()
+                .map(|&d| u64::from(d) + 1)
+                .product::<u64>()
+                * 4
+        } else {
+            f.spec.voxels() * 4
+        };
         let max_binding = gpu.max_binding_bytes();
         let windows = match self.forced {
             Some(w)

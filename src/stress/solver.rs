@@ -95,6 +95,8 @@ pub struct StressSolver<'g> {
     out: ResultRanges,
     k: Arc<StressKernels>,
     outer_bind: wgpu::BindGroup,
+    /// The outer bindings for `export_u`, whose output ranges share level 0's d with q.
+    export_bind: wgpu::BindGroup,
     pres_bind: Option<(wgpu::BindGroup, [u32; 3])>,
     /// Node index of each uploaded prescribed entry, in upload order.
     pres_nodes: Vec<u32>,
@@ -436,6 +438,24 @@ impl<'g> StressSolver<'g> {
             &scalars,
             [&empty, &empty],
             &out,
+            false,
+        );
+        let export_bind = Self::outer_bind(
+            &kernels.outer,
+            device,
+            &params,
+            &grid.material,
+            &mats,
+            &ke_r,
+            &mats_r,
+            &fixed,
+            &vectors,
+            &mg,
+            &partials,
+            &scalars,
+            [&empty, &empty],
+            &out,
+            true,
         );
         let mut res: Vec<wgpu::BindingResource> = [&params, &grid.material, &mats]
             .map(|b| b.as_entire_binding())
@@ -461,6 +481,7 @@ impl<'g> StressSolver<'g> {
             out,
             k: kernels,
             outer_bind,
+            export_bind,
             pres_bind: None,
             pres_nodes: Vec::new(),
             results_bind,
@@ -494,14 +515,25 @@ impl<'g> StressSolver<'g> {
         scalars: &wgpu::Buffer,
         pres: [&wgpu::Buffer; 2],
         out: &ResultRanges,
+        export: bool,
     ) -> wgpu::BindGroup {
+        // q = K p in two f32 parts, hi in level 0's x (the cycle's output z32), lo in
+        // its d: q is dead once u and r are updated, x and d outside the cycle. The f32
+        // displacement export writes ranges of that d too, so it gets a bind group of
+        // its own in which q_lo is idle (no two writable bindings of a group overlap).
+        let idle: Vec<wgpu::Buffer> = (0..if export { 1 } else { 3 })
+            .map(|_| buffer(device, "StressSolver::idle", RANGE_ALIGN, RW))
+            .collect();
+        let q_lo = if export { &idle[0] } else { mg.d() };
         let mut b: Vec<&wgpu::Buffer> = vec![params, material, mats, ke_r, mats_r, fixed];
         b.extend(vectors.iter());
-        // q = K p in two f32 parts, hi in level 0's x (the cycle's output z32), lo in
-        // its d: q is dead once u and r are updated, x and d outside the cycle.
-        b.extend([mg.d(), mg.x(), partials, scalars, pres[0], pres[1]]);
+        b.extend([q_lo, mg.x(), partials, scalars, pres[0], pres[1]]);
         let mut res: Vec<wgpu::BindingResource> = b.iter().map(|b| b.as_entire_binding()).collect();
-        res.extend(out.u.iter().map(Range::binding));
+        if export {
+            res.extend(out.u.iter().map(Range::binding));
+        } else {
+            res.extend(idle.iter().map(|b| b.as_entire_binding()));
+        }
         outer.bind_resources(device, "StressSolver::outer", res)
     }
 
@@ -713,7 +745,9 @@ impl<'g> StressSolver<'g> {
         } else if scale > 0.0 {
             residual = rr0.sqrt() / scale;
         }
-        self.run(|s, pass| s.node_pass(pass, &s.k.pipes.export_u));
+        self.run(|s, pass| {
+            dispatch(pass, &s.k.pipes.export_u, &s.export_bind, s.node_grid);
+        });
         let solve_ms = start.elapsed().as_secs_f64() * 1e3;
         Ok(self.collect(
             ids, iterations, residual, converged, stalled, solve_ms, start,
@@ -802,6 +836,7 @@ impl<'g> StressSolver<'g> {
             &self.scalars,
             [&pres, &pval],
             &self.out,
+            false,
         );
         let (_, grid) = cover(idx.len() as u64);
         self.pres_bind = Some((bind, grid));
@@ -897,7 +932,8 @@ impl<'g> StressSolver<'g> {
 
     /// Wall time of one fine-level matvec at the outer precision and of one V-cycle, ms
     /// (each the mean of `reps` submissions after a warm-up), for `voxfab bench stress`.
-    /// Call after a solve (it overwrites the search-direction product).
+    /// Call after a solve (it overwrites q, kept in level 0's x and d, and the cycle's
+    /// vectors: the result fields there were read back by then).
     pub fn profile(&self, reps: u32) -> (f64, f64) {
         let reps = reps.max(1);
         let time = |f: &dyn Fn(&mut wgpu::ComputePass<'_>)| {
