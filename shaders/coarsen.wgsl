@@ -8,14 +8,16 @@ struct Coarsen {
 }
 
 @group(0) @binding(0) var<uniform> c: Coarsen;
-@group(0) @binding(1) var<storage, read> fine: array<u32>;
-@group(0) @binding(2) var<storage, read_write> coarse: array<u32>;
+// Both grids' material ids, split into windows where they outgrow one binding
+// (`Windows` in src/shaders.rs).
+// window fine: array<u32>, binding 1, read
+// window coarse: array<u32>, binding 2, read_write
 
 fn fine_at(x: u32, y: u32, z: u32) -> u32 {
     if x >= c.src.x || y >= c.src.y || z >= c.src.z {
         return 0u;
     }
-    return fine[x + c.src.x * (y + c.src.y * z)];
+    return fine_ld(x + c.src.x * (y + c.src.y * z));
 }
 
 @compute @workgroup_size(4, 4, 4)
@@ -42,5 +44,5 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
             best_n = n;
         }
     }
-    coarse[g.x + c.dst.x * (g.y + c.dst.y * g.z)] = best;
+    coarse_st(g.x + c.dst.x * (g.y + c.dst.y * g.z), best);
 }

@@ -22,7 +22,9 @@ struct Params {
 
 // Per material: lambda, mu (GPa), (3 lambda + 2 mu) alpha dT (GPa), alpha dT.
 @group(0) @binding(0) var<uniform> prm: Params;
-@group(0) @binding(1) var<storage, read> material: array<u32>;
+// The grid's material ids, windowed with the solver's other 4-byte-per-voxel arrays
+// (`narrow` in src/shaders.rs `Windows`).
+// window material: array<u32>, binding 1, read, narrow
 @group(0) @binding(2) var<storage, read> mats: array<vec4<f32>>;
 
 const WG: u32 = 256u;
@@ -57,7 +59,7 @@ fn voxel_material(v: vec3<i32>) -> u32 {
     if any(v < vec3<i32>(0)) || any(v >= vec3<i32>(prm.dims.xyz)) {
         return 0u;
     }
-    let m = material[u32(v.x) + prm.dims.x * (u32(v.y) + prm.dims.y * u32(v.z))] & 255u;
+    let m = material_ld(u32(v.x) + prm.dims.x * (u32(v.y) + prm.dims.y * u32(v.z))) & 255u;
     if mats[m].y <= 0.0 {
         return 0u;
     }

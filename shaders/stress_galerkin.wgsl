@@ -12,7 +12,8 @@
 // window kb_out: array<f32>, binding 4, read_write
 // The child level's node flags: its constrained DOFs (from its block inverse) and the
 // prolongation candidates, which pweights_e fills in (stress_mg_level.wgsl).
-@group(0) @binding(5) var<storage, read_write> pw: array<u32>;
+// Windowed as in stress_galerkin0.wgsl (the prelude stress_mg_pweights.wgsl reads it).
+// window pw: array<u32>, binding 5, read_write, narrow
 // Matrix slots of the child level's and of this level's elements (stress_mg_tag.wgsl).
 @group(0) @binding(6) var<storage, read> slot_in: array<u32>;
 @group(0) @binding(7) var<storage, read> slot_out: array<u32>;
@@ -68,7 +69,7 @@ fn pweights_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     let nd = child_nodes();
     let n = lin(wid, lid, lv.fnode_wx);
     if n < nd.w {
-        pw[n] = with_candidates(pw[n], pmask_of(coords(n, nd)));
+        pw_st(n, with_candidates(pw_ld(n), pmask_of(coords(n, nd))));
     }
 }
 

@@ -6,14 +6,14 @@
 // Preludes: stress_common.wgsl, stress_mg_level.wgsl, stress_mg_pweights.wgsl.
 
 @group(0) @binding(3) var<uniform> ke: array<vec4<f32>, 554>;
-@group(0) @binding(4) var<storage, read_write> fixed: array<u32>;
+// window fixed: array<u32>, binding 4, read_write, narrow
 @group(0) @binding(5) var<uniform> lv: Level;
 // Level 1's packed matrix halves, windowed (`Windows` in src/shaders.rs).
 // window ka_out: array<f32>, binding 6, read_write
 // window kb_out: array<f32>, binding 7, read_write
 // The voxel level's node flags: the solver's `fixed` again (binding 4), whose candidate
 // bits pweights0 fills in (stress_mg_level.wgsl).
-@group(0) @binding(8) var<storage, read_write> pw: array<u32>;
+// window pw: array<u32>, binding 8, read_write, narrow
 // Matrix slot of every level-1 element (stress_mg_tag.wgsl).
 @group(0) @binding(9) var<storage, read> slot: array<u32>;
 
@@ -30,7 +30,7 @@ fn cell_joins(c: vec3<i32>, f: vec3<i32>, n: vec3<i32>) -> bool {
 fn pweights0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = lin(wid, lid, prm.node_wx);
     if n < prm.ndims.w {
-        pw[n] = with_candidates(pw[n], pmask_of(node_coords(n)));
+        pw_st(n, with_candidates(pw_ld(n), pmask_of(node_coords(n))));
     }
 }
 
@@ -90,7 +90,7 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         }
         // Row (a, ca) of P' M K_e: the child's rows weighted by the prolongation.
         for (var i = 0u; i < 8u; i++) {
-            let free = (fixed[nodes[i]] & (1u << ca)) == 0u;
+            let free = (fixed_ld(nodes[i]) & (1u << ca)) == 0u;
             let wa = select(0.0, wt(oc + corner_of(i), a, nodes[i]), free) * prm.h;
             if wa == 0.0 {
                 continue;
@@ -103,7 +103,7 @@ fn galerkin0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         }
         // ... times M P on the right.
         for (var j = 0u; j < 8u; j++) {
-            t[j] *= mask_of(fixed[nodes[j]]);
+            t[j] *= mask_of(fixed_ld(nodes[j]));
         }
         spread(&acc, t, oc, nodes);
     }

@@ -12,7 +12,7 @@
 @group(0) @binding(3) var<uniform> ke_r: array<vec4<f32>, 554>;
 @group(0) @binding(4) var<storage, read> mats_r: array<vec4<f32>>;
 // The solver's node flags: constrained DOFs in bits 0-2 (7: inactive; stress_mg_level.wgsl).
-@group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
+// window fixed: array<u32>, binding 5, read_write, narrow
 @group(0) @binding(6) var<uniform> lv: Level;
 // The node vectors are split into windows where they outgrow one binding (`Windows`
 // in src/shaders.rs).
@@ -43,7 +43,7 @@ fn load_in(n: u32) -> vec3<f32> {
 }
 
 fn free_of(n: u32) -> vec3<f32> {
-    return mask_of(fixed[n]);
+    return mask_of(fixed_ld(n));
 }
 
 // The inverse of node n's 3x3 diagonal block of K, its constrained DOFs removed, times v.
@@ -57,13 +57,13 @@ fn dinv_mul_mats(n: u32, ms: array<u32, 8>, v: vec3<f32>) -> vec3<f32> {
     for (var k = 1u; k < 8u; k++) {
         same = same && ms[k] == ms[0];
     }
-    if same && (fixed[n] & 7u) == 0u {
+    if same && (fixed_ld(n) & 7u) == 0u {
         let i = 8u * ms[0];
         let m0 = vec3<f32>(inv_mat[i], inv_mat[i + 1u], inv_mat[i + 2u]);
         let m1 = vec3<f32>(inv_mat[i + 3u], inv_mat[i + 4u], inv_mat[i + 5u]);
         return block_mul(m0, m1, v);
     }
-    let inv = block_inverse_of(ms, fixed[n]);
+    let inv = block_inverse_of(ms, fixed_ld(n));
     return block_mul(inv[0], inv[1], v);
 }
 

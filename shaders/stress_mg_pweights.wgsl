@@ -142,7 +142,7 @@ fn candidate(p: vec3<i32>, a: vec3<i32>) -> u32 {
 // Galerkin loops below stay regular.
 fn wt(p: vec3<i32>, a: vec3<i32>, n: u32) -> f32 {
     let ok = all((p == vec3<i32>(1)) | (p == 2 * a));
-    return select(0.0, mask_weight(pw[n], candidate(p, a)), ok);
+    return select(0.0, mask_weight(pw_ld(n), candidate(p, a)), ok);
 }
 
 // The Galerkin passes' shared spread: a child's row block `t` (coarse row against the

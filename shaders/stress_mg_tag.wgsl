@@ -8,7 +8,7 @@
 // board). Slot order does not matter: each matrix depends on its element only.
 // Preludes: stress_common.wgsl, stress_mg_level.wgsl. `lv` is the coarse level.
 
-@group(0) @binding(3) var<storage, read_write> fixed: array<u32>;
+// window fixed: array<u32>, binding 3, read_write, narrow
 @group(0) @binding(4) var<uniform> lv: Level;
 // Slots of the finer level's elements (tag_e only).
 @group(0) @binding(5) var<storage, read_write> slot_in: array<u32>;
@@ -37,7 +37,7 @@ fn tag0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if same && m0 != 0u {
         for (var k = 0u; k < 27u; k++) {
             let p = vec3<i32>(i32(k % 3u), i32((k / 3u) % 3u), i32(k / 9u));
-            same = same && (fixed[node_index(2 * ec + p)] & 7u) == 0u;
+            same = same && (fixed_ld(node_index(2 * ec + p)) & 7u) == 0u;
         }
     }
     // Not `select`: it would evaluate (and count) own_slot() for every element.

@@ -13,7 +13,7 @@
 @group(0) @binding(4) var<storage, read> mats_r: array<vec4<real>>;
 // Constrained DOF bits per node (bit 0 x, 1 y, 2 z; 7 for inactive nodes); bits 8-15
 // hold the multigrid's prolongation candidates (stress_mg_level.wgsl).
-@group(0) @binding(5) var<storage, read_write> fixed: array<u32>;
+// window fixed: array<u32>, binding 5, read_write, narrow
 // Vectors, 3 per node, interleaved; each split into windows where it outgrows one
 // binding (`Windows` in src/shaders.rs: read with u_ld(i), written with u_st(i, v)).
 // window u: array<real>, binding 6, read_write
@@ -33,9 +33,9 @@
 @group(0) @binding(13) var<storage, read> pres: array<vec4<u32>>;
 @group(0) @binding(14) var<storage, read> pres_val: array<real>;
 // The displacement as f32 components for the results kernel and the views.
-@group(0) @binding(15) var<storage, read_write> u_out0: array<f32>;
-@group(0) @binding(16) var<storage, read_write> u_out1: array<f32>;
-@group(0) @binding(17) var<storage, read_write> u_out2: array<f32>;
+// window u_out0: array<f32>, binding 15, read_write, narrow
+// window u_out1: array<f32>, binding 16, read_write, narrow
+// window u_out2: array<f32>, binding 17, read_write, narrow
 
 // Slots of `scalars`. Keep in sync with src/stress/params.rs (O_*) and O_SCALE in
 // stress_mg0.wgsl.
@@ -73,7 +73,7 @@ fn q_set(i: u32, v: real) {
 }
 
 fn free_mask(n: u32) -> vec3<real> {
-    let b = fixed[n];
+    let b = fixed_ld(n);
     return vec3<real>(select(real(1.0), real(0.0), (b & 1u) != 0u), select(real(1.0), real(0.0), (b & 2u) != 0u), select(real(1.0), real(0.0), (b & 4u) != 0u));
 }
 
@@ -121,7 +121,7 @@ fn fix_init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         if !node_active(c) {
             bits = 7u;
         }
-        fixed[n] = bits;
+        fixed_st(n, bits);
         for (var k = 0u; k < 3u; k++) {
             u_st(3u * n + k, 0.0);
         }
@@ -136,7 +136,7 @@ fn prescribe(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         let e = pres[k];
         // Inactive nodes (no solid around them) stay fixed at 0.
         if e.y != 0u && e.x < prm.ndims.w && node_active(node_coords(e.x)) {
-            fixed[e.x] = fixed[e.x] | e.y;
+            fixed_st(e.x, fixed_ld(e.x) | e.y);
             for (var c = 0u; c < 3u; c++) {
                 if (e.y & (1u << c)) != 0u {
                     u_st(3u * e.x + c, pres_val[3u * k + c]);
@@ -175,7 +175,7 @@ fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         let c = node_coords(n);
         let f = load_at(c);
         var rv = vec3<real>(0.0);
-        if (fixed[n] & 7u) != 7u {
+        if (fixed_ld(n) & 7u) != 7u {
             rv = (f - k_gather(n, c)) * free_mask(n);
         }
         for (var k = 0u; k < 3u; k++) {
@@ -249,7 +249,7 @@ fn apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     var acc = vec2<real>(0.0);
     if n < prm.ndims.w {
         var qv = vec3<real>(0.0);
-        if (fixed[n] & 7u) != 7u {
+        if (fixed_ld(n) & 7u) != 7u {
             qv = k_gather(n, node_coords(n)) * free_mask(n);
         }
         for (var k = 0u; k < 3u; k++) {
@@ -309,8 +309,8 @@ fn finish_rr(@builtin(local_invocation_index) lid: u32) {
 fn export_u(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = node_id(wid, lid);
     if n < prm.ndims.w {
-        u_out0[n] = f32(u_ld(3u * n));
-        u_out1[n] = f32(u_ld(3u * n + 1u));
-        u_out2[n] = f32(u_ld(3u * n + 2u));
+        u_out0_st(n, f32(u_ld(3u * n)));
+        u_out1_st(n, f32(u_ld(3u * n + 1u)));
+        u_out2_st(n, f32(u_ld(3u * n + 2u)));
     }
 }

@@ -2,18 +2,18 @@
 // in MPa (GPa x 1e3), plus von Mises and the largest principal stress. Void voxels get 0.
 // Keep bindings in sync with `results_layout` in src/stress/solver.rs.
 
-@group(0) @binding(3) var<storage, read> u0: array<f32>;
-@group(0) @binding(4) var<storage, read> u1: array<f32>;
-@group(0) @binding(5) var<storage, read> u2: array<f32>;
+// window u0: array<f32>, binding 3, read, narrow
+// window u1: array<f32>, binding 4, read, narrow
+// window u2: array<f32>, binding 5, read, narrow
 // Outputs, one f32 per voxel each (SoA): xx, yy, zz, yz, xz, xy, von Mises, max principal.
-@group(0) @binding(6) var<storage, read_write> o_xx: array<f32>;
-@group(0) @binding(7) var<storage, read_write> o_yy: array<f32>;
-@group(0) @binding(8) var<storage, read_write> o_zz: array<f32>;
-@group(0) @binding(9) var<storage, read_write> o_yz: array<f32>;
-@group(0) @binding(10) var<storage, read_write> o_xz: array<f32>;
-@group(0) @binding(11) var<storage, read_write> o_xy: array<f32>;
-@group(0) @binding(12) var<storage, read_write> o_vm: array<f32>;
-@group(0) @binding(13) var<storage, read_write> o_p1: array<f32>;
+// window o_xx: array<f32>, binding 6, read_write, narrow
+// window o_yy: array<f32>, binding 7, read_write, narrow
+// window o_zz: array<f32>, binding 8, read_write, narrow
+// window o_yz: array<f32>, binding 9, read_write, narrow
+// window o_xz: array<f32>, binding 10, read_write, narrow
+// window o_xy: array<f32>, binding 11, read_write, narrow
+// window o_vm: array<f32>, binding 12, read_write, narrow
+// window o_p1: array<f32>, binding 13, read_write, narrow
 
 const GPA_TO_MPA: f32 = 1000.0;
 
@@ -64,7 +64,7 @@ fn results(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
             let c = corner(k);
             let d = g * (2.0 * vec3<f32>(c) - vec3<f32>(1.0));
             let n = node_index(vox + c);
-            let u = vec3<f32>(u0[n], u1[n], u2[n]);
+            let u = vec3<f32>(u0_ld(n), u1_ld(n), u2_ld(n));
             e += d * u;
             gam += vec3<f32>(d.z * u.y + d.y * u.z, d.z * u.x + d.x * u.z, d.y * u.x + d.x * u.y);
         }
@@ -77,12 +77,12 @@ fn results(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
         vm = sqrt(0.5 * dot(dd, dd) + 3.0 * dot(b, b));
         p1 = max_principal(a, b);
     }
-    o_xx[v] = a.x;
-    o_yy[v] = a.y;
-    o_zz[v] = a.z;
-    o_yz[v] = b.x;
-    o_xz[v] = b.y;
-    o_xy[v] = b.z;
-    o_vm[v] = vm;
-    o_p1[v] = p1;
+    o_xx_st(v, a.x);
+    o_yy_st(v, a.y);
+    o_zz_st(v, a.z);
+    o_yz_st(v, b.x);
+    o_xz_st(v, b.y);
+    o_xy_st(v, b.z);
+    o_vm_st(v, vm);
+    o_p1_st(v, p1);
 }

@@ -11,7 +11,8 @@
 @group(0) @binding(4) var<storage, read_write> x_c: array<f32>;
 // The fine level's node flags (stress_mg_level.wgsl): its constrained DOFs and the
 // prolongation candidates each node keeps.
-@group(0) @binding(5) var<storage, read_write> pw: array<u32>;
+// (level 0's are the solver's, windowed with its other 4-byte arrays).
+// window pw: array<u32>, binding 5, read_write, narrow
 
 // b_c = P' t_f (one thread per coarse node).
 @compute @workgroup_size(MG_WG)
@@ -31,7 +32,7 @@ fn restrict_residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoc
         // The coarse node is the fine node's `hi` candidate along axes where o = -1.
         let s = select(vec3<u32>(0u), vec3<u32>(1u), o == vec3<i32>(-1));
         let i = index_of(f, lv.ndims);
-        let w = mask_weight(pw[i], s.x + 2u * s.y + 4u * s.z);
+        let w = mask_weight(pw_ld(i), s.x + 2u * s.y + 4u * s.z);
         acc += w * vec3<f32>(t_f_ld(3u * i), t_f_ld(3u * i + 1u), t_f_ld(3u * i + 2u));
     }
     b_c[3u * n] = acc.x;
@@ -52,7 +53,7 @@ fn prolong(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     var acc = vec3<f32>(0.0);
     for (var k = 0u; k < 8u; k++) {
         let s = corner_of(k);
-        let w = mask_weight(pw[n], k);
+        let w = mask_weight(pw_ld(n), k);
         if w == 0.0 {
             continue;
         }
@@ -60,7 +61,7 @@ fn prolong(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
         let i = index_of(c, lv.cdims);
         acc += w * vec3<f32>(x_c[3u * i], x_c[3u * i + 1u], x_c[3u * i + 2u]);
     }
-    let m = mask_of(pw[n]);
+    let m = mask_of(pw_ld(n));
     x_f_st(3u * n, x_f_ld(3u * n) + acc.x * m.x);
     x_f_st(3u * n + 1u, x_f_ld(3u * n + 1u) + acc.y * m.y);
     x_f_st(3u * n + 2u, x_f_ld(3u * n + 2u) + acc.z * m.z);

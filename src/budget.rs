@@ -274,23 +274,6 @@ pub fn check(
         if let StepKind::Stress(spec) = &step.kind {
             check_coarsen_dispatch(&coarse_spec(&scene.grid, spec.coarsen))
                 .map_err(|m| at(Origin::Step(i), format!("step `{}`: {m}", step.name)))?;
-            // The solver (coarsen 1) and the coarsen pass read the part's material
-            // field in one binding, while process steps and frames take it in windows.
-            let field = scene.grid.voxels().saturating_mul(BYTES_PER_VOXEL);
-            if field > limits.max_binding {
-                return Err(at(
-                    Origin::Step(i),
-                    format!(
-                        "step `{}`: the stress passes read the part's material field in one \
-                         storage binding, {}, but {device} binds at most {}: shrink the \
-                         domain or coarsen the grid's voxel (process steps and frames bind \
-                         it in windows; stress solves not yet)",
-                        step.name,
-                        bytes(field),
-                        bytes(limits.max_binding)
-                    ),
-                ));
-            }
         }
     }
     for b in est.peak_buffers() {

@@ -29,20 +29,6 @@ pub enum GridError {
         adapter: String,
     },
     #[error(
-        "the stress passes read the {nx}x{ny}x{nz} grid's material field in one storage \
-         binding, {need} MiB, but {adapter} binds at most {limit} MiB: shrink the domain or \
-         coarsen the grid's voxel (process steps and frames bind it in windows; stress \
-         solves not yet)"
-    )]
-    StressField {
-        nx: u32,
-        ny: u32,
-        nz: u32,
-        need: u64,
-        limit: u64,
-        adapter: String,
-    },
-    #[error(
         "{count} windows of {bytes} bytes cannot bind the grid's {need}-byte voxel fields on \
          {adapter} (at most {most} windows, each a multiple of 256 bytes within the binding \
          limit, together covering a field)"

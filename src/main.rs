@@ -893,11 +893,9 @@ fn info() -> anyhow::Result<()> {
         l.max_compute_invocations_per_workgroup
     );
     println!(
-        "largest grid: {} voxels (4 bytes each per field, in up to {} windows of one binding; \
-         a stress solve reads the material field in one: {} voxels)",
+        "largest grid: {} voxels (4 bytes each per field, in up to {} windows of one binding)",
         voxfab::grid::max_field_bytes(&gpu) / voxfab::grid::BYTES_PER_VOXEL,
         voxfab::grid::most_field_windows(l),
-        gpu.max_binding_bytes() / voxfab::grid::BYTES_PER_VOXEL
     );
     // The stress solver binds its node vectors in windows of one binding.
     let windows = voxfab::stress::StressKernels::most_windows(l);

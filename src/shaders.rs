@@ -49,11 +49,11 @@ pub const STRESS_MG_LEVEL: &str = include_str!("../shaders/stress_mg_level.wgsl"
 pub const STRESS_MG_PWEIGHTS: &str = include_str!("../shaders/stress_mg_pweights.wgsl");
 pub const STRESS_MG_SMOOTH: &str = include_str!("../shaders/stress_mg_smooth.wgsl");
 
+/// The result fields' pass (with the common prelude).
+pub const STRESS_RESULTS: &str = include_str!("../shaders/stress_results.wgsl");
+
 /// Stress passes with the common prelude (`stress_common.wgsl`).
-pub const STRESS: &[(&str, &str)] = &[(
-    "stress_results",
-    include_str!("../shaders/stress_results.wgsl"),
-)];
+pub const STRESS: &[(&str, &str)] = &[("stress_results", STRESS_RESULTS)];
 
 /// The outer CG, instantiated at f32 or f64 (`real`).
 pub const STRESS_OUTER: &str = include_str!("../shaders/stress_outer.wgsl");
@@ -98,13 +98,16 @@ pub const STRESS_MG: &[(&str, bool, &str)] = &[
     ),
 ];
 
-/// Full source of a stress shader (prelude + body).
-pub fn stress(name: &str) -> String {
+/// Full source of a stress shader (prelude + body), its arrays split as `windows` says.
+pub fn stress(name: &str, windows: Windows) -> String {
     let &(_, body) = STRESS
         .iter()
         .find(|(n, _)| *n == name)
         .unwrap_or_else(|| panic!("no stress shader named {name}"));
-    format!("{STRESS_COMMON}\n{body}")
+    windows.expand(
+        &format!("{STRESS_COMMON}\n{body}"),
+        &[("u32", 4), ("f32", 4)],
+    )
 }
 
 /// How the stress shaders bind node vectors that may outgrow one storage binding
@@ -116,12 +119,21 @@ pub fn stress(name: &str) -> String {
 /// and reads it with `u_ld(i)` (writes with `u_st(i, v)`); [`Windows::expand`] prepends
 /// `count` bindings (`binding + WINDOW_STRIDE * k`), window k holding the elements from
 /// `k * bytes`, and those two functions. With one window the functions just index it.
+///
+/// A declaration ending in `, narrow` (the solver's 4-byte-per-node or per-voxel
+/// arrays: material ids, node flags, result fields) takes the second split,
+/// `narrow_bytes` × `narrow`, so those can be windowed apart from the 24-byte node
+/// vectors (and a test can split them on an adapter with few storage buffers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Windows {
     /// Bytes per window (a multiple of 256, so every window's offset is aligned).
     pub bytes: u64,
     /// Windows per vector, 1..=[`MAX_WINDOWS`].
     pub count: u32,
+    /// Bytes per window of the `narrow` declarations.
+    pub narrow_bytes: u64,
+    /// Windows per `narrow` array, 1..=[`MAX_WINDOWS`].
+    pub narrow: u32,
 }
 
 /// Binding numbers of window k of binding b: b + WINDOW_STRIDE k (every stress shader
@@ -142,6 +154,8 @@ pub struct WindowDecl {
     pub ty: String,
     pub binding: u32,
     pub read_write: bool,
+    /// Takes the `narrow` split.
+    pub narrow: bool,
 }
 
 impl Windows {
@@ -149,7 +163,38 @@ impl Windows {
     pub const ONE: Windows = Windows {
         bytes: 1 << 31,
         count: 1,
+        narrow_bytes: 1 << 31,
+        narrow: 1,
     };
+
+    /// `count` windows of `bytes` for every windowed array (narrow ones too).
+    pub const fn uniform(bytes: u64, count: u32) -> Windows {
+        Windows {
+            bytes,
+            count,
+            narrow_bytes: bytes,
+            narrow: count,
+        }
+    }
+
+    /// The split of the declaration `d`: (bytes, count).
+    pub fn of(self, d: &WindowDecl) -> (u64, u32) {
+        if d.narrow {
+            (self.narrow_bytes, self.narrow)
+        } else {
+            (self.bytes, self.count)
+        }
+    }
+
+    /// The split of `narrow` declarations as a plain one (both splits equal).
+    pub fn narrow_split(self) -> Windows {
+        Self::uniform(self.narrow_bytes, self.narrow)
+    }
+
+    /// Whether any array is split.
+    pub fn is_split(self) -> bool {
+        self.count > 1 || self.narrow > 1
+    }
 
     /// The largest window an adapter binding at most `max_binding` bytes takes.
     pub fn bytes_for(max_binding: u64) -> u64 {
@@ -163,10 +208,7 @@ impl Windows {
         let bytes = Self::bytes_for(max_binding).max(WINDOW_ALIGN);
         match need.div_ceil(bytes) {
             0 | 1 => Self::ONE,
-            n => Windows {
-                bytes,
-                count: n.min(u64::from(u32::MAX)) as u32,
-            },
+            n => Self::uniform(bytes, n.min(u64::from(u32::MAX)) as u32),
         }
     }
 
@@ -199,11 +241,17 @@ impl Windows {
                     Some("read") => false,
                     _ => bad(d),
                 };
+                let narrow = match parts.next() {
+                    None => false,
+                    Some("narrow") => true,
+                    Some(_) => bad(d),
+                };
                 WindowDecl {
                     name: name.trim().into(),
                     ty: ty.into(),
                     binding,
                     read_write,
+                    narrow,
                 }
             })
             .collect()
@@ -220,10 +268,11 @@ impl Windows {
                 .find(|(t, _)| *t == d.ty)
                 .map(|(_, s)| *s)
                 .unwrap_or_else(|| panic!("no element size for window type {}", d.ty));
-            let per = self.bytes / size;
+            let (bytes, windows) = self.of(&d);
+            let per = bytes / size;
             let access = if d.read_write { "read_write" } else { "read" };
             let (name, ty) = (&d.name, &d.ty);
-            for k in 0..self.count {
+            for k in 0..windows {
                 let b = d.binding + WINDOW_STRIDE * k;
                 out += &format!(
                     "@group(0) @binding({b}) var<storage, {access}> {name}_w{k}: array<{ty}>;\n"
@@ -231,9 +280,9 @@ impl Windows {
             }
             // Windows past what a u32 index reaches are never used (and their bounds would
             // not fit a u32 literal).
-            let count = (0..self.count)
+            let count = (0..windows)
                 .find(|&k| u64::from(k + 1) * per > u64::from(u32::MAX))
-                .map_or(self.count, |k| k + 1);
+                .map_or(windows, |k| k + 1);
             let pick = |body: &dyn Fn(u32, String) -> String| {
                 let mut f = String::new();
                 for k in 0..count {
@@ -277,7 +326,7 @@ fn real_size(f64: bool) -> u64 {
 pub fn stress_outer(f64: bool, windows: Windows) -> String {
     let real = if f64 { "f64" } else { "f32" };
     let src = format!("alias real = {real};\n{STRESS_COMMON}\n{STRESS_GATHER}\n{STRESS_OUTER}");
-    windows.expand(&src, &[("real", real_size(f64)), ("f32", 4)])
+    windows.expand(&src, &[("real", real_size(f64)), ("f32", 4), ("u32", 4)])
 }
 
 /// Full source of a multigrid shader (preludes + body) for an outer CG at f64
@@ -285,7 +334,7 @@ pub fn stress_outer(f64: bool, windows: Windows) -> String {
 /// split as `windows` says.
 pub fn stress_mg(name: &str, f64: bool, windows: Windows) -> String {
     let src = stress_mg_source(name, f64);
-    windows.expand(&src, &[("outer", real_size(f64)), ("f32", 4)])
+    windows.expand(&src, &[("outer", real_size(f64)), ("f32", 4), ("u32", 4)])
 }
 
 fn stress_mg_source(name: &str, f64: bool) -> String {
@@ -321,6 +370,11 @@ fn stress_mg_source(name: &str, f64: bool) -> String {
 
 /// Stand-alone passes (no prelude).
 pub const STANDALONE: &[(&str, &str)] = &[("coarsen", include_str!("../shaders/coarsen.wgsl"))];
+
+/// The coarsen pass's source (stand-alone), its grids split as `windows` says.
+pub fn coarsen(windows: Windows) -> String {
+    windows.expand(standalone("coarsen"), &[("u32", 4)])
+}
 
 /// Source of a stand-alone shader.
 pub fn standalone(name: &str) -> &'static str {
@@ -371,10 +425,7 @@ pub fn render(name: &str, windows: Windows) -> String {
     )
 }
 
-const THREE: Windows = Windows {
-    bytes: 1 << 20,
-    count: 3,
-};
+const THREE: Windows = Windows::uniform(1 << 20, 3);
 
 /// Every complete shader source, for validation.
 pub fn all() -> Vec<(String, String)> {
@@ -387,7 +438,7 @@ pub fn all() -> Vec<(String, String)> {
     PROCESS
         .iter()
         .map(|(n, _)| (*n, process(n, Windows::ONE)))
-        .chain(STRESS.iter().map(|(n, _)| (*n, stress(n))))
+        .chain(STRESS.iter().map(|(n, _)| (*n, stress(n, Windows::ONE))))
         .chain(
             STRESS_MG
                 .iter()
@@ -424,9 +475,16 @@ pub fn all() -> Vec<(String, String)> {
             ),
         ])
         .chain(RENDER.iter().map(|(n, _, _)| (*n, render(n, Windows::ONE))))
-        .chain(STANDALONE.iter().map(|(n, s)| (*n, s.to_string())))
+        .chain([("coarsen", coarsen(Windows::ONE))])
         .map(|(n, s)| (n.to_string(), s))
         .chain(process_windowed)
         .chain(render_windowed)
+        .chain([
+            ("coarsen_windowed".to_string(), coarsen(THREE)),
+            (
+                "stress_results_windowed".to_string(),
+                stress("stress_results", THREE),
+            ),
+        ])
         .collect()
 }

@@ -61,10 +61,7 @@ fn process_ops_on_fields_split_over_windows_build_the_same_grids() {
         let need = scene.grid.voxels() * 4;
         // Three windows, the last one partly past the field's end, so that window
         // boundaries fall inside every slab of neighbours the ops read.
-        let windows = Windows {
-            bytes: need.div_ceil(3).next_multiple_of(WINDOW_ALIGN),
-            count: 3,
-        };
+        let windows = Windows::uniform(need.div_ceil(3).next_multiple_of(WINDOW_ALIGN), 3);
         assert!(
             2 * windows.bytes < need,
             "{file}: the third window is unused"
@@ -95,16 +92,10 @@ fn windows_that_do_not_cover_the_grid_are_refused() {
     let gpu = common::gpu();
     let spec = common::spec(40, 30, 20, 1.0);
     let need = spec.voxels() * 4;
-    let short = Windows {
-        bytes: (need / 4).next_multiple_of(WINDOW_ALIGN),
-        count: 2,
-    };
+    let short = Windows::uniform((need / 4).next_multiple_of(WINDOW_ALIGN), 2);
     let e = Processor::with_windows(gpu, &spec, short).err().unwrap();
     assert!(e.to_string().contains("2 windows"), "{e}");
-    let unaligned = Windows {
-        bytes: need.div_ceil(2) + 4,
-        count: 2,
-    };
+    let unaligned = Windows::uniform(need.div_ceil(2) + 4, 2);
     assert!(Processor::with_windows(gpu, &spec, unaligned).is_err());
     // One binding's worth: bound whole, as Processor::new does.
     assert_eq!(Processor::windows_for(gpu, &spec), Windows::ONE);
@@ -139,10 +130,7 @@ fn frames_and_picks_of_fields_split_over_windows_are_the_ones_bound_whole() {
         .collect();
     let disp = Displacement::from_nodes(gpu, &nodes);
     let need = u64::from((nx + 1) * (ny + 1) * (nz + 1)) * 4;
-    let windows = Windows {
-        bytes: need.div_ceil(3).next_multiple_of(WINDOW_ALIGN),
-        count: 3,
-    };
+    let windows = Windows::uniform(need.div_ceil(3).next_multiple_of(WINDOW_ALIGN), 3);
     assert!(
         2 * windows.bytes < s.voxels() * 4,
         "the grid reaches the third window"
@@ -190,5 +178,30 @@ fn frames_and_picks_of_fields_split_over_windows_are_the_ones_bound_whole() {
         }
         assert!(hits > 0, "{case}: no pick hit the package");
     }
+    assert!(gpu.take_error().is_none());
+}
+
+#[test]
+fn the_stress_grid_coarsened_over_windows_is_the_one_coarsened_whole() {
+    use voxfab::grid::GpuGrid;
+    use voxfab::stress::coarsen::coarsen_in;
+    let gpu = common::gpu();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/suspended_bump.toml");
+    let scene = Scene::load(&path, &["grid.voxel=4".into()]).unwrap();
+    let (grids, _) = build(&scene, None);
+    let fine = GpuGrid::new(gpu, &scene.grid).unwrap();
+    fine.write_materials(gpu, &grids[0]);
+    let need = scene.grid.voxels() * 4;
+    let windows = Windows::uniform(need.div_ceil(3).next_multiple_of(WINDOW_ALIGN), 3);
+    for factor in [1, 3] {
+        let whole = coarsen_in(gpu, &fine, factor, None).unwrap();
+        let split = coarsen_in(gpu, &fine, factor, Some(windows)).unwrap();
+        let (a, b) = (whole.read_materials(gpu), split.read_materials(gpu));
+        assert!(a.iter().filter(|&&m| m != 0).count() > a.len() / 4);
+        assert_eq!(a, b, "coarsen {factor}");
+    }
+    // Windows that do not cover the fine grid are refused.
+    let short = Windows::uniform(windows.bytes, 2);
+    assert!(coarsen_in(gpu, &fine, 3, Some(short)).is_err());
     assert!(gpu.take_error().is_none());
 }

@@ -52,10 +52,7 @@ fn windowed_sources_validate_up_to_the_u32_index() {
     // reaches, the accessors stop at the last reachable window (their bounds must stay
     // u32 literals) and every windowed source still validates.
     use voxfab::shaders::{Windows, stress_mg, stress_outer};
-    let huge = Windows {
-        bytes: 3 << 30,
-        count: 8,
-    };
+    let huge = Windows::uniform(3 << 30, 8);
     for (name, src) in [
         ("stress_outer_f32", stress_outer(false, huge)),
         ("stress_outer_f64", stress_outer(true, huge)),

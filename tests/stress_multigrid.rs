@@ -1201,9 +1201,10 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
     // into 3 windows, level 0's (and the f32 fallback's) into 2 and level 1's matrix
     // halves into 4: the solve must be the one-binding solve bit for bit (the same
     // arithmetic in the same order), Galerkin products, prescribed values, reactions and
-    // result fields included. An
-    // element read from or written to the wrong window, or a window bound at the wrong
-    // offset, changes the iterates.
+    // result fields included. Then the 4-byte arrays (material ids, node flags, the f32
+    // displacement and the result fields) alone, in two 12 KiB windows. An element
+    // read from or written to the wrong window, or a window bound at the wrong offset,
+    // changes the iterates.
     use std::sync::Arc;
     use voxfab::shaders::Windows;
     use voxfab::stress::StressKernels;
@@ -1224,20 +1225,32 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
         .collect();
     assert!(!prescribed.is_empty());
     let g = gpu();
-    let windows = Windows {
-        bytes: 48 << 10,
-        count: 4,
+    let vectors = Windows {
+        narrow_bytes: 1 << 31,
+        narrow: 1,
+        ..Windows::uniform(48 << 10, 4)
     };
-    assert!(StressKernels::most_windows(&g.limits) >= windows.count);
+    let narrow = Windows {
+        narrow_bytes: 12 << 10,
+        narrow: 2,
+        ..Windows::ONE
+    };
+    assert!(StressKernels::most_windows(&g.limits) >= vectors.count);
+    let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
+    assert!(nodes * 4 <= 2 * narrow.narrow_bytes);
+    assert!(
+        dims.iter().map(|&d| u64::from(d)).product::<u64>() * 4 > narrow.narrow_bytes,
+        "the voxel fields span both windows"
+    );
     let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, false);
     let opts = SolveOptions {
         tol: 1e-9,
         max_iterations: 400,
     };
-    for f64 in [true, false] {
+    for (f64, windows) in [(true, vectors), (false, vectors), (true, narrow)] {
         let bytes = StressSolver::memory_bytes(dims, f64);
         assert!(
-            bytes.largest_vector > windows.bytes,
+            windows.count == 1 || bytes.largest_vector > windows.bytes,
             "{} B: too small to split",
             bytes.largest_vector
         );
@@ -1262,7 +1275,10 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
         let ((one, k_one, half), (split, k_split, _)) = (solve(false), solve(true));
         // The coarse matrices are windowed too: level 1's halves span several windows,
         // and every level's Galerkin products come out the same.
-        assert!(half > 2 * windows.bytes, "level-1 half of {half} B");
+        assert!(
+            windows.count == 1 || half > 2 * windows.bytes,
+            "level-1 half of {half} B"
+        );
         assert!(k_one.iter().zip(&k_split).all(|(a, b)| a == b));
         assert_eq!(g.take_error(), None);
         eprintln!(
@@ -1295,8 +1311,9 @@ fn kernels_with_windows_too_small_for_a_grid_are_replaced() {
     use voxfab::stress::StressKernels;
     let dims = [32, 24, 16];
     let windows = Windows {
-        bytes: 48 << 10,
-        count: 4,
+        narrow_bytes: 1 << 31,
+        narrow: 1,
+        ..Windows::uniform(48 << 10, 4)
     };
     assert!(StressSolver::memory_bytes(dims, true).largest_vector > 4 * windows.bytes);
     let (si, pi) = (id("si"), id("polyimide"));

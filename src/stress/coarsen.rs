@@ -2,11 +2,13 @@
 //! blocks of f³ voxels take their majority material, so a scene can bound the cost of
 //! a solve without rebuilding its flow.
 
-use crate::gpu::GpuContext;
+use crate::gpu::{GpuContext, window_entries};
 use crate::grid::{GpuGrid, GridError};
 use crate::scene::GridSpec;
-use crate::shaders;
+use crate::shaders::{self, Windows};
 use bytemuck::{Pod, Zeroable};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
 /// Keep in sync with `Coarsen` in shaders/coarsen.wgsl.
@@ -26,50 +28,73 @@ pub fn coarse_spec(fine: &GridSpec, factor: u32) -> GridSpec {
     }
 }
 
-/// The coarsen pipeline, compiled once per device ([`GpuContext::kernels`]).
-struct CoarsenKernel(wgpu::ComputePipeline);
+/// The coarsen pipeline per split of the grids into windows, compiled on first use
+/// per device ([`GpuContext::kernels`]).
+#[derive(Default)]
+struct CoarsenKernels(Mutex<HashMap<Windows, Arc<wgpu::ComputePipeline>>>);
 
-impl CoarsenKernel {
-    fn new(gpu: &GpuContext) -> Self {
-        let device = &gpu.device;
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("coarsen"),
-            source: wgpu::ShaderSource::Wgsl(shaders::standalone("coarsen").into()),
-        });
-        Self(
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("coarsen"),
-                layout: None,
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            }),
-        )
+impl CoarsenKernels {
+    fn get(&self, gpu: &GpuContext, windows: Windows) -> Arc<wgpu::ComputePipeline> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(windows)
+            .or_insert_with(|| {
+                let device = &gpu.device;
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some("coarsen"),
+                    source: wgpu::ShaderSource::Wgsl(shaders::coarsen(windows).into()),
+                });
+                // The layout follows the shader, window bindings included.
+                Arc::new(
+                    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some("coarsen"),
+                        layout: None,
+                        module: &module,
+                        entry_point: Some("main"),
+                        compilation_options: Default::default(),
+                        cache: None,
+                    }),
+                )
+            })
+            .clone()
     }
+}
+
+/// Most windows per grid the coarsen pass can bind on an adapter with `limits` (two
+/// windowed arrays).
+fn most_windows(limits: &wgpu::Limits) -> u32 {
+    (limits.max_storage_buffers_per_shader_stage / 2).min(shaders::MAX_WINDOWS)
 }
 
 /// A new grid whose voxels are `factor`³ blocks of `fine`.
 pub fn coarsen(gpu: &GpuContext, fine: &GpuGrid, factor: u32) -> Result<GpuGrid, GridError> {
-    // This pass binds the fine material field whole (the process kernels and the
-    // renderer split it into windows).
+    coarsen_in(gpu, fine, factor, None)
+}
+
+/// [`coarsen`] with both grids split into `windows` (tests; `None`: as the fine grid
+/// needs).
+pub fn coarsen_in(
+    gpu: &GpuContext,
+    fine: &GpuGrid,
+    factor: u32,
+    windows: Option<Windows>,
+) -> Result<GpuGrid, GridError> {
     let need = fine.spec.voxels() * crate::grid::BYTES_PER_VOXEL;
-    let limit = gpu.max_binding_bytes();
-    if need > limit {
-        let [nx, ny, nz] = fine.spec.dims;
-        return Err(GridError::StressField {
-            nx,
-            ny,
-            nz,
-            need: need.div_ceil(1 << 20),
-            limit: limit >> 20,
+    let windows = windows.unwrap_or(Windows::covering(need, gpu.max_binding_bytes()));
+    let most = most_windows(&gpu.limits);
+    if windows.count > most || u64::from(windows.count) * windows.bytes < need {
+        return Err(GridError::Windows {
+            count: windows.count,
+            bytes: windows.bytes,
+            need,
+            most,
             adapter: gpu.info.name.clone(),
         });
     }
     let spec = coarse_spec(&fine.spec, factor);
     let out = GpuGrid::new(gpu, &spec)?;
     let device = &gpu.device;
-    let pipeline = &gpu.kernels(CoarsenKernel::new).0;
+    let pipeline = gpu.kernels(|_| CoarsenKernels::default()).get(gpu, windows);
+    let pipeline = pipeline.as_ref();
     let [nx, ny, nz] = fine.spec.dims;
     let [cx, cy, cz] = spec.dims;
     let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -80,23 +105,31 @@ pub fn coarsen(gpu: &GpuContext, fine: &GpuGrid, factor: u32) -> Result<GpuGrid,
         }),
         usage: wgpu::BufferUsages::UNIFORM,
     });
+    // Fill the windows past a grid's end (the coarse grid's, mostly): one buffer per
+    // access, since one buffer may not be bound both ways in a dispatch.
+    let spare = ["coarsen::spare_ro", "coarsen::spare_rw"].map(|label| {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: shaders::WINDOW_ALIGN,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        })
+    });
+    let whole = |buffer| wgpu::BufferBinding {
+        buffer,
+        offset: 0,
+        size: None,
+    };
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: uniform.as_entire_binding(),
+    }];
+    entries.extend(window_entries(1, whole(&fine.material), windows, &spare[0]));
+    entries.extend(window_entries(2, whole(&out.material), windows, &spare[1]));
     let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("coarsen::bind"),
         layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: uniform.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: fine.material.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: out.material.as_entire_binding(),
-            },
-        ],
+        entries: &entries,
     });
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("coarsen::encoder"),

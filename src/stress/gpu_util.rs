@@ -80,8 +80,9 @@ pub struct Module {
     pub layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     module: wgpu::ShaderModule,
-    /// The bindings the shader splits into windows (number, read-write), and how.
-    windowed: Vec<(u32, bool)>,
+    /// The bindings the shader splits into windows (number, read-write, the split's
+    /// bytes and count), and how.
+    windowed: Vec<(u32, bool, Windows)>,
     windows: Windows,
     /// Bound to the windows past a buffer's end (read-only, read-write: one buffer may
     /// not be both in one dispatch).
@@ -89,10 +90,6 @@ pub struct Module {
 }
 
 impl Module {
-    pub fn new(device: &wgpu::Device, label: &str, source: String, kinds: &[Bind]) -> Self {
-        Self::windowed(device, label, source, kinds, Windows::ONE)
-    }
-
     /// A module whose `// window` vectors (see [`Windows`]) are split as `windows` says;
     /// `source` is already expanded with them. Binding i is `kinds[i]`; its windows take
     /// its kind.
@@ -103,13 +100,16 @@ impl Module {
         kinds: &[Bind],
         windows: Windows,
     ) -> Self {
-        let windowed: Vec<(u32, bool)> = Windows::decls(&source)
+        let windowed: Vec<(u32, bool, Windows)> = Windows::decls(&source)
             .iter()
-            .map(|d| (d.binding, d.read_write))
+            .map(|d| {
+                let (bytes, count) = windows.of(d);
+                (d.binding, d.read_write, Windows::uniform(bytes, count))
+            })
             .collect();
         let mut numbered: Vec<(u32, Bind)> = (0..).zip(kinds.iter().copied()).collect();
-        for &(b, _) in &windowed {
-            for k in 1..windows.count {
+        for &(b, _, split) in &windowed {
+            for k in 1..split.count {
                 numbered.push((b + WINDOW_STRIDE * k, kinds[b as usize]));
             }
         }
@@ -178,15 +178,15 @@ impl Module {
         label: &str,
         resources: Vec<wgpu::BindingResource<'_>>,
     ) -> wgpu::BindGroup {
-        if self.windows.count == 1 {
+        if !self.windows.is_split() {
             return bind_resources(device, label, &self.layout, resources);
         }
         let mut entries: Vec<wgpu::BindGroupEntry> = Vec::new();
         for (binding, resource) in (0..).zip(resources) {
             let window = self.windowed.iter().find(|w| w.0 == binding);
             match (resource, window) {
-                (wgpu::BindingResource::Buffer(b), Some(&(_, rw))) => entries.extend(
-                    window_entries(binding, b, self.windows, &self.spare[usize::from(rw)]),
+                (wgpu::BindingResource::Buffer(b), Some(&(_, rw, split))) => entries.extend(
+                    window_entries(binding, b, split, &self.spare[usize::from(rw)]),
                 ),
                 (resource, _) => entries.push(wgpu::BindGroupEntry { binding, resource }),
             }

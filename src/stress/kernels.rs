@@ -165,6 +165,25 @@ fn outer_kinds() -> Vec<Bind> {
     kinds
 }
 
+/// The bindings of stress_results.wgsl, in order.
+fn results_kinds() -> Vec<Bind> {
+    use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
+    let mut kinds = vec![Un, Ro, Ro, Ro, Ro, Ro];
+    kinds.extend([Rw; 8]);
+    kinds
+}
+
+/// Storage buffers per stage a module of `kinds` binds with its windowed declarations
+/// (in `source`) split as `windows` says.
+fn storage_bindings(kinds: &[Bind], source: &str, windows: Windows) -> u32 {
+    let own = kinds.iter().filter(|k| !matches!(k, Bind::Uniform)).count() as u32;
+    let extra: u32 = Windows::decls(source)
+        .iter()
+        .map(|d| windows.of(d).1 - 1)
+        .sum();
+    own + extra
+}
+
 /// Per-device cache: one slot per outer precision (f32, f64) and vector split.
 #[derive(Default)]
 struct Cache(Mutex<HashMap<(bool, Windows), Arc<StressKernels>>>);
@@ -201,24 +220,46 @@ impl StressKernels {
     /// windows to check the split against one binding).
     pub fn windowed(gpu: &GpuContext, f64: bool, windows: Windows) -> Result<Self, StressError> {
         Self::check(gpu, f64)?;
-        let most = Self::most_windows(&gpu.limits);
-        if windows.count > 1
-            && (windows.count > most
-                || !windows.bytes.is_multiple_of(shaders::WINDOW_ALIGN)
-                || windows.bytes == 0
-                || windows.bytes > gpu.max_binding_bytes())
+        let bad = |bytes: u64, count: u32| {
+            count > 1
+                && (count > shaders::MAX_WINDOWS
+                    || !bytes.is_multiple_of(shaders::WINDOW_ALIGN)
+                    || bytes == 0
+                    || bytes > gpu.max_binding_bytes())
+        };
+        if bad(windows.bytes, windows.count)
+            || bad(windows.narrow_bytes, windows.narrow)
+            || !Self::fits_stage(&gpu.limits, windows)
         {
             return Err(StressError::BadOptions(format!(
-                "{} windows of {} bytes: {} binds at most {most} windows of at most {} bytes \
-                 (multiples of {})",
+                "{} windows of {} bytes ({} of {} for the 4-byte arrays): {} binds {} storage \
+                 buffers per stage and at most {} bytes per binding; windows are at most {} \
+                 and multiples of {} bytes",
                 windows.count,
                 windows.bytes,
+                windows.narrow,
+                windows.narrow_bytes,
                 gpu.info.name,
+                gpu.limits.max_storage_buffers_per_shader_stage,
                 gpu.max_binding_bytes(),
+                shaders::MAX_WINDOWS,
                 shaders::WINDOW_ALIGN
             )));
         }
         Ok(Self::build(gpu, f64, windows))
+    }
+
+    /// Whether the modules that bind the most windows (the outer iteration and the
+    /// result fields) stay within the stage's storage buffers with `windows`.
+    pub fn fits_stage(limits: &wgpu::Limits, windows: Windows) -> bool {
+        let most = limits.max_storage_buffers_per_shader_stage;
+        let with_common = |body: &str| format!("{}\n{body}", shaders::STRESS_COMMON);
+        storage_bindings(&outer_kinds(), &with_common(shaders::STRESS_OUTER), windows) <= most
+            && storage_bindings(
+                &results_kinds(),
+                &with_common(shaders::STRESS_RESULTS),
+                windows,
+            ) <= most
     }
 
     /// Most windows per node vector the device's storage-buffer count per shader stage
@@ -229,7 +270,11 @@ impl StressKernels {
             .iter()
             .filter(|k| !matches!(k, Bind::Uniform))
             .count() as u32;
-        let windowed = Windows::decls(shaders::STRESS_OUTER).len() as u32;
+        // The 4-byte arrays in one window each.
+        let windowed = Windows::decls(shaders::STRESS_OUTER)
+            .iter()
+            .filter(|d| !d.narrow)
+            .count() as u32;
         let spare = limits
             .max_storage_buffers_per_shader_stage
             .saturating_sub(storage);
@@ -256,7 +301,6 @@ impl StressKernels {
         // The passes whose gather multiplies u instead of the f32 search direction.
         const GATHER_U: &[(&str, f64)] = &[("GATHER_U", 1.0)];
         let device = &gpu.device;
-        use Bind::{ReadOnly as Ro, ReadWrite as Rw, Uniform as Un};
         let outer = Module::windowed(
             device,
             "stress_outer",
@@ -264,11 +308,12 @@ impl StressKernels {
             &outer_kinds(),
             windows,
         );
-        let results = Module::new(
+        let results = Module::windowed(
             device,
             "stress_results",
-            shaders::stress("stress_results"),
-            &[Un, Ro, Ro, Ro, Ro, Ro, Rw, Rw, Rw, Rw, Rw, Rw, Rw, Rw],
+            shaders::stress("stress_results", windows),
+            &results_kinds(),
+            windows,
         );
         let pipes = OuterPipes {
             fix_init: outer.pipeline(device, "fix_init"),

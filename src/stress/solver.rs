@@ -190,10 +190,9 @@ impl<'g> StressSolver<'g> {
         let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
         SolveBytes {
             total: Self::own_bytes(dims, f64) + multigrid::memory_bytes(dims),
-            // Per-node flags, per-voxel materials and result fields, one binding each.
-            largest_binding: multigrid::largest_binding(dims)
-                .max(voxels * 4)
-                .max(nodes * 4),
+            // Per-node flags, per-voxel materials and result fields are bound in windows
+            // (`narrow`), like the node vectors.
+            largest_binding: multigrid::largest_binding(dims),
             largest_vector: ResultRanges::r_len(nodes, voxels, f64)
                 .max(multigrid::vector_len(nodes)),
         }
@@ -203,16 +202,31 @@ impl<'g> StressSolver<'g> {
     /// largest fits the adapter's binding limit, else windows of that limit (`None`:
     /// more than [`StressKernels::most_windows`] of them).
     pub fn windows_for(gpu: &GpuContext, dims: [u32; 3], f64: bool) -> Option<Windows> {
-        let bytes = Windows::bytes_for(gpu.max_binding_bytes());
-        let vector = Self::memory_bytes(dims, f64).largest_vector;
-        match vector.div_ceil(bytes.max(RANGE_ALIGN)) {
-            0 | 1 => Some(Windows::ONE),
-            n if n <= u64::from(StressKernels::most_windows(&gpu.limits)) => Some(Windows {
-                bytes,
-                count: n as u32,
-            }),
-            _ => None,
-        }
+        let max_binding = gpu.max_binding_bytes();
+        let wide = Windows::covering(Self::memory_bytes(dims, f64).largest_vector, max_binding);
+        let narrow = Windows::covering(Self::narrow_bytes(dims), max_binding);
+        let windows = if wide.count == 1 && narrow.count == 1 {
+            Windows::ONE
+        } else {
+            Windows {
+                bytes: wide.bytes,
+                count: wide.count,
+                narrow_bytes: narrow.bytes,
+                narrow: narrow.count,
+            }
+        };
+        let most = u64::from(StressKernels::most_windows(&gpu.limits));
+        (u64::from(windows.count) <= most
+            && windows.narrow <= crate::shaders::MAX_WINDOWS
+            && StressKernels::fits_stage(&gpu.limits, windows))
+        .then_some(windows)
+    }
+
+    /// The largest of the solver's 4-byte-per-node or per-voxel arrays (the material
+    /// ids, node flags, result fields), bound in the `narrow` windows.
+    pub fn narrow_bytes(dims: [u32; 3]) -> u64 {
+        let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
+        nodes * 4
     }
 
     /// Checks that the buffers fit the adapter, then allocates them and builds the
@@ -287,11 +301,19 @@ impl<'g> StressSolver<'g> {
         // Node vectors beyond one binding are bound in windows; kernels that already
         // window enough (a test's small windows) are kept.
         let have = kernels.windows;
-        let fits = if have.count > 1 {
-            bytes.largest_vector.div_ceil(have.bytes) <= u64::from(have.count)
-        } else {
-            bytes.largest_vector <= limit
+        let covers = |need: u64, bytes: u64, count: u32| {
+            if count > 1 {
+                need.div_ceil(bytes) <= u64::from(count)
+            } else {
+                need <= limit
+            }
         };
+        let fits = covers(bytes.largest_vector, have.bytes, have.count)
+            && covers(
+                Self::narrow_bytes(spec.dims),
+                have.narrow_bytes,
+                have.narrow,
+            );
         let kernels = match Self::windows_for(gpu, spec.dims, f64) {
             Some(_) if fits => kernels,
             Some(w) => StressKernels::shared_windowed(gpu, f64, w)?,
