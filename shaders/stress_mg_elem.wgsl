@@ -17,7 +17,7 @@
 // window d: array<f32>, binding 5, read_write
 // Block-Jacobi inverses, 6 f32 per node (xx, yy, zz, yz, xz, xy), and the node flags
 // (stress_mg_level.wgsl) whose constrained DOFs are those the inverses drop.
-@group(0) @binding(6) var<storage, read_write> dinv: array<f32>;
+// window dinv: array<f32>, binding 6, read_write, narrow
 // Matrix slot of every element (stress_mg_tag.wgsl): uniform blocks share one.
 @group(0) @binding(7) var<storage, read> slot: array<u32>;
 // The unit element's blocks (UnitElement::gpu_blocks: K_lambda from 0, K_mu from
@@ -30,8 +30,8 @@
 @group(0) @binding(11) var<storage, read_write> partials: array<f32>;
 
 fn dinv_mul(n: u32, v: vec3<f32>) -> vec3<f32> {
-    let m0 = vec3<f32>(dinv[6u * n], dinv[6u * n + 1u], dinv[6u * n + 2u]);
-    let m1 = vec3<f32>(dinv[6u * n + 3u], dinv[6u * n + 4u], dinv[6u * n + 5u]);
+    let m0 = vec3<f32>(dinv_ld(6u * n), dinv_ld(6u * n + 1u), dinv_ld(6u * n + 2u));
+    let m1 = vec3<f32>(dinv_ld(6u * n + 3u), dinv_ld(6u * n + 4u), dinv_ld(6u * n + 5u));
     return block_mul(m0, m1, v);
 }
 
@@ -185,8 +185,8 @@ fn diag_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     if a.z <= tiny.z { bits |= 4u; }
     let inv = block_inverse(a, o, bits);
     for (var k = 0u; k < 3u; k++) {
-        dinv[6u * n + k] = inv[0][k];
-        dinv[6u * n + 3u + k] = inv[1][k];
+        dinv_st(6u * n + k, inv[0][k]);
+        dinv_st(6u * n + 3u + k, inv[1][k]);
     }
     // Every DOF the inverse dropped (also on a singular block) is constrained here.
     let dropped = inv[0] == vec3<f32>(0.0);

@@ -11,7 +11,7 @@
 // window fixed: array<u32>, binding 3, read_write, narrow
 @group(0) @binding(4) var<uniform> lv: Level;
 // Slots of the finer level's elements (tag_e only).
-@group(0) @binding(5) var<storage, read_write> slot_in: array<u32>;
+// window slot_in: array<u32>, binding 5, read_write, narrow
 @group(0) @binding(6) var<storage, read_write> slot_out: array<u32>;
 // One counter per coarse level (level l at l - 1), read back together.
 @group(0) @binding(7) var<storage, read_write> count: array<atomic<u32>>;
@@ -67,7 +67,7 @@ fn tag_e(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
             same = false;
             continue;
         }
-        let s = slot_in[index_of(fc, lv.fedims)];
+        let s = slot_in_ld(index_of(fc, lv.fedims));
         empty = empty && s == 0u;
         if c == 0u {
             s0 = s;

@@ -120,8 +120,9 @@ pub fn stress(name: &str, windows: Windows) -> String {
 /// `count` bindings (`binding + WINDOW_STRIDE * k`), window k holding the elements from
 /// `k * bytes`, and those two functions. With one window the functions just index it.
 ///
-/// A declaration ending in `, narrow` (the solver's 4-byte-per-node or per-voxel
-/// arrays: material ids, node flags, result fields) takes the second split,
+/// A declaration ending in `, narrow` (the solver's arrays of at most 4 bytes per fine
+/// node or voxel: material ids, node flags, result fields, level 1's block inverses)
+/// takes the second split,
 /// `narrow_bytes` × `narrow`, so those can be windowed apart from the 24-byte node
 /// vectors (and a test can split them on an adapter with few storage buffers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -136,12 +137,13 @@ pub struct Windows {
     pub narrow: u32,
 }
 
-/// Binding numbers of window k of binding b: b + WINDOW_STRIDE k (every stress shader
-/// has fewer than WINDOW_STRIDE bindings of its own).
-pub const WINDOW_STRIDE: u32 = 100;
+/// Binding numbers of window k of binding b: b + WINDOW_STRIDE k (every windowed shader
+/// has fewer than WINDOW_STRIDE bindings of its own; tests/shader_validation.rs checks).
+pub const WINDOW_STRIDE: u32 = 50;
 
-/// Most windows per vector (bindings stay below wgpu's 1000 per group).
-pub const MAX_WINDOWS: u32 = 8;
+/// Most windows per array (bindings stay below wgpu's 1000 per group): 16 windows of
+/// 2 GiB hold the f64 vectors of 1.43 G nodes, the solver's u32 index limit.
+pub const MAX_WINDOWS: u32 = 16;
 
 /// Window sizes (so their offsets) are multiples of this: WebGPU's largest
 /// `min_storage_buffer_offset_alignment`, so every adapter takes them.

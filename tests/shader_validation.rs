@@ -20,6 +20,26 @@ fn all_shaders_validate() {
         );
         files += 1;
     }
+    // Window k of binding b is bound at b + WINDOW_STRIDE k: every shader's own bindings
+    // stay below the stride.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let own = text
+            .split("@binding(")
+            .skip(1)
+            .filter_map(|t| t.split(')').next()?.parse::<u32>().ok());
+        let windowed = voxfab::shaders::Windows::decls(&text)
+            .into_iter()
+            .map(|d| d.binding);
+        for b in own.chain(windowed) {
+            assert!(
+                b < voxfab::shaders::WINDOW_STRIDE,
+                "{}: binding {b} reaches the window stride",
+                path.display()
+            );
+        }
+    }
     // ... and every source is a distinct pipeline.
     let mut names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     names.sort();

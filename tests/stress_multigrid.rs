@@ -1242,6 +1242,9 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
         dims.iter().map(|&d| u64::from(d)).product::<u64>() * 4 > narrow.narrow_bytes,
         "the voxel fields span both windows"
     );
+    // So do level 1's block inverses (6 f32 per level-1 node), in the same split.
+    let level1: u64 = dims.iter().map(|&d| u64::from(d / 2) + 1).product();
+    assert!(level1 * 24 > narrow.narrow_bytes && level1 * 24 <= 2 * narrow.narrow_bytes);
     let bc = BoundaryConditions::new(Support::BottomRoller).with_symmetry(true, false);
     let opts = SolveOptions {
         tol: 1e-9,

@@ -139,9 +139,8 @@ pub fn matrix_bytes_bound(voxels: [u32; 3]) -> u64 {
 pub fn largest_binding(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
     let nodes = |e: &[u32; 3]| e.iter().map(|&d| u64::from(d) + 1).product::<u64>();
-    let level1 = dims
-        .get(1)
-        .map_or(0, |e| (nodes(e) * 24).max(vector_len(nodes(e))));
+    // Level 1's right-hand side (its block inverses are windowed with the 4-byte arrays).
+    let level1 = dims.get(1).map_or(0, |e| vector_len(nodes(e)));
     level1.max(MAT_SLOTS * HALF * 4)
 }
 
