@@ -124,7 +124,21 @@ impl Estimate {
     /// run). Only the largest solve counts, since each is dropped before the next step.
     pub fn add_stress_solve(&mut self, index: usize, grid: &GridSpec, solve: SolveBytes) {
         let origin = Origin::Step(index);
-        let mut buffers = grid_buffers("stress grid", grid, origin);
+        // The solve's copy of the grid holds material ids only (GpuGrid::material_only).
+        let mut buffers = vec![
+            Buffer {
+                what: "stress grid: GpuGrid::material".into(),
+                bytes: grid.voxels().saturating_mul(BYTES_PER_VOXEL),
+                bound: Bound::GridWindows,
+                origin,
+            },
+            Buffer {
+                what: "stress grid: stand-ins of the process fields".into(),
+                bytes: 5 * 4,
+                bound: Bound::No,
+                origin,
+            },
+        ];
         let named = solve.largest_binding + solve.largest_vector;
         buffers.push(Buffer {
             what: "stress solve: all fields".into(),

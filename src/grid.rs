@@ -122,8 +122,20 @@ pub struct GpuGrid {
 
 impl GpuGrid {
     pub fn new(gpu: &GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
+        Self::allocate(gpu, spec, true)
+    }
+
+    /// A grid of material ids only, for a stress solve's copy (src/stress/coarsen.rs):
+    /// the process fields are 4-byte stand-ins (no process step runs on it), which saves
+    /// 12 bytes per voxel.
+    pub fn material_only(gpu: &GpuContext, spec: &GridSpec) -> Result<Self, GridError> {
+        Self::allocate(gpu, spec, false)
+    }
+
+    fn allocate(gpu: &GpuContext, spec: &GridSpec, process: bool) -> Result<Self, GridError> {
         check_fits(spec, gpu)?;
         let voxel_bytes = spec.voxels() * BYTES_PER_VOXEL;
+        let field = if process { voxel_bytes } else { 4 };
         let storage = wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_SRC
             | wgpu::BufferUsages::COPY_DST;
@@ -140,14 +152,25 @@ impl GpuGrid {
         let grid = Self {
             spec: spec.clone(),
             material: make("GpuGrid::material", voxel_bytes),
-            prev: make("GpuGrid::prev", voxel_bytes),
-            scratch_a: make("GpuGrid::scratch_a", voxel_bytes),
-            scratch_b: make("GpuGrid::scratch_b", voxel_bytes),
+            prev: make("GpuGrid::prev", field),
+            scratch_a: make("GpuGrid::scratch_a", field),
+            scratch_b: make("GpuGrid::scratch_b", field),
             mask: make(
                 "GpuGrid::mask",
-                u64::from(spec.dims[0]) * u64::from(spec.dims[1]) * 4,
+                if process {
+                    u64::from(spec.dims[0]) * u64::from(spec.dims[1]) * 4
+                } else {
+                    4
+                },
             ),
-            counters: make("GpuGrid::counters", counter_words(spec.dims) * 4),
+            counters: make(
+                "GpuGrid::counters",
+                if process {
+                    counter_words(spec.dims) * 4
+                } else {
+                    4
+                },
+            ),
         };
         if let Some(e) = pollster::block_on(scope.pop()) {
             let [nx, ny, nz] = spec.dims;
@@ -155,7 +178,7 @@ impl GpuGrid {
                 nx,
                 ny,
                 nz,
-                mib: (voxel_bytes * VOXEL_BUFFERS).div_ceil(1 << 20),
+                mib: (voxel_bytes + (VOXEL_BUFFERS - 1) * field).div_ceil(1 << 20),
                 buffers: 6,
                 adapter: gpu.info.name.clone(),
                 message: e.to_string(),

@@ -91,7 +91,7 @@ pub fn coarsen_in(
         });
     }
     let spec = coarse_spec(&fine.spec, factor);
-    let out = GpuGrid::new(gpu, &spec)?;
+    let out = GpuGrid::material_only(gpu, &spec)?;
     let device = &gpu.device;
     let pipeline = gpu.kernels(|_| CoarsenKernels::default()).get(gpu, windows);
     let pipeline = pipeline.as_ref();
