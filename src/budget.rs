@@ -303,11 +303,13 @@ pub fn check(
                 ),
             ),
             Bound::GridWindows => (
+                // The kernels index voxels in u32.
                 Windows::reach(
                     limits.max_binding,
                     limits.max_grid_windows,
                     limits.max_buffer,
-                ),
+                )
+                .min((u64::from(u32::MAX) + 1) * BYTES_PER_VOXEL),
                 format!(
                     "voxel field (a buffer bound in at most {} windows of one storage \
                      binding)",

@@ -89,7 +89,8 @@ pub fn max_field_bytes(gpu: &GpuContext) -> u64 {
 /// Checks the grid against the adapter before anything is allocated.
 pub fn check_fits(spec: &GridSpec, gpu: &GpuContext) -> Result<(), GridError> {
     let bytes = spec.voxels() * BYTES_PER_VOXEL;
-    let limit = max_field_bytes(gpu);
+    // The kernels index voxels in u32 (the scene parser caps grids at 2^31 voxels).
+    let limit = max_field_bytes(gpu).min((u64::from(u32::MAX) + 1) * BYTES_PER_VOXEL);
     if bytes > limit {
         let [nx, ny, nz] = spec.dims;
         return Err(GridError::TooLarge {

@@ -188,11 +188,6 @@ impl Windows {
         }
     }
 
-    /// The split of `narrow` declarations as a plain one (both splits equal).
-    pub fn narrow_split(self) -> Windows {
-        Self::uniform(self.narrow_bytes, self.narrow)
-    }
-
     /// Whether any array is split.
     pub fn is_split(self) -> bool {
         self.count > 1 || self.narrow > 1

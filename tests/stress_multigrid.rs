@@ -1347,3 +1347,54 @@ fn kernels_with_windows_too_small_for_a_grid_are_replaced() {
     assert_eq!(one.iterations, small.iterations);
     assert_eq!(one.displacement_f64, small.displacement_f64);
 }
+
+#[test]
+fn narrow_windows_cover_level_one_inverses_of_a_thin_grid() {
+    // On a grid one voxel thin the thin axis does not coarsen, so level 1's block
+    // inverses (24 B per level-1 node) outgrow the 4 B per fine node of the other
+    // narrow arrays. Kernels whose narrow windows hold the latter but not the former
+    // must be replaced by covering ones, not bound short (the inverses past the last
+    // window would be lost).
+    use std::sync::Arc;
+    use voxfab::shaders::Windows;
+    use voxfab::stress::StressKernels;
+    let dims = [48, 40, 1];
+    let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
+    let narrow = Windows {
+        narrow_bytes: 12 << 10,
+        narrow: 2,
+        ..Windows::ONE
+    };
+    assert!(nodes * 4 <= 2 * narrow.narrow_bytes);
+    assert!(StressSolver::narrow_bytes(dims) > 2 * narrow.narrow_bytes);
+    let (si, cu) = (id("si"), id("cu"));
+    let ids = fill(
+        dims,
+        |x, y, _| if (x / 6 + y / 5) % 2 == 0 { si } else { cu },
+    );
+    let g = gpu();
+    let bc = BoundaryConditions::new(Support::BottomFixed);
+    let opts = SolveOptions {
+        tol: 1e-9,
+        max_iterations: 300,
+    };
+    let solve = |small: bool| {
+        let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 2.0)).unwrap();
+        grid.write_materials(g, &ids);
+        let kernels = if small {
+            Arc::new(StressKernels::windowed(g, true, narrow).unwrap())
+        } else {
+            StressKernels::shared(g, true).unwrap()
+        };
+        let mats = MaterialTable::builtin();
+        let mut solver = StressSolver::with_kernels(g, kernels, &grid, &mats).unwrap();
+        solver
+            .solve(&ThermalLoad { delta_t: DT }, &bc, &opts)
+            .unwrap()
+    };
+    let (one, small) = (solve(false), solve(true));
+    assert_eq!(g.take_error(), None);
+    assert!(one.converged, "{} iterations", one.iterations);
+    assert_eq!(one.iterations, small.iterations);
+    assert_eq!(one.displacement_f64, small.displacement_f64);
+}

@@ -221,11 +221,12 @@ impl StressKernels {
     pub fn windowed(gpu: &GpuContext, f64: bool, windows: Windows) -> Result<Self, StressError> {
         Self::check(gpu, f64)?;
         let bad = |bytes: u64, count: u32| {
-            count > 1
-                && (count > shaders::MAX_WINDOWS
-                    || !bytes.is_multiple_of(shaders::WINDOW_ALIGN)
-                    || bytes == 0
-                    || bytes > gpu.max_binding_bytes())
+            count == 0
+                || count > 1
+                    && (count > shaders::MAX_WINDOWS
+                        || !bytes.is_multiple_of(shaders::WINDOW_ALIGN)
+                        || bytes == 0
+                        || bytes > gpu.max_binding_bytes())
         };
         if bad(windows.bytes, windows.count)
             || bad(windows.narrow_bytes, windows.narrow)

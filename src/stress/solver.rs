@@ -222,11 +222,16 @@ impl<'g> StressSolver<'g> {
         .then_some(windows)
     }
 
-    /// The largest of the solver's 4-byte-per-node or per-voxel arrays (the material
-    /// ids, node flags, result fields), bound in the `narrow` windows.
+    /// The largest array bound in the `narrow` windows: the 4-byte-per-node or
+    /// per-voxel arrays (material ids, node flags, result fields), or level 1's block
+    /// inverses (24 B per level-1 node: ~3 B per fine node, but more on a grid one or a
+    /// few voxels thin, whose thin axis does not coarsen).
     pub fn narrow_bytes(dims: [u32; 3]) -> u64 {
-        let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
-        nodes * 4
+        let nodes = |e: &[u32; 3]| e.iter().map(|&d| u64::from(d) + 1).product::<u64>();
+        let level1 = multigrid::level_dims(dims)
+            .get(1)
+            .map_or(0, |e| nodes(e) * 24);
+        (nodes(&dims) * 4).max(level1)
     }
 
     /// Checks that the buffers fit the adapter, then allocates them and builds the
@@ -320,7 +325,16 @@ impl<'g> StressSolver<'g> {
             None => {
                 let windows = u64::from(StressKernels::most_windows(&gpu.limits));
                 let most = windows * Windows::bytes_for(limit);
-                return Err(too_large("node vector", bytes.largest_vector, most));
+                if bytes.largest_vector > most {
+                    return Err(too_large("node vector", bytes.largest_vector, most));
+                }
+                // The vectors fit their windows, but not together with the 4-byte arrays'
+                // within the stage's storage buffers.
+                return Err(too_large(
+                    "node vector and 4-byte array windows (storage buffers per stage)",
+                    bytes.largest_vector + Self::narrow_bytes(spec.dims),
+                    most,
+                ));
             }
         };
         let total = bytes.total;
