@@ -4,6 +4,7 @@
 use crate::gpu::{GpuContext, read_buffer};
 use crate::process::params::counter_words;
 use crate::scene::GridSpec;
+use crate::shaders::Windows;
 
 /// Voxel-sized buffers the process needs: material, step snapshot, two scratch fields.
 pub const VOXEL_BUFFERS: u64 = 4;
@@ -70,6 +71,19 @@ pub fn node_on_solid(ids: &[u8], dims: [u32; 3], n: [u32; 3]) -> bool {
     })
 }
 
+impl GridError {
+    /// `windows` cannot bind voxel fields of `need` bytes on `gpu` (at most `most`).
+    pub fn windows(windows: Windows, need: u64, most: u32, gpu: &GpuContext) -> Self {
+        Self::Windows {
+            count: windows.count,
+            bytes: windows.bytes,
+            need,
+            most,
+            adapter: gpu.info.name.clone(),
+        }
+    }
+}
+
 /// Most windows of one storage binding a voxel field may take on an adapter with
 /// `limits`: what the process kernels and the renderer can both bind.
 pub fn most_field_windows(limits: &wgpu::Limits) -> u32 {
@@ -79,7 +93,7 @@ pub fn most_field_windows(limits: &wgpu::Limits) -> u32 {
 /// Bytes one voxel field may take on `gpu`: windows of its binding limit (process
 /// kernels and renderer, [`Windows`](crate::shaders::Windows)), within its buffer limit.
 pub fn max_field_bytes(gpu: &GpuContext) -> u64 {
-    crate::shaders::Windows::reach(
+    Windows::reach(
         gpu.max_binding_bytes(),
         most_field_windows(&gpu.limits),
         gpu.limits.max_buffer_size,

@@ -209,6 +209,32 @@ impl Windows {
         }
     }
 
+    /// Whether an adapter binding at most `max_binding` bytes can bind arrays of up to
+    /// `need` bytes in the plain split (`count` windows of `bytes`; the narrow split
+    /// is checked as `Windows::uniform(narrow_bytes, narrow)`) when a shader takes at
+    /// most `most` windows: one window must hold them, several must be aligned, within
+    /// the limit, at most `most`, and together hold them.
+    pub fn fits(self, need: u64, most: u32, max_binding: u64) -> bool {
+        match self.count {
+            0 => false,
+            1 => need <= max_binding,
+            n => {
+                n <= most
+                    && self.bytes > 0
+                    && self.bytes.is_multiple_of(WINDOW_ALIGN)
+                    && self.bytes <= max_binding
+                    && u64::from(n) * self.bytes >= need
+            }
+        }
+    }
+
+    /// Most windows per array a shader with `own` storage bindings, `windowed` of them
+    /// split, can take in a stage of `max_storage` storage buffers (at most
+    /// [`MAX_WINDOWS`]).
+    pub fn most(max_storage: u32, own: u32, windowed: u32) -> u32 {
+        (1 + max_storage.saturating_sub(own) / windowed.max(1)).min(MAX_WINDOWS)
+    }
+
     /// Bytes `count` such windows hold, within the buffer limit `max_buffer`.
     pub fn reach(max_binding: u64, count: u32, max_buffer: u64) -> u64 {
         (u64::from(count) * Self::bytes_for(max_binding)).min(max_buffer)

@@ -43,6 +43,20 @@ fn build(scene: &Scene, windows: Option<Windows>) -> (Vec<Vec<u8>>, Vec<String>)
     (grids, log)
 }
 
+/// Bundled scene `file` at a voxel of `voxel` µm.
+fn bundled(file: &str, voxel: &str) -> Scene {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenes")
+        .join(file);
+    Scene::load(&path, &[format!("grid.voxel={voxel}")]).unwrap()
+}
+
+/// Three windows over arrays of `need` bytes, the last partly past their end, so that
+/// window boundaries fall inside every slab of neighbours the passes read.
+fn three(need: u64) -> Windows {
+    Windows::uniform(need.div_ceil(3).next_multiple_of(WINDOW_ALIGN), 3)
+}
+
 #[test]
 fn process_ops_on_fields_split_over_windows_build_the_same_grids() {
     let gpu = common::gpu();
@@ -54,14 +68,9 @@ fn process_ops_on_fields_split_over_windows_build_the_same_grids() {
         ("glass_wlcsp_adhesive.toml", "8"),
         ("glass_wirebond.toml", "8"),
     ] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("scenes")
-            .join(file);
-        let scene = Scene::load(&path, &[format!("grid.voxel={voxel}")]).unwrap();
+        let scene = bundled(file, voxel);
         let need = scene.grid.voxels() * 4;
-        // Three windows, the last one partly past the field's end, so that window
-        // boundaries fall inside every slab of neighbours the ops read.
-        let windows = Windows::uniform(need.div_ceil(3).next_multiple_of(WINDOW_ALIGN), 3);
+        let windows = three(need);
         assert!(
             2 * windows.bytes < need,
             "{file}: the third window is unused"
@@ -107,8 +116,7 @@ fn frames_and_picks_of_fields_split_over_windows_are_the_ones_bound_whole() {
     use voxfab::render::{FRAME_FORMAT, FrameInputs, Layout, OrbitCamera, Renderer};
     use voxfab::scene::Axis;
     let gpu = common::gpu();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/conventional_bump.toml");
-    let scene = Scene::load(&path, &["grid.voxel=4".into()]).unwrap();
+    let scene = bundled("conventional_bump.toml", "4");
     let (grids, _) = build(&scene, None);
     let s = &scene.grid;
     let [nx, ny, nz] = s.dims;
@@ -130,7 +138,7 @@ fn frames_and_picks_of_fields_split_over_windows_are_the_ones_bound_whole() {
         .collect();
     let disp = Displacement::from_nodes(gpu, &nodes);
     let need = u64::from((nx + 1) * (ny + 1) * (nz + 1)) * 4;
-    let windows = Windows::uniform(need.div_ceil(3).next_multiple_of(WINDOW_ALIGN), 3);
+    let windows = three(need);
     assert!(
         2 * windows.bytes < s.voxels() * 4,
         "the grid reaches the third window"
@@ -186,13 +194,12 @@ fn the_stress_grid_coarsened_over_windows_is_the_one_coarsened_whole() {
     use voxfab::grid::GpuGrid;
     use voxfab::stress::coarsen::coarsen_in;
     let gpu = common::gpu();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/suspended_bump.toml");
-    let scene = Scene::load(&path, &["grid.voxel=4".into()]).unwrap();
+    let scene = bundled("suspended_bump.toml", "4");
     let (grids, _) = build(&scene, None);
     let fine = GpuGrid::new(gpu, &scene.grid).unwrap();
     fine.write_materials(gpu, &grids[0]);
     let need = scene.grid.voxels() * 4;
-    let windows = Windows::uniform(need.div_ceil(3).next_multiple_of(WINDOW_ALIGN), 3);
+    let windows = three(need);
     for factor in [1, 3] {
         let whole = coarsen_in(gpu, &fine, factor, None).unwrap();
         let split = coarsen_in(gpu, &fine, factor, Some(windows)).unwrap();

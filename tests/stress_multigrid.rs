@@ -1304,14 +1304,43 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
     }
 }
 
+/// The f64 solve of `ids` with the shared kernels, then with fresh kernels split as
+/// `windows` says (which the solver replaces where they do not cover the grid).
+fn shared_and_windowed(
+    dims: [u32; 3],
+    ids: &[u8],
+    bc: &BoundaryConditions,
+    opts: &SolveOptions,
+    windows: voxfab::shaders::Windows,
+) -> (StressResult, StressResult) {
+    use std::sync::Arc;
+    use voxfab::stress::StressKernels;
+    let g = gpu();
+    let solve = |small: bool| {
+        let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 2.0)).unwrap();
+        grid.write_materials(g, ids);
+        let kernels = if small {
+            Arc::new(StressKernels::windowed(g, true, windows).unwrap())
+        } else {
+            StressKernels::shared(g, true).unwrap()
+        };
+        let mats = MaterialTable::builtin();
+        let mut solver = StressSolver::with_kernels(g, kernels, &grid, &mats).unwrap();
+        solver
+            .solve(&ThermalLoad { delta_t: DT }, bc, opts)
+            .unwrap()
+    };
+    let results = (solve(false), solve(true));
+    assert_eq!(g.take_error(), None);
+    results
+}
+
 #[test]
 fn kernels_with_windows_too_small_for_a_grid_are_replaced() {
     // Kernels made with small windows (as the test above uses) hold 4 x 48 KiB per
     // vector; on a grid whose vectors are larger the solver must take kernels that
     // cover them (here: one binding each) instead of reading past the last window.
-    use std::sync::Arc;
     use voxfab::shaders::Windows;
-    use voxfab::stress::StressKernels;
     let dims = [32, 24, 16];
     let windows = Windows {
         narrow_bytes: 1 << 31,
@@ -1321,28 +1350,12 @@ fn kernels_with_windows_too_small_for_a_grid_are_replaced() {
     assert!(StressSolver::memory_bytes(dims, true).largest_vector > 4 * windows.bytes);
     let (si, pi) = (id("si"), id("polyimide"));
     let ids = fill(dims, |_, _, z| if z < 6 { si } else { pi });
-    let g = gpu();
     let bc = BoundaryConditions::new(Support::BottomRoller);
     let opts = SolveOptions {
         tol: 1e-9,
         max_iterations: 200,
     };
-    let solve = |small: bool| {
-        let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 2.0)).unwrap();
-        grid.write_materials(g, &ids);
-        let kernels = if small {
-            Arc::new(StressKernels::windowed(g, true, windows).unwrap())
-        } else {
-            StressKernels::shared(g, true).unwrap()
-        };
-        let mats = MaterialTable::builtin();
-        let mut solver = StressSolver::with_kernels(g, kernels, &grid, &mats).unwrap();
-        solver
-            .solve(&ThermalLoad { delta_t: DT }, &bc, &opts)
-            .unwrap()
-    };
-    let (one, small) = (solve(false), solve(true));
-    assert_eq!(g.take_error(), None);
+    let (one, small) = shared_and_windowed(dims, &ids, &bc, &opts, windows);
     assert!(one.converged, "{} iterations", one.iterations);
     assert_eq!(one.iterations, small.iterations);
     assert_eq!(one.displacement_f64, small.displacement_f64);
@@ -1355,9 +1368,7 @@ fn narrow_windows_cover_level_one_inverses_of_a_thin_grid() {
     // narrow arrays. Kernels whose narrow windows hold the latter but not the former
     // must be replaced by covering ones, not bound short (the inverses past the last
     // window would be lost).
-    use std::sync::Arc;
     use voxfab::shaders::Windows;
-    use voxfab::stress::StressKernels;
     let dims = [48, 40, 1];
     let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
     let narrow = Windows {
@@ -1372,28 +1383,12 @@ fn narrow_windows_cover_level_one_inverses_of_a_thin_grid() {
         dims,
         |x, y, _| if (x / 6 + y / 5) % 2 == 0 { si } else { cu },
     );
-    let g = gpu();
     let bc = BoundaryConditions::new(Support::BottomFixed);
     let opts = SolveOptions {
         tol: 1e-9,
         max_iterations: 300,
     };
-    let solve = |small: bool| {
-        let grid = GpuGrid::new(g, &spec(dims[0], dims[1], dims[2], 2.0)).unwrap();
-        grid.write_materials(g, &ids);
-        let kernels = if small {
-            Arc::new(StressKernels::windowed(g, true, narrow).unwrap())
-        } else {
-            StressKernels::shared(g, true).unwrap()
-        };
-        let mats = MaterialTable::builtin();
-        let mut solver = StressSolver::with_kernels(g, kernels, &grid, &mats).unwrap();
-        solver
-            .solve(&ThermalLoad { delta_t: DT }, &bc, &opts)
-            .unwrap()
-    };
-    let (one, small) = (solve(false), solve(true));
-    assert_eq!(g.take_error(), None);
+    let (one, small) = shared_and_windowed(dims, &ids, &bc, &opts, narrow);
     assert!(one.converged, "{} iterations", one.iterations);
     assert_eq!(one.iterations, small.iterations);
     assert_eq!(one.displacement_f64, small.displacement_f64);

@@ -71,10 +71,11 @@ impl ProcessKernels {
 
     /// Most windows per voxel field the adapter's storage bindings per stage allow.
     pub fn most_windows(limits: &wgpu::Limits) -> u32 {
-        let spare = limits
-            .max_storage_buffers_per_shader_stage
-            .saturating_sub(STORAGE);
-        (1 + spare / WINDOWED.len() as u32).min(shaders::MAX_WINDOWS)
+        Windows::most(
+            limits.max_storage_buffers_per_shader_stage,
+            STORAGE,
+            WINDOWED.len() as u32,
+        )
     }
 
     /// Compiles every process shader (35 entry points) for `gpu`'s device.

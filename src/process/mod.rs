@@ -158,20 +158,8 @@ impl Processor {
     ) -> Result<Self, GridError> {
         let need = spec.voxels() * crate::grid::BYTES_PER_VOXEL;
         let most = ProcessKernels::most_windows(&gpu.limits);
-        if windows.count > 1
-            && (windows.count > most
-                || windows.bytes == 0
-                || !windows.bytes.is_multiple_of(WINDOW_ALIGN)
-                || windows.bytes > gpu.max_binding_bytes()
-                || u64::from(windows.count) * windows.bytes < need)
-        {
-            return Err(GridError::Windows {
-                count: windows.count,
-                bytes: windows.bytes,
-                need,
-                most,
-                adapter: gpu.info.name.clone(),
-            });
+        if !windows.fits(need, most, gpu.max_binding_bytes()) {
+            return Err(GridError::windows(windows, need, most, gpu));
         }
         let grid = GpuGrid::new(gpu, spec)?;
         let device = &gpu.device;

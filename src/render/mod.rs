@@ -302,10 +302,11 @@ impl Renderer {
     /// Most windows per voxel or node field the adapter's storage bindings per stage
     /// allow (the picking pass binds one buffer more than the draws).
     pub fn most_windows(limits: &wgpu::Limits) -> u32 {
-        let spare = limits
-            .max_storage_buffers_per_shader_stage
-            .saturating_sub(7);
-        (1 + spare / WINDOWED.len() as u32).min(shaders::MAX_WINDOWS)
+        Windows::most(
+            limits.max_storage_buffers_per_shader_stage,
+            7,
+            WINDOWED.len() as u32,
+        )
     }
 
     /// The voxel passes for a frame of `f`: its voxel and node fields bound whole while
@@ -325,14 +326,7 @@ impl Renderer {
         };
         let max_binding = gpu.max_binding_bytes();
         let windows = match self.forced {
-            Some(w)
-                if u64::from(w.count) * w.bytes >= need
-                    && w.count <= Self::most_windows(&gpu.limits)
-                    && w.bytes.is_multiple_of(shaders::WINDOW_ALIGN)
-                    && w.bytes <= max_binding =>
-            {
-                w
-            }
+            Some(w) if w.fits(need, Self::most_windows(&gpu.limits), max_binding) => w,
             _ => Windows::covering(need, max_binding),
         };
         let mut map = self.voxel.lock().unwrap_or_else(|e| e.into_inner());

@@ -62,7 +62,7 @@ impl CoarsenKernels {
 /// Most windows per grid the coarsen pass can bind on an adapter with `limits` (two
 /// windowed arrays).
 fn most_windows(limits: &wgpu::Limits) -> u32 {
-    (limits.max_storage_buffers_per_shader_stage / 2).min(shaders::MAX_WINDOWS)
+    Windows::most(limits.max_storage_buffers_per_shader_stage, 2, 2)
 }
 
 /// A new grid whose voxels are `factor`³ blocks of `fine`.
@@ -81,14 +81,8 @@ pub fn coarsen_in(
     let need = fine.spec.voxels() * crate::grid::BYTES_PER_VOXEL;
     let windows = windows.unwrap_or(Windows::covering(need, gpu.max_binding_bytes()));
     let most = most_windows(&gpu.limits);
-    if windows.count > most || u64::from(windows.count) * windows.bytes < need {
-        return Err(GridError::Windows {
-            count: windows.count,
-            bytes: windows.bytes,
-            need,
-            most,
-            adapter: gpu.info.name.clone(),
-        });
+    if !windows.fits(need, most, gpu.max_binding_bytes()) {
+        return Err(GridError::windows(windows, need, most, gpu));
     }
     let spec = coarse_spec(&fine.spec, factor);
     let out = GpuGrid::material_only(gpu, &spec)?;

@@ -221,12 +221,7 @@ impl StressKernels {
     pub fn windowed(gpu: &GpuContext, f64: bool, windows: Windows) -> Result<Self, StressError> {
         Self::check(gpu, f64)?;
         let bad = |bytes: u64, count: u32| {
-            count == 0
-                || count > 1
-                    && (count > shaders::MAX_WINDOWS
-                        || !bytes.is_multiple_of(shaders::WINDOW_ALIGN)
-                        || bytes == 0
-                        || bytes > gpu.max_binding_bytes())
+            !Windows::uniform(bytes, count).fits(0, shaders::MAX_WINDOWS, gpu.max_binding_bytes())
         };
         if bad(windows.bytes, windows.count)
             || bad(windows.narrow_bytes, windows.narrow)
@@ -276,10 +271,11 @@ impl StressKernels {
             .iter()
             .filter(|d| !d.narrow)
             .count() as u32;
-        let spare = limits
-            .max_storage_buffers_per_shader_stage
-            .saturating_sub(storage);
-        (1 + spare / windowed.max(1)).min(shaders::MAX_WINDOWS)
+        Windows::most(
+            limits.max_storage_buffers_per_shader_stage,
+            storage,
+            windowed,
+        )
     }
 
     /// Whether the outer iteration of these kernels runs in f64.

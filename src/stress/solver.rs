@@ -459,40 +459,27 @@ impl<'g> StressSolver<'g> {
 
         let out = ResultRanges::new(nodes, spec.voxels(), f64, [&vectors[1], &vectors[P]], &mg);
         let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
-        let outer_bind = Self::outer_bind(
-            &kernels.outer,
-            device,
-            &params,
-            &grid.material,
-            &mats,
-            &ke_r,
-            &mats_r,
-            &fixed,
-            &vectors,
-            &mg,
-            &partials,
-            &scalars,
-            [&empty, &empty],
-            &out,
-            false,
-        );
-        let export_bind = Self::outer_bind(
-            &kernels.outer,
-            device,
-            &params,
-            &grid.material,
-            &mats,
-            &ke_r,
-            &mats_r,
-            &fixed,
-            &vectors,
-            &mg,
-            &partials,
-            &scalars,
-            [&empty, &empty],
-            &out,
-            true,
-        );
+        // The passes' bind group, and export_u's (see `outer_bind`).
+        let outer = |export| {
+            Self::outer_bind(
+                &kernels.outer,
+                device,
+                &params,
+                &grid.material,
+                &mats,
+                &ke_r,
+                &mats_r,
+                &fixed,
+                &vectors,
+                &mg,
+                &partials,
+                &scalars,
+                [&empty, &empty],
+                &out,
+                export,
+            )
+        };
+        let (outer_bind, export_bind) = (outer(false), outer(true));
         let mut res: Vec<wgpu::BindingResource> = [&params, &grid.material, &mats]
             .map(|b| b.as_entire_binding())
             .into();
