@@ -112,13 +112,27 @@ fn grid_voxel_count_overflow_is_refused_at_the_size() {
         e.message.contains("73786976294838206464 voxels"),
         "the true count: {e}"
     );
-    // Just over the u32 index limit is refused by the parser; just under it parses but
-    // needs 8 GiB per voxel field, which no adapter binds.
+    // Just over the u32 index limit is refused by the parser; just under it parses and
+    // its 8 GiB voxel fields bind in windows (of 4 GiB at most), but its grid is over
+    // the default memory budget ...
     let e = check(&scene_src("[2048.0, 1024.0, 1025.0]", "")).unwrap_err();
     assert!(e.message.contains("voxel index limit"), "{e}");
     let src = scene_src("[2048.0, 1024.0, 1024.0]", "");
     let e = check(&src).unwrap_err();
     assert_eq!((e.line, e.col), pos(&src, "[2048.0"), "{e}");
+    assert!(
+        e.message.contains("2147483648 voxels")
+            && e.message.contains("over the budget of 4096 MiB"),
+        "{e}"
+    );
+    // ... and on an adapter whose buffers stop at 4 GiB no window reaches past one.
+    let s = parse(&src).unwrap();
+    let est = budget::estimate(&s, None);
+    let small = Limits {
+        max_buffer: u64::from(u32::MAX),
+        ..Limits::absolute(64 << 10)
+    };
+    let e = budget::check(&s, &est, &small, "a 4 GiB adapter").unwrap_err();
     assert!(
         e.message.contains("GpuGrid::material needs 8192 MiB")
             && e.message.contains("4096 MiB per voxel field"),
@@ -260,6 +274,36 @@ fn the_stress_hook_takes_the_largest_solve() {
     };
     let e = budget::check(&s, &est, &few, "test").unwrap_err();
     assert!(e.message.contains("at most 4 windows"), "{e}");
+    // The solve's other buffers (many, each smaller than the named ones) count toward
+    // the memory budget, not against the limit of one buffer: 62 MiB of them pass a
+    // 4 MiB buffer limit, and are refused by a 32 MiB budget.
+    let mut est = budget::estimate(&s, None);
+    est.add_stress_solve(0, &g, solve(64 << 20, 1 << 19, 1 << 20));
+    budget::check(&s, &est, &small, "test").unwrap();
+    let tight = Limits {
+        memory: 32 << 20,
+        ..small
+    };
+    let e = budget::check(&s, &est, &tight, "test").unwrap_err();
+    assert!(e.message.contains("over the budget of 32 MiB"), "{e}");
+}
+
+#[test]
+fn a_billion_voxel_flow_passes_check_with_its_solve_on_blocks() {
+    // The suspended bump at 0.193 µm: 1554 x 829 x 777 voxels, its stress step on 2x2x2
+    // blocks (125 M nodes). Its solve's buffers beside the two largest (~10 GiB) were
+    // checked as one buffer and refused; on 70 GB it fits, on the default 4 GiB not.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/suspended_bump.toml");
+    let set = [
+        "grid.voxel=0.193".to_string(),
+        "step.thermal_cycle.coarsen=2".to_string(),
+    ];
+    let s = Scene::load(&path, &set).unwrap();
+    assert_eq!(s.grid.voxels(), 1554 * 829 * 777);
+    let est = budget::estimate(&s, Some([800, 450]));
+    budget::check(&s, &est, &Limits::absolute(70_000), "any adapter").unwrap();
+    let e = budget::check(&s, &est, &Limits::absolute(4096), "any adapter").unwrap_err();
+    assert!(e.message.contains("over the budget of 4096 MiB"), "{e}");
 }
 
 #[test]
