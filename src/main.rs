@@ -267,14 +267,15 @@ enum Command {
         #[arg(long = "scene", default_values_t = [String::from("scenes/glass_wlcsp.toml")])]
         scenes: Vec<String>,
         /// Scenes whose stress steps `bench stress` also solves, each at its own
-        /// coarsen (override with --set-like scene files).
+        /// coarsen (override with `--set`).
         #[arg(long = "stress-scene")]
         stress_scenes: Vec<String>,
         /// Grid edge in voxels (ops).
         #[arg(long, default_value_t = 256)]
         size: u32,
-        /// Grid edges for the stress solves (n x n x n/2 each).
-        #[arg(long, value_delimiter = ',', default_values_t = [16u32, 32, 64])]
+        /// Grid edges for the synthetic stress solves (n x n x n/2 each); without
+        /// `--stress-scene` 16,32,64 by default, with it none.
+        #[arg(long, value_delimiter = ',')]
         sizes: Vec<u32>,
         /// Stress: stop at this relative residual ...
         #[arg(long, default_value_t = 1e-8)]
@@ -285,6 +286,10 @@ enum Command {
         /// Stress: coarse levels solved by two cycles (a W-cycle there); 0 = plain V-cycle.
         #[arg(long, default_value_t = voxfab::stress::multigrid::W_LEVELS)]
         w_levels: usize,
+        /// Override a value of every scene (`flow`, `--stress-scene`), as `run --set`,
+        /// e.g. `--set step.thermal_cycle.coarsen=3`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
 }
 
@@ -469,9 +474,10 @@ fn main() -> ExitCode {
             tol,
             max_iterations,
             w_levels,
+            set,
         } => match what.as_str() {
-            "stress" => bench_stress(&sizes, &stress_scenes, tol, max_iterations, w_levels),
-            "flow" => bench_flow(&scenes),
+            "stress" => bench_stress(&sizes, &stress_scenes, &set, tol, max_iterations, w_levels),
+            "flow" => bench_flow(&scenes, &set),
             _ => bench(size),
         },
     };
@@ -929,6 +935,7 @@ fn bench(n: u32) -> anyhow::Result<()> {
 fn bench_stress(
     sizes: &[u32],
     scenes: &[String],
+    set: &[String],
     tol: f64,
     max_iterations: u32,
     w_levels: usize,
@@ -989,20 +996,26 @@ fn bench_stress(
             }
         );
     };
+    let defaults = [16, 32, 64];
+    let sizes = if sizes.is_empty() && scenes.is_empty() {
+        &defaults[..]
+    } else {
+        sizes
+    };
     voxfab::bench::stress(&gpu, sizes, tol, max_iterations, w_levels, print)?;
     for path in scenes {
-        let scene = Scene::load(std::path::Path::new(path), &[])?;
+        let scene = Scene::load(std::path::Path::new(path), set)?;
         voxfab::bench::stress_scene(&gpu, &scene, path, w_levels, print)
             .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     }
     Ok(())
 }
 
-fn bench_flow(scenes: &[String]) -> anyhow::Result<()> {
+fn bench_flow(scenes: &[String], set: &[String]) -> anyhow::Result<()> {
     let gpu = GpuContext::new()?;
     println!("adapter: {gpu}");
     for path in scenes {
-        let scene = match Scene::load(std::path::Path::new(path), &[]) {
+        let scene = match Scene::load(std::path::Path::new(path), set) {
             Ok(s) => s,
             Err(e) => anyhow::bail!("{e}"),
         };

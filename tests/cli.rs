@@ -106,3 +106,37 @@ fn resource_budget_errors_are_scene_errors_in_check_and_run() {
     assert!(!dir.exists(), "nothing written");
     let _ = std::fs::remove_file(&scene);
 }
+
+#[test]
+fn bench_stress_takes_scene_overrides_and_skips_the_synthetic_grids() {
+    // The conventional bump at 4 µm voxels solved on 3x3x3 blocks: 25x14x13 elements.
+    let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/conventional_bump.toml");
+    let out = voxfab()
+        .args(["bench", "stress", "--stress-scene", scene])
+        .args([
+            "--set",
+            "grid.voxel=4.0",
+            "--set",
+            "step.thermal_cycle.coarsen=3",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.contains("conventional_bump.toml (coarsen 3)"))
+        .unwrap_or_else(|| panic!("no scene row: {text}"));
+    assert!(row.contains("25x14x13"), "{row}");
+    assert!(!row.contains("stopped before tol"), "{row}");
+    assert!(!text.contains("homogeneous"), "no synthetic grids: {text}");
+    // A bad override is the scene's located error.
+    let out = voxfab()
+        .args(["bench", "stress", "--stress-scene", scene])
+        .args(["--set", "step.thermal_cycle.coarsen=0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{scene}:")), "{err}");
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The figures the stress issue (#8) asks of a real GPU, in one run that fits a short
+# lease: the adapter and its limits, the process ops, stress solves at growing sizes and
+# on the bundled coupons (6 µm and 2 µm), the quick start, and a billion-voxel flow.
+# Each part has its own time limit, so a slow or failing part leaves the others their
+# time; every part's full output goes to OUTDIR/<part>.txt, and a summary (exit status
+# and seconds per part, then the bench tables) is printed last and kept in
+# OUTDIR/summary.txt.
+#
+#   bash benches/gpu-check.sh OUTDIR [--quick] [--bin PATH]
+#
+# --quick: small sizes only (minutes on lavapipe; checks the script itself).
+# --bin:   a voxfab binary built elsewhere (default target/release/voxfab, built here
+#          with cargo when missing).
+# VOXFAB_BIG: the largest synthetic solve's edge (default 1024: 1024x1024x512, 537 M
+# nodes, ~70 GB; 768 on a card with less, 0 to skip). VOXFAB_GPU_MIB: the memory
+# budget of the runs (default 70000 MiB; `--gpu-memory`).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+out=""
+quick=0
+bin=target/release/voxfab
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+    --quick) quick=1 ;;
+    --bin)
+        bin=${2:?--bin needs a path}
+        shift
+        ;;
+    -*)
+        echo "gpu-check: unknown option $1" >&2
+        exit 2
+        ;;
+    *) out=$1 ;;
+    esac
+    shift
+done
+[ -n "$out" ] || {
+    echo "usage: bash benches/gpu-check.sh OUTDIR [--quick] [--bin PATH]" >&2
+    exit 2
+}
+mkdir -p "$out" || exit 1
+if [ ! -x "$bin" ]; then
+    cargo build --release --bin voxfab || exit 1
+fi
+summary="$out/summary.txt"
+: >"$summary"
+
+# part NAME SECONDS COMMAND...: runs COMMAND with a limit, its output to OUTDIR/NAME.txt.
+part() {
+    local name=$1 limit=$2
+    shift 2
+    echo "== $name ($limit s): $*"
+    local t0 rc ms
+    t0=$(date +%s%N)
+    timeout --kill-after=10 "$limit" "$@" >"$out/$name.txt" 2>&1
+    rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    local what="exit $rc"
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        what="stopped at its $limit s limit"
+    fi
+    printf '%-14s %-30s %6d.%01d s\n' "$name" "$what" $((ms / 1000)) $((ms % 1000 / 100)) | tee -a "$summary"
+}
+
+coupons=(--stress-scene scenes/suspended_bump.toml --stress-scene scenes/conventional_bump.toml)
+if [ "$quick" -eq 1 ]; then
+    ops_size=64
+    sizes=16,32
+    big=0
+    flow_voxel=4.0
+    flow_coarsen=2
+    coupon_coarsen=(3)
+    quickstart=(--set step.thermal_cycle.coarsen=3)
+else
+    ops_size=512
+    sizes=64,128,256,512
+    big=${VOXFAB_BIG:-1024}
+    # suspended_bump.toml is 300 x 160 x 150 µm: 0.193 µm voxels make 1554 x 829 x
+    # 777 = 1.0 G voxels; its stress step on 2x2x2 blocks then has 125 M nodes.
+    flow_voxel=0.193
+    flow_coarsen=2
+    coupon_coarsen=(3 1)
+    quickstart=()
+fi
+mib=${VOXFAB_GPU_MIB:-70000}
+
+part info 60 "$bin" info
+part ops 300 "$bin" bench ops --size "$ops_size"
+part stress 600 "$bin" bench stress --sizes "$sizes"
+for c in "${coupon_coarsen[@]}"; do
+    part "coupons_c$c" 600 "$bin" bench stress "${coupons[@]}" --set "step.thermal_cycle.coarsen=$c"
+done
+if [ "$big" -gt 0 ]; then
+    part "stress_$big" 600 "$bin" bench stress --sizes "$big"
+fi
+part quickstart 600 "$bin" run scenes/suspended_bump.toml --out "$out/quickstart" --no-frames \
+    --gpu-memory "$mib" "${quickstart[@]}"
+part flow_big 600 "$bin" run scenes/suspended_bump.toml --out "$out/flow_big" --size 800x450 \
+    --gpu-memory "$mib" --set "grid.voxel=$flow_voxel" --set "step.thermal_cycle.coarsen=$flow_coarsen"
+# The flow's written outputs are large (result.vti: 4 B per voxel and field); keep the
+# figures and frames only.
+rm -f "$out"/flow_big/*.vti
+
+{
+    echo
+    grep -h "^adapter:" "$out/info.txt" 2>/dev/null | head -n 1
+    for f in "$out"/stress*.txt "$out"/coupons_c*.txt; do
+        [ -e "$f" ] || continue
+        echo "--- $(basename "$f" .txt)"
+        grep -v "^adapter:" "$f" | tail -n 12
+    done
+    for f in quickstart flow_big; do
+        echo "--- $f"
+        grep -E "iterations|^wrote|error" "$out/$f.txt" | tail -n 4
+    done
+} | tee -a "$summary"
