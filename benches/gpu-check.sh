@@ -14,15 +14,17 @@
 # --bin:      a voxfab binary built elsewhere (default target/release/voxfab, built
 #             here with cargo when missing).
 # --deadline: seconds for the whole run (default 540).
-# VOXFAB_BIG: the largest synthetic solve's edge (default 1024: 1024x1024x512, 537 M
-# nodes, ~70 GB; 768 on a card with less, 0 to skip). VOXFAB_GPU_MIB: the memory
-# budget of the runs (default 70000 MiB; `--gpu-memory`).
+# VOXFAB_BIG: the largest synthetic solve's edge (default 704: 704x704x352, 175 M
+# nodes, 4.2 GB per f64 vector, under the 4 GiB that wgpu 30 gives any buffer; 0 to
+# skip). VOXFAB_GPU_MIB: the memory budget of the billion-voxel flow (default 70000
+# MiB, `--gpu-memory`; the bench parts use the solver's own checks and, for scenes,
+# the default 4096 MiB, ample for the coupons).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+start=$SECONDS
 
 out=""
 quick=0
-bin=target/release/voxfab
+bin=""
 deadline=540
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -47,13 +49,30 @@ done
     echo "usage: bash benches/gpu-check.sh OUTDIR [--quick] [--bin PATH] [--deadline SECONDS]" >&2
     exit 2
 }
+big=${VOXFAB_BIG:-704}
+mib=${VOXFAB_GPU_MIB:-70000}
+for v in "$deadline" "$big" "$mib"; do
+    [[ $v =~ ^[0-9]+$ ]] || {
+        echo "gpu-check: $v is not a whole number (--deadline, VOXFAB_BIG, VOXFAB_GPU_MIB)" >&2
+        exit 2
+    }
+done
+# Paths as the caller gave them, then the repository root (the scenes are relative).
 mkdir -p "$out" || exit 1
-if [ ! -x "$bin" ]; then
-    cargo build --release --bin voxfab || exit 1
+out=$(cd "$out" && pwd)
+case "$bin" in "" | /*) ;; *) bin="$PWD/$bin" ;; esac
+cd "$(dirname "$0")/.." || exit 1
+if [ -z "$bin" ]; then
+    bin="$PWD/target/release/voxfab"
+    [ -x "$bin" ] || cargo build --release --bin voxfab || exit 1
 fi
+[ -x "$bin" ] || {
+    echo "gpu-check: no voxfab binary at $bin" >&2
+    exit 2
+}
 summary="$out/summary.txt"
 : >"$summary"
-end=$((SECONDS + deadline))
+end=$((start + deadline))
 
 # part NAME SECONDS COMMAND...: runs COMMAND with a limit (cut to what is left of the
 # deadline), its output to OUTDIR/NAME.txt.
@@ -65,7 +84,8 @@ part() {
         printf '%-14s %-30s\n' "$name" "skipped: deadline reached" | tee -a "$summary"
         return
     fi
-    [ "$limit" -gt "$left" ] && limit=$left
+    # timeout's --kill-after grace comes on top of the limit.
+    [ "$limit" -gt $((left - 10)) ] && limit=$((left - 10))
     echo "== $name ($limit s): $*"
     local t0 rc ms
     t0=$(date +%s%N)
@@ -90,14 +110,12 @@ if [ "$quick" -eq 1 ]; then
 else
     ops_size=512
     sizes=64,128,256,512
-    big=${VOXFAB_BIG:-1024}
     # suspended_bump.toml is 300 x 160 x 150 µm: 0.193 µm voxels make 1554 x 829 x
     # 777 = 1.0 G voxels; its stress step on 2x2x2 blocks then has 125 M nodes.
     flow_voxel=0.193
     flow_coarsen=2
     coupon_coarsen=(1 3)
 fi
-mib=${VOXFAB_GPU_MIB:-70000}
 
 part info 60 "$bin" info
 for c in "${coupon_coarsen[@]}"; do
@@ -112,7 +130,7 @@ part flow_big 300 "$bin" run scenes/suspended_bump.toml --out "$out/flow_big" --
     --gpu-memory "$mib" --set "grid.voxel=$flow_voxel" --set "step.thermal_cycle.coarsen=$flow_coarsen"
 # The flow's written outputs are large (result.vti: 4 B per voxel and field); keep the
 # figures and frames only.
-rm -f "$out"/flow_big/*.vti
+rm -f "$out"/flow_big/*.vti "$out"/flow_big/*.vti.tmp
 
 {
     echo

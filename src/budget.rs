@@ -37,11 +37,12 @@ pub struct Limits {
 
 impl Limits {
     /// Caps no adapter lifts, for `voxfab check` (no GPU): Vulkan, Metal and DX12 size a
-    /// storage binding with 32 bits; wgpu caps a buffer at 2^52 bytes on every backend
-    /// (NVIDIA's Vulkan driver allows buffers past 4 GiB, which windowed arrays use).
+    /// storage binding with 32 bits, and wgpu 30 caps every adapter's buffers at
+    /// `u32::MAX` bytes (its indirect-call validation, on by default; NVIDIA's Vulkan
+    /// also reports a ~4 GiB `maxMemoryAllocationSize`, which wgpu-hal applies too).
     pub fn absolute(memory_mib: u64) -> Self {
         Self {
-            max_buffer: 1 << 52,
+            max_buffer: u64::from(u32::MAX),
             max_binding: u64::from(u32::MAX),
             memory: memory_mib.saturating_mul(1 << 20),
             max_windows: MAX_WINDOWS,
@@ -86,8 +87,8 @@ pub enum Bound {
     /// renderer: the buffer limit and [`Limits::max_grid_windows`].
     GridWindows,
     /// Several buffers counted together (the stress solve's smaller ones): the memory
-    /// budget only, since none of them binds before the solve's named largest ones
-    /// and the solver checks each against the adapter as it allocates it.
+    /// budget only, since none of them is larger than the solve's two named largest
+    /// ones, which the solver checks against the adapter before it allocates.
     Several,
 }
 
@@ -147,7 +148,7 @@ impl Estimate {
         // The rest of the solve is many buffers (each level's vectors, inverses, flags,
         // matrices; the outputs), none larger than the two named below: it counts
         // toward the memory budget, not against the limit of one buffer (checked as one,
-        // ~85 B per node, it refused solves past ~50 M nodes on 4 GiB that fit).
+        // ~85 B per node, it refused solves past ~50 M nodes that fit 4 GiB buffers).
         let named = solve.largest_binding + solve.largest_vector;
         buffers.push(Buffer {
             what: "stress solve: its other buffers".into(),

@@ -141,8 +141,9 @@ pub struct Windows {
 /// has fewer than WINDOW_STRIDE bindings of its own; tests/shader_validation.rs checks).
 pub const WINDOW_STRIDE: u32 = 50;
 
-/// Most windows per array (bindings stay below wgpu's 1000 per group): 16 windows of
-/// 2 GiB hold the f64 vectors of 1.43 G nodes, the solver's u32 index limit.
+/// Most windows per array (bindings stay below wgpu's 1000 per group): 16 of lavapipe's
+/// 128 MiB bindings cover its 2 GiB buffers; on a GPU, wgpu 30's 4 GiB buffer cap needs
+/// at most 3 windows of its 2 GiB bindings.
 pub const MAX_WINDOWS: u32 = 16;
 
 /// Window sizes (so their offsets) are multiples of this: WebGPU's largest
