@@ -112,3 +112,62 @@ fn frame_shows_materials_in_3d_section_and_legend() {
     assert!(srgb(mats.get(si).color, sw0), "legend swatch si {sw0:?}");
     assert!(srgb(mats.get(cu).color, sw1), "legend swatch cu {sw1:?}");
 }
+
+#[test]
+fn a_long_subtitle_wraps_inside_the_3d_panel_instead_of_being_cut() {
+    let gpu = gpu();
+    let s = spec(20, 16, 8, 1.0);
+    let mut p = Processor::new(gpu, &s).unwrap();
+    let mats = MaterialTable::builtin();
+    let st = p.run(
+        &Op::Substrate {
+            material: mats.id("si").unwrap(),
+            z0: 0,
+            z1: 4,
+            mask: None,
+        },
+        &[],
+    );
+    let r = Renderer::new(gpu, FRAME_FORMAT);
+    let size = [640, 360];
+    let frame = |subtitle: &str| {
+        r.render_image(
+            gpu,
+            size,
+            &FrameInputs {
+                grid: &p.grid().material,
+                spec: &s,
+                materials: &mats,
+                counts: &st.counts,
+                camera: OrbitCamera::default(),
+                section_axis: Axis::Y,
+                section_index: 8,
+                cutaway: false,
+                hidden: MaterialSet::default(),
+                ghost: MaterialSet::default(),
+                field: None,
+                deformation: None,
+                title: "t".into(),
+                subtitle: subtitle.into(),
+            },
+        )
+    };
+    // 3 x 20 characters: one line holds 44 (the 3D panel is 384 px wide).
+    let long = "stress  |  dT -165 K  |  38 CG iterations, residual 6.8e-9  |  3.0 µm";
+    let (plain, wrapped) = (frame(""), frame(long));
+    let split = Layout::new(size, &s, Axis::Y).view3d[2] as u32;
+    let changed = |x0: u32, x1: u32, y0: u32, y1: u32| {
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| plain.get_pixel(x, y) != wrapped.get_pixel(x, y))
+            .count()
+    };
+    // The first line (y 38..46) and a second one (50..58) carry text ...
+    assert!(changed(0, split, 38, 46) > 50, "first line");
+    assert!(
+        changed(0, split, 50, 58) > 50,
+        "the rest wraps onto a second line"
+    );
+    // ... and none of it reaches the right panel.
+    assert_eq!(changed(split, size[0], 0, size[1]), 0, "spills right");
+}

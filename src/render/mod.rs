@@ -607,10 +607,11 @@ impl Renderer {
         let h = f.spec.voxel_um;
         let [sx, sy, sw, sh] = layout.section;
         o.text(16.0, 14.0, 2.0, TEXT, &f.title);
-        // Keep the subtitle inside the 3D panel.
+        // Keep the subtitle inside the 3D panel: wrapped after its separators, never cut.
         let fit = ((layout.view3d[2] - 32.0) / text::CELL as f32) as usize;
-        let subtitle: String = f.subtitle.chars().take(fit).collect();
-        o.text(16.0, 38.0, 1.0, DIM_TEXT, &subtitle);
+        for (k, line) in text::wrap(&f.subtitle, "|", fit).iter().enumerate() {
+            o.text(16.0, 38.0 + 12.0 * k as f32, 1.0, DIM_TEXT, line);
+        }
         let size_um = f.spec.size_um();
         o.text(
             16.0,
@@ -634,16 +635,17 @@ impl Renderer {
             Axis::Y => ("x", "z"),
             Axis::Z => ("x", "y"),
         };
-        o.text(
-            sx,
-            sy - 18.0,
-            1.0,
-            TEXT,
-            &format!(
-                "{}   ({u} right, {v} up)",
-                section_label(a, f.section_index, f.spec)
-            ),
+        // The section's label above it, wrapped upwards inside the right panel.
+        let label = format!(
+            "{}   ({u} right, {v} up)",
+            section_label(a, f.section_index, f.spec)
         );
+        let fit = ((size[0] as f32 - sx - 8.0) / text::CELL as f32) as usize;
+        let lines = text::wrap(&label, "   ", fit);
+        for (k, line) in lines.iter().enumerate() {
+            let up = (lines.len() - 1 - k) as f32 * 12.0;
+            o.text(sx, sy - 18.0 - up, 1.0, TEXT, line);
+        }
         // Scale bar: a round length near a quarter of the section's width.
         let plane_um = f64::from(
             f.spec.dims[match a {
@@ -669,7 +671,11 @@ impl Renderer {
 
         let [lx, mut ly] = layout.legend;
         if let Some(fv) = &f.field {
-            let bar_h = (size[1] as f32 - ly - 40.0).clamp(60.0, 240.0);
+            // The note (where the bar is clipped) wrapped inside the right panel, under a
+            // bar short enough to leave it room.
+            let fit = ((size[0] as f32 - lx - 8.0) / text::CELL as f32) as usize;
+            let note = text::wrap(fv.note, ";", fit);
+            let bar_h = (size[1] as f32 - ly - 34.0 - 12.0 * note.len() as f32).clamp(60.0, 240.0);
             o.text(lx, ly, 1.0, TEXT, fv.label);
             o.colormap(lx, ly + 14.0, 18.0, bar_h);
             for k in 0..=4 {
@@ -683,8 +689,8 @@ impl Renderer {
                     &format!("{val:.1}"),
                 );
             }
-            if !fv.note.is_empty() {
-                o.text(lx, ly + 14.0 + bar_h + 10.0, 1.0, TEXT, fv.note);
+            for (k, line) in note.iter().enumerate() {
+                o.text(lx, ly + 24.0 + bar_h + 12.0 * k as f32, 1.0, TEXT, line);
             }
             return o.quads;
         }

@@ -77,9 +77,80 @@ impl Overlay {
     }
 }
 
+/// `s` in lines of at most `width` characters, broken after the separator `sep` (kept at
+/// the line's end, trimmed) where it fits: a narrow frame shows a whole figure on the next
+/// line rather than a cut one ("residual 6.8e" for 6.8e-9). A piece longer than a line
+/// is broken at its last space within the width, or at the width where it has none.
+pub fn wrap(s: &str, sep: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for piece in s.split_inclusive(sep) {
+        let fits = line.chars().count() + piece.trim_end().chars().count() <= width;
+        if !line.is_empty() && !fits {
+            lines.push(line.trim_end().to_string());
+            line.clear();
+        }
+        line.push_str(if line.is_empty() {
+            piece.trim_start()
+        } else {
+            piece
+        });
+        while line.trim_end().chars().count() > width {
+            let chars: Vec<char> = line.chars().collect();
+            let cut = (1..=width)
+                .rev()
+                .find(|&i| chars[i] == ' ')
+                .unwrap_or(width);
+            lines.push(
+                chars[..cut]
+                    .iter()
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string(),
+            );
+            line = chars[cut..]
+                .iter()
+                .collect::<String>()
+                .trim_start()
+                .to_string();
+        }
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_after_separators_and_keeps_figures_whole() {
+        let s = "stress  |  dT -165 K  |  38 CG iterations, residual 6.8e-9  |  3.0 µm elements";
+        assert_eq!(wrap(s, "|", 200), vec![s.to_string()]);
+        let lines = wrap(s, "|", 50);
+        assert_eq!(
+            lines,
+            vec![
+                "stress  |  dT -165 K  |",
+                "38 CG iterations, residual 6.8e-9  |",
+                "3.0 µm elements",
+            ]
+        );
+        assert!(lines.iter().all(|l| l.chars().count() <= 50));
+        // Nothing is lost but the spaces at the breaks.
+        let joined: String = lines.concat().split_whitespace().collect();
+        assert_eq!(joined, s.split_whitespace().collect::<String>());
+        // A piece longer than a line is broken at its last space, or at the width.
+        assert_eq!(wrap("abcdefghij", "|", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(
+            wrap("section y: layer 13 = 78.0-84.0 µm", "|", 20),
+            vec!["section y: layer 13", "= 78.0-84.0 µm"]
+        );
+        assert!(wrap("", "|", 10).is_empty());
+    }
 
     #[test]
     fn atlas_has_glyph_pixels_for_letters_and_micro() {
