@@ -13,6 +13,32 @@ fn srgb(c: [u8; 3], px: &image::Rgba<u8>) -> bool {
     (0..3).all(|i| (i32::from(c[i]) - i32::from(px[i])).abs() <= 2)
 }
 
+/// A materials frame of `p`'s grid: default camera, section y through the middle, no
+/// field, title "t", no subtitle.
+fn plain_inputs<'a>(
+    p: &'a Processor,
+    s: &'a voxfab::scene::GridSpec,
+    mats: &'a MaterialTable,
+    counts: &'a [u64],
+) -> FrameInputs<'a> {
+    FrameInputs {
+        grid: &p.grid().material,
+        spec: s,
+        materials: mats,
+        counts,
+        camera: OrbitCamera::default(),
+        section_axis: Axis::Y,
+        section_index: s.dims[1] / 2,
+        cutaway: false,
+        hidden: MaterialSet::default(),
+        ghost: MaterialSet::default(),
+        field: None,
+        deformation: None,
+        title: "t".into(),
+        subtitle: String::new(),
+    }
+}
+
 #[test]
 fn frame_shows_materials_in_3d_section_and_legend() {
     let gpu = gpu();
@@ -41,23 +67,12 @@ fn frame_shows_materials_in_3d_section_and_legend() {
     let r = Renderer::new(gpu, FRAME_FORMAT);
     let size = [640, 360];
     let inputs = FrameInputs {
-        grid: &p.grid().material,
-        spec: &s,
-        materials: &mats,
-        counts: &st.counts,
         camera: OrbitCamera {
             elevation_deg: 89.0,
             ..Default::default()
         },
-        section_axis: Axis::Y,
         section_index: 15,
-        cutaway: false,
-        hidden: MaterialSet::default(),
-        ghost: MaterialSet::default(),
-        field: None,
-        deformation: None,
-        title: "t".into(),
-        subtitle: String::new(),
+        ..plain_inputs(&p, &s, &mats, &st.counts)
     };
     let img = r.render_image(gpu, size, &inputs);
     let layout = Layout::new(size, &s, Axis::Y);
@@ -135,20 +150,8 @@ fn a_long_subtitle_wraps_inside_the_3d_panel_instead_of_being_cut() {
             gpu,
             size,
             &FrameInputs {
-                grid: &p.grid().material,
-                spec: &s,
-                materials: &mats,
-                counts: &st.counts,
-                camera: OrbitCamera::default(),
-                section_axis: Axis::Y,
-                section_index: 8,
-                cutaway: false,
-                hidden: MaterialSet::default(),
-                ghost: MaterialSet::default(),
-                field: None,
-                deformation: None,
-                title: "t".into(),
                 subtitle: subtitle.into(),
+                ..plain_inputs(&p, &s, &mats, &st.counts)
             },
         )
     };
