@@ -102,18 +102,10 @@ pub fn wrap(s: &str, sep: &str, width: usize) -> Vec<String> {
                 .rev()
                 .find(|&i| chars[i] == ' ')
                 .unwrap_or(width);
-            lines.push(
-                chars[..cut]
-                    .iter()
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string(),
-            );
-            line = chars[cut..]
-                .iter()
-                .collect::<String>()
-                .trim_start()
-                .to_string();
+            let (head, rest): (String, String) =
+                (chars[..cut].iter().collect(), chars[cut..].iter().collect());
+            lines.push(head.trim_end().to_string());
+            line = rest.trim_start().to_string();
         }
     }
     if !line.trim().is_empty() {
