@@ -14,8 +14,9 @@
 # --bin:      a voxfab binary built elsewhere (default target/release/voxfab, built
 #             here with cargo when missing).
 # --deadline: seconds for the whole run (default 540).
-# VOXFAB_BIG: the largest synthetic solve's edge (default 704: 704x704x352, 175 M
-# nodes, 4.2 GB per f64 vector, under the 4 GiB that wgpu 30 gives any buffer; 0 to
+# VOXFAB_BIG: the largest synthetic solve's edge (default 736: 736x736x368, 200 M
+# nodes, 4.8 GB per f64 vector: past the 4 GiB that wgpu 30 gives any buffer, so the
+# vectors come in pieces, docs/STRESS.md; 0 to
 # skip). VOXFAB_GPU_MIB: the memory budget of the billion-voxel flow (default 70000
 # MiB, `--gpu-memory`; the bench parts use the solver's own checks and, for scenes,
 # the default 4096 MiB, ample for the coupons).
@@ -49,7 +50,7 @@ done
     echo "usage: bash benches/gpu-check.sh OUTDIR [--quick] [--bin PATH] [--deadline SECONDS]" >&2
     exit 2
 }
-big=${VOXFAB_BIG:-704}
+big=${VOXFAB_BIG:-736}
 mib=${VOXFAB_GPU_MIB:-70000}
 for v in "$deadline" "$big" "$mib"; do
     [[ $v =~ ^[0-9]+$ ]] || {

@@ -81,7 +81,8 @@ pub enum Bound {
     /// As one storage binding: the binding limit.
     Whole,
     /// As storage in windows of the binding limit (the stress solver's node vectors,
-    /// [`crate::shaders::Windows`]): the buffer limit and [`Limits::max_windows`].
+    /// [`crate::shaders::Windows`]), in buffers of whole windows past the buffer limit:
+    /// [`Limits::max_windows`] and the u32 node index.
     Windows,
     /// A process grid's voxel field, bound in windows by the process kernels and the
     /// renderer: the buffer limit and [`Limits::max_grid_windows`].
@@ -306,10 +307,12 @@ pub fn check(
             Bound::No => (limits.max_buffer, "buffer".to_string()),
             Bound::Several => continue,
             Bound::Windows => (
-                Windows::reach(limits.max_binding, limits.max_windows, limits.max_buffer),
+                // Each window may be a buffer of its own (past the buffer limit), and
+                // the shaders index node vectors as 3 n + k in u32 (24 B per node at f64).
+                Windows::reach(limits.max_binding, limits.max_windows, u64::MAX)
+                    .min(u64::from(u32::MAX / 3) * 24),
                 format!(
-                    "node vector (a buffer bound in at most {} windows of one storage \
-                     binding)",
+                    "node vector (bound in at most {} windows of one storage binding)",
                     limits.max_windows
                 ),
             ),

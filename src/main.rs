@@ -903,14 +903,16 @@ fn info() -> anyhow::Result<()> {
         voxfab::grid::max_field_bytes(&gpu) / voxfab::grid::BYTES_PER_VOXEL,
         voxfab::grid::most_field_windows(l),
     );
-    // The stress solver binds its node vectors in windows of one binding.
+    // The stress solver binds its node vectors in windows of one binding, in buffers of
+    // whole windows past the buffer limit.
     let windows = voxfab::stress::StressKernels::most_windows(l);
-    let vector =
-        voxfab::shaders::Windows::reach(gpu.max_binding_bytes(), windows, l.max_buffer_size);
+    let vector = voxfab::shaders::Windows::reach(gpu.max_binding_bytes(), windows, u64::MAX);
     println!(
-        "stress node vectors: up to {windows} windows of one binding, {} MiB ({:.1} M nodes at f64)",
+        "stress node vectors: up to {windows} windows of one binding, {} MiB ({:.1} M nodes at \
+         f64), in buffers of at most {} MiB",
         vector >> 20,
-        vector as f64 / 24.0 / 1e6
+        vector as f64 / 24.0 / 1e6,
+        l.max_buffer_size >> 20
     );
     Ok(())
 }

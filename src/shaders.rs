@@ -142,8 +142,9 @@ pub struct Windows {
 pub const WINDOW_STRIDE: u32 = 50;
 
 /// Most windows per array (bindings stay below wgpu's 1000 per group): 16 of lavapipe's
-/// 128 MiB bindings cover its 2 GiB buffers; on a GPU, wgpu 30's 4 GiB buffer cap needs
-/// at most 3 windows of its 2 GiB bindings.
+/// 128 MiB bindings cover its 2 GiB buffers; on a GPU, 16 of its 2 GiB bindings reach
+/// the u32 index of an f64 node vector (1.43 G nodes), the vectors in buffers of whole
+/// windows past wgpu 30's 4 GiB buffer cap (`stress::gpu_util::Vector`).
 pub const MAX_WINDOWS: u32 = 16;
 
 /// Window sizes (so their offsets) are multiples of this: WebGPU's largest

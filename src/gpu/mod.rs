@@ -94,7 +94,20 @@ impl GpuContext {
     }
 
     pub fn with_instance(instance: wgpu::Instance) -> Result<Self, GpuError> {
-        Self::open(instance, None)
+        Self::open(instance, None, |l| l)
+    }
+
+    /// [`GpuContext::new`] with the device's limits lowered by `lower` (tests use it to
+    /// stand for adapters with smaller buffers or bindings than theirs).
+    pub fn with_lower_limits(
+        lower: impl FnOnce(wgpu::Limits) -> wgpu::Limits,
+    ) -> Result<Self, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::PRIMARY,
+            memory_budget_thresholds: MEMORY_THRESHOLDS,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        Self::open(instance, None, lower)
     }
 
     /// Opens the best adapter that can present to `surface` (the window's), so the
@@ -103,12 +116,13 @@ impl GpuContext {
         instance: wgpu::Instance,
         surface: &wgpu::Surface<'_>,
     ) -> Result<Self, GpuError> {
-        Self::open(instance, Some(surface))
+        Self::open(instance, Some(surface), |l| l)
     }
 
     fn open(
         instance: wgpu::Instance,
         surface: Option<&wgpu::Surface<'_>>,
+        lower: impl FnOnce(wgpu::Limits) -> wgpu::Limits,
     ) -> Result<Self, GpuError> {
         let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
         if let Some(surface) = surface {
@@ -129,7 +143,7 @@ impl GpuContext {
         let adapter = adapters.swap_remove(0);
         let info = adapter.get_info();
         // Ask for everything the adapter has: the WebGPU defaults cap buffers at 256 MiB.
-        let limits = adapter.limits();
+        let limits = lower(adapter.limits());
         // f64 for the stress solver's outer iteration where the adapter has it (Vulkan,
         // DX12; not Metal, where the solver falls back to f32).
         let features = adapter.features() & wgpu::Features::SHADER_F64;

@@ -48,31 +48,203 @@ pub struct Range {
 pub const RANGE_ALIGN: u64 = crate::shaders::WINDOW_ALIGN;
 
 impl Range {
-    pub fn binding(&self) -> wgpu::BindingResource<'_> {
-        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+    fn buffer_binding(&self) -> wgpu::BufferBinding<'_> {
+        wgpu::BufferBinding {
             buffer: &self.buffer,
             offset: self.offset,
             size: wgpu::BufferSize::new(self.size),
+        }
+    }
+}
+
+/// A storage array the shaders bind in windows ([`Windows`]): one buffer, or, past the
+/// adapter's buffer limit (4 GiB on every adapter under wgpu 30), pieces of whole
+/// windows, each a buffer of its own (piece k holds bytes `[k piece, (k + 1) piece)`).
+/// The shaders take every window as a binding of their own, so they cannot tell.
+#[derive(Clone)]
+pub struct Vector {
+    pieces: Vec<wgpu::Buffer>,
+    /// Bytes per piece (all but the last full; `u64::MAX`: one buffer).
+    piece: u64,
+}
+
+/// Bytes per piece of the vectors split as `windows` says on an adapter whose buffers
+/// hold at most `max_buffer` bytes: as many whole windows as one buffer holds (one
+/// buffer, `u64::MAX`, while the vectors are one window).
+pub fn piece_bytes(windows: Windows, max_buffer: u64) -> u64 {
+    if windows.count <= 1 {
+        u64::MAX
+    } else {
+        windows.bytes * (max_buffer / windows.bytes).max(1)
+    }
+}
+
+impl Vector {
+    /// `len` bytes in pieces of `piece` ([`piece_bytes`]).
+    pub fn new(
+        device: &wgpu::Device,
+        label: &str,
+        len: u64,
+        usage: wgpu::BufferUsages,
+        piece: u64,
+    ) -> Self {
+        let len = len.max(16).next_multiple_of(4);
+        if len <= piece {
+            return Self::one(buffer(device, label, len, usage));
+        }
+        let pieces = (0..len.div_ceil(piece))
+            .map(|k| {
+                let size = (len - k * piece).min(piece);
+                buffer(device, &format!("{label}#{k}"), size, usage)
+            })
+            .collect();
+        Self { pieces, piece }
+    }
+
+    /// A vector in one buffer.
+    pub fn one(buffer: wgpu::Buffer) -> Self {
+        Self {
+            pieces: vec![buffer],
+            piece: u64::MAX,
+        }
+    }
+
+    pub fn pieces(&self) -> &[wgpu::Buffer] {
+        &self.pieces
+    }
+
+    /// Bytes of all pieces.
+    pub fn size(&self) -> u64 {
+        self.pieces.iter().map(wgpu::Buffer::size).sum()
+    }
+
+    /// (piece, offset in it, bytes up to the piece's end) of byte `at`.
+    fn locate(&self, at: u64) -> (usize, u64, u64) {
+        let (k, off) = if self.pieces.len() == 1 {
+            (0, at)
+        } else {
+            ((at / self.piece) as usize, at % self.piece)
+        };
+        let left = self
+            .pieces
+            .get(k)
+            .map_or(0, |b| b.size().saturating_sub(off));
+        (k, off, left)
+    }
+
+    /// The `(piece, offset, bytes)` spans of bytes `[at, at + len)`.
+    fn spans(&self, mut at: u64, len: u64) -> Vec<(usize, u64, u64)> {
+        let end = at + len;
+        let mut out = Vec::new();
+        while at < end {
+            let (k, off, left) = self.locate(at);
+            assert!(left > 0, "bytes {at}.. lie past the vector's end");
+            let n = left.min(end - at);
+            out.push((k, off, n));
+            at += n;
+        }
+        out
+    }
+
+    /// Writes `data` at byte `at` (across pieces).
+    pub fn write(&self, queue: &wgpu::Queue, at: u64, data: &[u8]) {
+        let mut done = 0usize;
+        for (k, off, n) in self.spans(at, data.len() as u64) {
+            queue.write_buffer(&self.pieces[k], off, &data[done..done + n as usize]);
+            done += n as usize;
+        }
+    }
+
+    /// Bytes `[at, at + len)` read back (piece by piece).
+    pub fn read(&self, gpu: &crate::gpu::GpuContext, at: u64, len: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len as usize);
+        for (k, off, n) in self.spans(at, len) {
+            out.extend(crate::gpu::read_buffer(gpu, &self.pieces[k], off, n));
+        }
+        out
+    }
+
+    /// Zeroes every piece.
+    pub fn clear(&self, encoder: &mut wgpu::CommandEncoder) {
+        for b in &self.pieces {
+            encoder.clear_buffer(b, 0, None);
+        }
+    }
+
+    /// Bytes `[at, at + len)` as a [`Range`], where they lie in one piece.
+    pub fn range(&self, at: u64, len: u64) -> Option<Range> {
+        let (k, off, left) = self.locate(at);
+        (left >= len).then(|| Range {
+            buffer: self.pieces[k].clone(),
+            offset: off,
+            size: len,
+        })
+    }
+
+    /// Ranges of `len` bytes, `stride` apart within each piece from its start, that
+    /// the pieces hold whole (one buffer: `stride` apart from 0).
+    pub fn slots(&self, len: u64, stride: u64) -> impl Iterator<Item = Range> + '_ {
+        self.pieces.iter().flat_map(move |b| {
+            (0..)
+                .map(move |j| j * stride)
+                .take_while(move |&off| off + len <= b.size())
+                .map(move |offset| Range {
+                    buffer: b.clone(),
+                    offset,
+                    size: len,
+                })
+        })
+    }
+
+    /// Window `k` of `bytes` each: its piece's binding, or `None` past the end. Pieces
+    /// are whole windows ([`piece_bytes`]); a window across two would be a bug.
+    fn window(&self, k: u32, bytes: u64) -> Option<wgpu::BufferBinding<'_>> {
+        let (p, off, left) = self.locate(u64::from(k) * bytes);
+        if left == 0 {
+            return None;
+        }
+        assert!(
+            left >= bytes || p + 1 == self.pieces.len(),
+            "window {k} of {bytes} B straddles piece {p}"
+        );
+        Some(wgpu::BufferBinding {
+            buffer: &self.pieces[p],
+            offset: off,
+            size: wgpu::BufferSize::new(left.min(bytes)),
         })
     }
 }
 
-/// Bind group from binding resources in binding order.
-pub fn bind_resources(
-    device: &wgpu::Device,
-    label: &str,
-    layout: &wgpu::BindGroupLayout,
-    resources: Vec<wgpu::BindingResource<'_>>,
-) -> wgpu::BindGroup {
-    let entries: Vec<wgpu::BindGroupEntry> = (0..)
-        .zip(resources)
-        .map(|(binding, resource)| wgpu::BindGroupEntry { binding, resource })
-        .collect();
-    device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some(label),
-        layout,
-        entries: &entries,
-    })
+/// What one binding of a [`Module`] gets: a buffer or [`Vector`] whole (a windowed
+/// binding in its windows), or a [`Range`].
+#[derive(Clone, Copy)]
+pub enum Arg<'a> {
+    Vector(&'a Vector),
+    Buffer(&'a wgpu::Buffer),
+    Range(&'a Range),
+}
+
+/// Anything a [`Module`] binding takes ([`Module::bind`] lists them as `&dyn AsArg`).
+pub trait AsArg {
+    fn arg(&self) -> Arg<'_>;
+}
+
+impl AsArg for Vector {
+    fn arg(&self) -> Arg<'_> {
+        Arg::Vector(self)
+    }
+}
+
+impl AsArg for wgpu::Buffer {
+    fn arg(&self) -> Arg<'_> {
+        Arg::Buffer(self)
+    }
+}
+
+impl AsArg for Range {
+    fn arg(&self) -> Arg<'_> {
+        Arg::Range(self)
+    }
 }
 
 /// One module, one layout, several entry points.
@@ -83,7 +255,6 @@ pub struct Module {
     /// The bindings the shader splits into windows (number, read-write, the split's
     /// bytes and count), and how.
     windowed: Vec<(u32, bool, Windows)>,
-    windows: Windows,
     /// Bound to the windows past a buffer's end (read-only, read-write: one buffer may
     /// not be both in one dispatch).
     spare: [wgpu::Buffer; 2],
@@ -130,7 +301,6 @@ impl Module {
             pipeline_layout,
             module,
             windowed,
-            windows,
             spare,
         }
     }
@@ -159,36 +329,66 @@ impl Module {
         })
     }
 
-    pub fn bind(
-        &self,
-        device: &wgpu::Device,
-        label: &str,
-        buffers: &[&wgpu::Buffer],
-    ) -> wgpu::BindGroup {
-        let resources = buffers.iter().map(|b| b.as_entire_binding()).collect();
-        self.bind_resources(device, label, resources)
+    /// Bind group from what each binding gets, in binding order. A windowed binding's
+    /// array is split into the module's windows (a [`Vector`]'s from its pieces; windows
+    /// past its end get a spare buffer); any other binding must be one buffer.
+    pub fn bind(&self, device: &wgpu::Device, label: &str, args: &[&dyn AsArg]) -> wgpu::BindGroup {
+        let args: Vec<Arg> = args.iter().map(|a| a.arg()).collect();
+        self.bind_args(device, label, &args)
     }
 
-    /// [`Module::bind`] from binding resources (buffer ranges among them). A windowed
-    /// binding's resource is split into the module's windows (those past its end get a
-    /// spare buffer).
-    pub fn bind_resources(
+    /// [`Module::bind`] from a list already made.
+    pub fn bind_args(
         &self,
         device: &wgpu::Device,
         label: &str,
-        resources: Vec<wgpu::BindingResource<'_>>,
+        args: &[Arg<'_>],
     ) -> wgpu::BindGroup {
-        if !self.windows.is_split() {
-            return bind_resources(device, label, &self.layout, resources);
-        }
         let mut entries: Vec<wgpu::BindGroupEntry> = Vec::new();
-        for (binding, resource) in (0..).zip(resources) {
+        for (binding, &arg) in (0..).zip(args) {
             let window = self.windowed.iter().find(|w| w.0 == binding);
-            match (resource, window) {
-                (wgpu::BindingResource::Buffer(b), Some(&(_, rw, split))) => entries.extend(
-                    window_entries(binding, b, split, &self.spare[usize::from(rw)]),
-                ),
-                (resource, _) => entries.push(wgpu::BindGroupEntry { binding, resource }),
+            let spare = |rw: bool| &self.spare[usize::from(rw)];
+            match (arg, window) {
+                (Arg::Vector(v), Some(&(_, rw, split))) if split.count > 1 => {
+                    entries.extend((0..split.count).map(|k| wgpu::BindGroupEntry {
+                        binding: binding + WINDOW_STRIDE * k,
+                        resource: v.window(k, split.bytes).map_or_else(
+                            || spare(rw).as_entire_binding(),
+                            wgpu::BindingResource::Buffer,
+                        ),
+                    }))
+                }
+                (Arg::Vector(v), _) => {
+                    assert_eq!(
+                        v.pieces.len(),
+                        1,
+                        "binding {binding} of {label} is not windowed"
+                    );
+                    entries.push(wgpu::BindGroupEntry {
+                        binding,
+                        resource: v.pieces[0].as_entire_binding(),
+                    })
+                }
+                (Arg::Buffer(b), Some(&(_, rw, split))) => entries.extend(window_entries(
+                    binding,
+                    b.as_entire_buffer_binding(),
+                    split,
+                    spare(rw),
+                )),
+                (Arg::Range(r), Some(&(_, rw, split))) => entries.extend(window_entries(
+                    binding,
+                    r.buffer_binding(),
+                    split,
+                    spare(rw),
+                )),
+                (Arg::Buffer(b), None) => entries.push(wgpu::BindGroupEntry {
+                    binding,
+                    resource: b.as_entire_binding(),
+                }),
+                (Arg::Range(r), None) => entries.push(wgpu::BindGroupEntry {
+                    binding,
+                    resource: wgpu::BindingResource::Buffer(r.buffer_binding()),
+                }),
             }
         }
         device.create_bind_group(&wgpu::BindGroupDescriptor {

@@ -134,6 +134,12 @@ pub enum StressError {
     )]
     OverBudget { need: u64, mixed: u64, left: u64 },
     #[error(
+        "the stress result fields need {need} MiB of buffers of their own (the solver's \
+         vectors, in pieces past one buffer, do not hold them), but the GPU memory budget has \
+         {left} MiB left: raise --gpu-memory, coarsen the voxel or shrink the domain"
+    )]
+    ResultsOverBudget { need: u64, left: u64 },
+    #[error(
         "the stress solver binds {need} storage buffers per shader stage but {adapter} allows {limit}"
     )]
     TooManyBindings {

@@ -17,7 +17,7 @@
 //! preconditioner. See docs/STRESS.md.
 
 use super::StressError;
-use super::gpu_util::{RANGE_ALIGN, RW, UNIFORM, buffer, cover, dispatch};
+use super::gpu_util::{RANGE_ALIGN, RW, UNIFORM, Vector, buffer, cover, dispatch, piece_bytes};
 use super::kernels::{MgKernels, SmoothPipes};
 use crate::gpu::{GpuContext, read_buffer};
 use bytemuck::{Pod, Zeroable};
@@ -133,15 +133,25 @@ pub fn matrix_bytes_bound(voxels: [u32; 3]) -> u64 {
         .sum()
 }
 
-/// Largest buffer of the hierarchy bound whole before set-up, bytes: level 1's block
-/// inverses or right-hand side, or the material slots (x and d are bound in windows on
-/// every level; the set-up checks the matrix halves it sizes against the adapter).
+/// Largest buffer of the hierarchy bound whole, bytes: level 1's right-hand side or
+/// the coarsest level's dense inverse (at most 4 MB). x and d are bound in windows on
+/// every level, level 1's block inverses with the 4-byte arrays; the matrix halves take
+/// the vectors' windows, and the set-up checks the halves it sizes (150 KiB of material
+/// slots at least) against the adapter.
 pub fn largest_binding(voxels: [u32; 3]) -> u64 {
     let dims = level_dims(voxels);
     let nodes = |e: &[u32; 3]| e.iter().map(|&d| u64::from(d) + 1).product::<u64>();
-    // Level 1's right-hand side (its block inverses are windowed with the 4-byte arrays).
-    let level1 = dims.get(1).map_or(0, |e| vector_len(nodes(e)));
-    level1.max(MAT_SLOTS * HALF * 4)
+    let rows = 3 * dims.last().map_or(0, nodes);
+    level1_vector(voxels).max(rows * rows * 4)
+}
+
+/// Bytes of level 1's vectors (x, b, d), which some shaders bind whole: each must be one
+/// piece of a [`Vector`].
+pub fn level1_vector(voxels: [u32; 3]) -> u64 {
+    let nodes = |e: &[u32; 3]| e.iter().map(|&d| u64::from(d) + 1).product::<u64>();
+    level_dims(voxels)
+        .get(1)
+        .map_or(0, |e| vector_len(nodes(e)))
 }
 
 /// One level read back by [`Multigrid::read_levels`].
@@ -170,13 +180,13 @@ enum Store {
 struct Level {
     gpu: LevelGpu,
     uniform: wgpu::Buffer,
-    x: wgpu::Buffer,
+    x: Vector,
     /// The right-hand side; on level 0 the solver's residual r (the cycle reads r /
     /// scale), which the power iteration and the test hooks zero like any level's b.
-    b: wgpu::Buffer,
+    b: Vector,
     /// The Chebyshev direction, or the residual that a residual pass left for the
     /// restriction and the power iteration (stress_mg_smooth.wgsl).
-    d: wgpu::Buffer,
+    d: Vector,
     /// Coarse levels: block-Jacobi inverses, 6 f32 per node (level 0 forms its inverse
     /// where it is used).
     dinv: wgpu::Buffer,
@@ -191,7 +201,7 @@ struct Level {
     tag_bind: Option<wgpu::BindGroup>,
     /// Packed matrix slots, two halves (coarse levels; sized by the set-up to the
     /// material slots plus the elements that are not uniform blocks) and their count.
-    k: Option<(wgpu::Buffer, wgpu::Buffer)>,
+    k: Option<(Vector, Vector)>,
     k_slots: u64,
     node_grid: [u32; 3],
     elem_grid: [u32; 3],
@@ -214,7 +224,7 @@ pub struct FineInputs<'a> {
     pub ke: &'a wgpu::Buffer,
     pub fixed: &'a wgpu::Buffer,
     /// The outer CG's residual and scalars: the cycle's input is r / scale.
-    pub r: &'a wgpu::Buffer,
+    pub r: &'a Vector,
     pub scalars: &'a wgpu::Buffer,
 }
 
@@ -244,6 +254,11 @@ pub struct Multigrid {
     /// Levels 1..=w_levels get two coarse cycles ([`W_LEVELS`]; 0: a plain V-cycle,
     /// for comparisons).
     pub w_levels: usize,
+    /// Bytes the solver took beyond the up-front estimate before the set-up sized the
+    /// matrices (result ranges of their own): the matrices get what the budget leaves.
+    pub reserved: u64,
+    /// Bytes per piece of the vectors and matrix halves past one buffer ([`Vector`]).
+    piece: u64,
 }
 
 fn nodes_of(e: [u32; 3]) -> [u32; 4] {
@@ -274,6 +289,7 @@ impl Multigrid {
         let mut levels: Vec<Level> = Vec::with_capacity(dims.len());
         let top = dims.len() - 1;
         let counts = buffer(device, "Multigrid::counts", 4 * top as u64, RW);
+        let piece = piece_bytes(kernels.windows, gpu.limits.max_buffer_size);
         let inv_mat = buffer(device, "Multigrid::inv_mat", MAT_SLOTS * 32, RW);
         for (l, e) in dims.iter().enumerate() {
             let ndims = nodes_of(*e);
@@ -305,7 +321,7 @@ impl Multigrid {
                 ..Default::default()
             };
             let name = |s: &str| format!("Multigrid::{s}[{l}]");
-            let v = |s: &str| buffer(device, &name(s), vector_len(nodes), RW);
+            let v = |s: &str| Vector::new(device, &name(s), vector_len(nodes), RW, piece);
             let uniform = buffer(
                 device,
                 &name("level"),
@@ -427,6 +443,8 @@ impl Multigrid {
             lambda_max: Vec::new(),
             mixed: Vec::new(),
             w_levels: W_LEVELS,
+            reserved: 0,
+            piece,
         })
     }
 
@@ -460,10 +478,11 @@ impl Multigrid {
 
         let device = &gpu.device;
         // Each matrix half is bound in the kernels' windows (one binding each unless the
-        // grid's node vectors needed more), made as one buffer, and indexed in u32.
+        // grid's node vectors needed more), in pieces past one buffer like the vectors,
+        // and indexed in u32.
         let windows = self.k.windows;
         let bound = if windows.count > 1 {
-            (u64::from(windows.count) * windows.bytes).min(gpu.limits.max_buffer_size)
+            u64::from(windows.count) * windows.bytes
         } else {
             gpu.max_binding_bytes()
         };
@@ -481,11 +500,12 @@ impl Multigrid {
         let counted = top as u64 * MAT_SLOTS * PACKED * 4;
         let want: u64 = needs.iter().map(|n| n * PACKED * 4).sum();
         let extra = want.saturating_sub(counted);
-        if extra > gpu.headroom() {
+        let left = gpu.headroom().saturating_sub(self.reserved);
+        if extra > left {
             return Err(StressError::OverBudget {
                 need: extra.div_ceil(1 << 20),
                 mixed: self.mixed.iter().sum(),
-                left: gpu.headroom() >> 20,
+                left: left >> 20,
             });
         }
         for (l, &need) in (1..=top).zip(&needs) {
@@ -504,8 +524,10 @@ impl Multigrid {
         for (l, &need) in (1..=top).zip(&needs) {
             let lv = &mut self.levels[l];
             if lv.k_slots < need {
-                let half =
-                    |s: &str| buffer(device, &format!("Multigrid::{s}[{l}]"), need * HALF * 4, RW);
+                let half = |s: &str| {
+                    let label = format!("Multigrid::{s}[{l}]");
+                    Vector::new(device, &label, need * HALF * 4, RW, self.piece)
+                };
                 lv.k = Some((half("ka"), half("kb")));
                 lv.k_slots = need;
                 grown = true;
@@ -606,12 +628,12 @@ impl Multigrid {
     }
 
     /// Level 0's solution (the V-cycle's output), 3 f32 per node.
-    pub fn x(&self) -> &wgpu::Buffer {
+    pub fn x(&self) -> &Vector {
         &self.levels[0].x
     }
 
     /// Level 0's Chebyshev direction: scratch of the cycle, idle between cycles.
-    pub fn d(&self) -> &wgpu::Buffer {
+    pub fn d(&self) -> &Vector {
         &self.levels[0].d
     }
 
@@ -668,16 +690,15 @@ impl Multigrid {
     /// with b = 0 (test hook; `v` holds 3 f32 per node of the level).
     pub fn apply_level(&self, gpu: &GpuContext, l: usize, v: &[f32]) -> Vec<f32> {
         let lv = &self.levels[l];
-        gpu.queue.write_buffer(&lv.x, 0, bytemuck::cast_slice(v));
+        lv.x.write(&gpu.queue, 0, bytemuck::cast_slice(v));
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        encoder.clear_buffer(&lv.b, 0, None);
+        lv.b.clear(&mut encoder);
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             self.resid(&mut pass, l, Store::R);
         }
         gpu.queue.submit([encoder.finish()]);
-        let t: Vec<f32> =
-            bytemuck::pod_collect_to_vec(&read_buffer(gpu, &lv.d, 0, size_of_val(v) as u64));
+        let t: Vec<f32> = bytemuck::pod_collect_to_vec(&lv.d.read(gpu, 0, size_of_val(v) as u64));
         t.iter().map(|&x| -x).collect()
     }
 
@@ -689,8 +710,8 @@ impl Multigrid {
             return Vec::new();
         };
         let elems = u64::from(lv.gpu.edims[3]);
-        let read = |b: &wgpu::Buffer, n: u64| -> Vec<f32> {
-            bytemuck::pod_collect_to_vec(&read_buffer(gpu, b, 0, n * 4))
+        let read = |b: &Vector, n: u64| -> Vec<f32> {
+            bytemuck::pod_collect_to_vec(&b.read(gpu, 0, n * 4))
         };
         let (ha, hb) = (read(ka, lv.k_slots * HALF), read(kb, lv.k_slots * HALF));
         let slots: Vec<u32> = bytemuck::pod_collect_to_vec(&read_buffer(gpu, slot, 0, elems * 4));
@@ -822,7 +843,7 @@ impl Multigrid {
         let steps = |gpu: &GpuContext, init: bool, n: usize| {
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             if init {
-                encoder.clear_buffer(&lv.b, 0, None);
+                lv.b.clear(&mut encoder);
             }
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());

@@ -12,7 +12,10 @@
 //! iterations.
 
 use super::element::{UnitElement, lame};
-use super::gpu_util::{Module, RANGE_ALIGN, RW, Range, UNIFORM, buffer, cover, dispatch};
+use super::gpu_util::{
+    Arg, AsArg, Module, RANGE_ALIGN, RW, Range, UNIFORM, Vector, buffer, cover, dispatch,
+    piece_bytes,
+};
 use super::kernels::StressKernels;
 use super::multigrid::{self, FineInputs, Multigrid};
 use super::params::{DOF_X, DOF_Y, DOF_Z};
@@ -89,7 +92,7 @@ pub struct StressSolver<'g> {
     mats_r: wgpu::Buffer,
     ke_r: wgpu::Buffer,
     fixed: wgpu::Buffer,
-    vectors: [wgpu::Buffer; 3],
+    vectors: [Vector; 3],
     partials: wgpu::Buffer,
     scalars: wgpu::Buffer,
     out: ResultRanges,
@@ -126,6 +129,9 @@ const P: usize = 2;
 struct ResultRanges {
     u: [Range; 3],
     fields: Vec<Range>,
+    /// Buffers of the ranges the idle vectors' pieces could not hold (none while each
+    /// vector is one buffer).
+    own: Vec<wgpu::Buffer>,
 }
 
 impl ResultRanges {
@@ -143,23 +149,47 @@ impl ResultRanges {
         (nodes * 3 * real_bytes(f64)).max(Self::in_r(f64) * Self::stride(voxels))
     }
 
-    fn new(nodes: u64, voxels: u64, f64: bool, [r, p]: [&wgpu::Buffer; 2], mg: &Multigrid) -> Self {
-        let range = |buffer: &wgpu::Buffer, k: u64, len: u64| Range {
-            buffer: buffer.clone(),
-            offset: k * Self::stride(len),
-            size: len * 4,
+    /// The ranges, in order: fields from r (at most [`Self::in_r`]), level 0's x (3)
+    /// and p, the displacement from level 0's d. Each range lies in one piece of its
+    /// vector ([`Vector`]); those the pieces cannot hold (vectors past one buffer,
+    /// pieces not a multiple of a field) get a buffer of their own.
+    fn new(
+        device: &wgpu::Device,
+        nodes: u64,
+        voxels: u64,
+        f64: bool,
+        [r, p]: [&Vector; 2],
+        mg: &Multigrid,
+    ) -> Self {
+        let mut own = Vec::new();
+        // `count` ranges of `n` f32 values each.
+        let mut place = |n: u64, sources: &[(&Vector, u64)], count: usize| -> Vec<Range> {
+            let len = n * 4;
+            let mut out: Vec<Range> = sources
+                .iter()
+                .flat_map(|&(v, most)| v.slots(len, Self::stride(n)).take(most as usize))
+                .take(count)
+                .collect();
+            while out.len() < count {
+                let buffer = buffer(device, "StressSolver::result", len, RW);
+                own.push(buffer.clone());
+                out.push(Range {
+                    buffer,
+                    offset: 0,
+                    size: len,
+                });
+            }
+            out
         };
-        let fields = (0..Self::in_r(f64))
-            .map(|k| (r, k))
-            .chain((0..3).map(|k| (mg.x(), k)))
-            .chain((0..3).map(|k| (p, k)))
-            .take(8)
-            .map(|(b, k)| range(b, k, voxels))
-            .collect();
-        Self {
-            u: [0, 1, 2].map(|k| range(mg.d(), k, nodes)),
-            fields,
-        }
+        let fields = place(voxels, &[(r, Self::in_r(f64)), (mg.x(), 3), (p, 3)], 8);
+        let u = place(nodes, &[(mg.d(), 3)], 3);
+        let u = [u[0].clone(), u[1].clone(), u[2].clone()];
+        Self { u, fields, own }
+    }
+
+    /// Bytes of the ranges' own buffers.
+    fn own_bytes(&self) -> u64 {
+        self.own.iter().map(wgpu::Buffer::size).sum()
     }
 }
 
@@ -299,9 +329,13 @@ impl<'g> StressSolver<'g> {
         if bytes.largest_binding > limit {
             return Err(too_large("storage binding", bytes.largest_binding, limit));
         }
+        // The node vectors and matrix halves go into buffers of whole windows past the
+        // buffer limit ([`Vector`]); the 4-byte arrays (node flags, level 1's block
+        // inverses, each result field) stay one buffer each.
         let max_buffer = gpu.limits.max_buffer_size;
-        if bytes.largest_vector > max_buffer {
-            return Err(too_large("buffer", bytes.largest_vector, max_buffer));
+        let narrow = Self::narrow_bytes(spec.dims);
+        if narrow > max_buffer {
+            return Err(too_large("buffer (a 4-byte array)", narrow, max_buffer));
         }
         // Node vectors beyond one binding are bound in windows; kernels that already
         // window enough (a test's small windows) are kept.
@@ -411,21 +445,19 @@ impl<'g> StressSolver<'g> {
             gpu.queue.write_buffer(&ke_r, 0, bytemuck::cast_slice(&b32));
         }
         let fixed = buffer(device, "StressSolver::fixed", nodes * 4, RW);
-        let vec = |l: &str| buffer(device, l, nodes * 3 * rb, RW);
+        // Past one buffer the vectors come in pieces of whole windows; a level's vector
+        // that some shader binds whole must be one piece (only forced small windows
+        // could make a piece smaller than the binding limit).
+        let piece = piece_bytes(kernels.windows, gpu.limits.max_buffer_size);
+        let level1 = multigrid::level1_vector(spec.dims);
+        if level1 > piece {
+            return Err(too_large("storage binding", level1, piece));
+        }
+        let r_len = ResultRanges::r_len(nodes, spec.voxels(), f64);
         let vectors = [
-            vec("StressSolver::u"),
-            buffer(
-                device,
-                "StressSolver::r",
-                ResultRanges::r_len(nodes, spec.voxels(), f64),
-                RW,
-            ),
-            buffer(
-                device,
-                "StressSolver::p",
-                ResultRanges::r_len(nodes, spec.voxels(), f64),
-                RW,
-            ),
+            Vector::new(device, "StressSolver::u", nodes * 3 * rb, RW, piece),
+            Vector::new(device, "StressSolver::r", r_len, RW, piece),
+            Vector::new(device, "StressSolver::p", r_len, RW, piece),
         ];
         let partials = buffer(
             device,
@@ -440,7 +472,7 @@ impl<'g> StressSolver<'g> {
                 reason: e.to_string(),
             });
         }
-        let mg = Multigrid::new(
+        let mut mg = Multigrid::new(
             gpu,
             kernels.mg.clone(),
             &FineInputs {
@@ -457,7 +489,31 @@ impl<'g> StressSolver<'g> {
             table.len().max(1) as u32,
         )?;
 
-        let out = ResultRanges::new(nodes, spec.voxels(), f64, [&vectors[1], &vectors[P]], &mg);
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let out = ResultRanges::new(
+            device,
+            nodes,
+            spec.voxels(),
+            f64,
+            [&vectors[1], &vectors[P]],
+            &mg,
+        );
+        // Result ranges that did not fit the idle vectors' pieces: beyond the up-front
+        // estimate, like the coarse matrices, so they share what the budget left.
+        let own = out.own_bytes();
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(StressError::OutOfMemory {
+                need: own.div_ceil(1 << 20),
+                reason: e.to_string(),
+            });
+        }
+        if own > gpu.headroom() {
+            return Err(StressError::ResultsOverBudget {
+                need: own.div_ceil(1 << 20),
+                left: gpu.headroom() >> 20,
+            });
+        }
+        mg.reserved = own;
         let empty = buffer(device, "StressSolver::no_prescribed", 16, storage_in);
         // The passes' bind group, and export_u's (see `outer_bind`).
         let outer = |export| {
@@ -480,13 +536,11 @@ impl<'g> StressSolver<'g> {
             )
         };
         let (outer_bind, export_bind) = (outer(false), outer(true));
-        let mut res: Vec<wgpu::BindingResource> = [&params, &grid.material, &mats]
-            .map(|b| b.as_entire_binding())
-            .into();
-        res.extend(out.u.iter().chain(&out.fields).map(Range::binding));
+        let mut res: Vec<Arg> = [&params, &grid.material, &mats].map(|b| b.arg()).into();
+        res.extend(out.u.iter().chain(&out.fields).map(Range::arg));
         let results_bind = kernels
             .results
-            .bind_resources(device, "StressSolver::results", res);
+            .bind_args(device, "StressSolver::results", &res);
         Ok(Self {
             gpu,
             spec,
@@ -532,7 +586,7 @@ impl<'g> StressSolver<'g> {
         ke_r: &wgpu::Buffer,
         mats_r: &wgpu::Buffer,
         fixed: &wgpu::Buffer,
-        vectors: &[wgpu::Buffer; 3],
+        vectors: &[Vector; 3],
         mg: &Multigrid,
         partials: &wgpu::Buffer,
         scalars: &wgpu::Buffer,
@@ -547,17 +601,20 @@ impl<'g> StressSolver<'g> {
         let idle: Vec<wgpu::Buffer> = (0..if export { 1 } else { 3 })
             .map(|_| buffer(device, "StressSolver::idle", RANGE_ALIGN, RW))
             .collect();
-        let q_lo = if export { &idle[0] } else { mg.d() };
-        let mut b: Vec<&wgpu::Buffer> = vec![params, material, mats, ke_r, mats_r, fixed];
-        b.extend(vectors.iter());
-        b.extend([q_lo, mg.x(), partials, scalars, pres[0], pres[1]]);
-        let mut res: Vec<wgpu::BindingResource> = b.iter().map(|b| b.as_entire_binding()).collect();
+        let q_lo = if export { idle[0].arg() } else { mg.d().arg() };
+        let mut res: Vec<Arg> = [params, material, mats, ke_r, mats_r, fixed]
+            .map(|b| b.arg())
+            .into();
+        res.extend(vectors.iter().map(Vector::arg));
+        res.push(q_lo);
+        res.push(mg.x().arg());
+        res.extend([partials, scalars, pres[0], pres[1]].map(|b| b.arg()));
         if export {
-            res.extend(out.u.iter().map(Range::binding));
+            res.extend(out.u.iter().map(Range::arg));
         } else {
-            res.extend(idle.iter().map(|b| b.as_entire_binding()));
+            res.extend(idle.iter().map(|b| b.arg()));
         }
-        outer.bind_resources(device, "StressSolver::outer", res)
+        outer.bind_args(device, "StressSolver::outer", &res)
     }
 
     /// One application of the last solve's multigrid preconditioner to `v` (3 f32 per
@@ -570,15 +627,15 @@ impl<'g> StressSolver<'g> {
         let scale = (O_SCALE as u64) * real_bytes(self.f64);
         if self.f64 {
             let v64: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
-            q.write_buffer(r, 0, bytemuck::cast_slice(&v64));
+            r.write(q, 0, bytemuck::cast_slice(&v64));
             q.write_buffer(&self.scalars, scale, bytemuck::bytes_of(&1.0f64));
         } else {
-            q.write_buffer(r, 0, bytemuck::cast_slice(v));
+            r.write(q, 0, bytemuck::cast_slice(v));
             q.write_buffer(&self.scalars, scale, bytemuck::bytes_of(&1.0f32));
         }
         self.run(|s, pass| s.mg.vcycle(pass));
         let bytes = std::mem::size_of_val(v) as u64;
-        bytemuck::pod_collect_to_vec(&read_buffer(self.gpu, self.mg.x(), 0, bytes))
+        bytemuck::pod_collect_to_vec(&self.mg.x().read(self.gpu, 0, bytes))
     }
 
     /// Bytes of every storage buffer the solver and its hierarchy hold, from the buffers
@@ -592,8 +649,11 @@ impl<'g> StressSolver<'g> {
             &self.partials,
             &self.scalars,
         ];
-        let vectors: u64 = self.vectors.iter().map(|b| b.size()).sum();
-        vectors + own.iter().map(|b| b.size()).sum::<u64>() + self.mg.allocated_bytes()
+        let vectors: u64 = self.vectors.iter().map(Vector::size).sum();
+        vectors
+            + own.iter().map(|b| b.size()).sum::<u64>()
+            + self.out.own_bytes()
+            + self.mg.allocated_bytes()
     }
 
     /// Level `l`'s operator applied to `v` (3 f32 per node) as the cycle applies it, on
@@ -747,6 +807,7 @@ impl<'g> StressSolver<'g> {
             mixed: self.mg.mixed.clone(),
             bytes: Self::own_bytes(self.spec.dims, self.f64)
                 + multigrid::vector_bytes(self.spec.dims)
+                + self.out.own_bytes()
                 + self.mg.matrix_bytes(),
         };
 
@@ -1085,7 +1146,7 @@ impl<'g> StressSolver<'g> {
             .map(|i| [u[0][i], u[1][i], u[2][i]])
             .collect();
         let bytes = u64::from(self.node_count) * 3 * real_bytes(self.f64);
-        let raw = read_buffer(self.gpu, &self.vectors[U], 0, bytes);
+        let raw = self.vectors[U].read(self.gpu, 0, bytes);
         let flat = self.reals(&raw);
         let displacement_f64 = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
         let reactions = self.reactions();
@@ -1121,7 +1182,7 @@ impl<'g> StressSolver<'g> {
         }
         self.gpu.queue.submit([encoder.finish()]);
         let len = self.pres_nodes.len() as u64 * 3 * real_bytes(self.f64);
-        let raw = read_buffer(self.gpu, &self.vectors[P], 0, len);
+        let raw = self.vectors[P].read(self.gpu, 0, len);
         let vals = self.reals(&raw);
         let [nx, ny, _] = self.spec.dims;
         self.pres_nodes
