@@ -109,8 +109,9 @@ pub struct Buffer {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Estimate {
     pub buffers: Vec<Buffer>,
-    /// The stress step with the most bytes: (step index, its buffers).
-    stress: Option<(usize, Vec<Buffer>)>,
+    /// The stress step with the most bytes: (step index, its buffers, the solver's
+    /// estimate, for what depends on the adapter's limits).
+    stress: Option<(usize, Vec<Buffer>, SolveBytes)>,
 }
 
 impl Estimate {
@@ -122,7 +123,7 @@ impl Estimate {
     fn peak_buffers(&self) -> impl Iterator<Item = &Buffer> {
         self.buffers
             .iter()
-            .chain(self.stress.iter().flat_map(|(_, b)| b))
+            .chain(self.stress.iter().flat_map(|(_, b, _)| b))
     }
 
     /// The hook for the stress solver's own estimate: adds stress step `index`'s solve
@@ -150,7 +151,7 @@ impl Estimate {
         // matrices; the outputs), none larger than the two named below: it counts
         // toward the memory budget, not against the limit of one buffer (checked as one,
         // ~85 B per node, it refused solves past ~50 M nodes that fit 4 GiB buffers).
-        let named = solve.largest_binding + solve.largest_vector;
+        let named = solve.largest_binding + solve.largest_vector + solve.narrow;
         buffers.push(Buffer {
             what: "stress solve: its other buffers".into(),
             bytes: solve.total.saturating_sub(named),
@@ -169,13 +170,20 @@ impl Estimate {
             bound: Bound::Windows,
             origin,
         });
+        // One buffer, unlike the vectors.
+        buffers.push(Buffer {
+            what: "stress solve: largest 4-byte array (node flags, block inverses)".into(),
+            bytes: solve.narrow,
+            bound: Bound::No,
+            origin,
+        });
         let bytes: u64 = buffers.iter().map(|b| b.bytes).sum();
         let current = self
             .stress
             .as_ref()
-            .map_or(0, |(_, b)| b.iter().map(|b| b.bytes).sum());
+            .map_or(0, |(_, b, _)| b.iter().map(|b| b.bytes).sum());
         if self.stress.is_none() || bytes > current {
-            self.stress = Some((index, buffers));
+            self.stress = Some((index, buffers, solve));
         }
     }
 }
@@ -274,7 +282,9 @@ pub fn estimate(scene: &Scene, frame: Option<[u32; 2]>) -> Estimate {
 }
 
 /// Checks `est` (of `scene`) against `limits`; `device` names them in errors
-/// (an adapter, or "any adapter").
+/// (an adapter, or "any adapter"). The memory the run needs at its peak is
+/// `est.total()` plus, on such an adapter, the stress result fields' own buffers where
+/// the solve's vectors come in pieces ([`SolveBytes::result_bytes`]).
 pub fn check(
     scene: &Scene,
     est: &Estimate,
@@ -347,16 +357,19 @@ pub fn check(
             ));
         }
     }
-    let total = est.total();
+    let results = est.stress.as_ref().map_or(0, |(_, _, s)| {
+        s.result_bytes(limits.max_binding, limits.max_buffer)
+    });
+    let total = est.total() + results;
     if total > limits.memory {
         let grids: u64 = est.buffers.iter().map(|b| b.bytes).sum();
         let (origin, detail) = match &est.stress {
-            Some((i, s)) if grids <= limits.memory => (
+            Some((i, s, _)) if grids <= limits.memory => (
                 Origin::Step(*i),
                 format!(
                     "{} MiB for the parts and frames plus {} MiB for stress step `{}`",
                     mib(grids),
-                    mib(s.iter().map(|b| b.bytes).sum()),
+                    mib(s.iter().map(|b| b.bytes).sum::<u64>() + results),
                     scene.steps[*i].name
                 ),
             ),

@@ -7,6 +7,7 @@ mod common;
 use voxfab::budget::{self, Limits};
 use voxfab::process::params::counter_words;
 use voxfab::scene::{Scene, SceneError};
+use voxfab::stress::StressSolver;
 
 fn parse(src: &str) -> Result<Scene, SceneError> {
     Scene::parse(src, "t.toml", &[])
@@ -207,7 +208,53 @@ fn solve(total: u64, binding: u64, vector: u64) -> voxfab::stress::SolveBytes {
         total,
         largest_binding: binding,
         largest_vector: vector,
+        narrow: 0,
+        dims: [0; 3],
+        f64: true,
     }
+}
+
+#[test]
+fn the_solves_4_byte_arrays_and_result_buffers_are_checked_with_the_adapters_limits() {
+    // 32x32x16 voxels solved on single voxels: node flags of 74052 B, f64 vectors of
+    // 444 KB. The 4-byte arrays are one buffer each: a 64 KiB buffer limit refuses them.
+    let stress = "[[step]]\nname = \"cool\"\nop = \"stress\"\ndelta_t = -100.0\n";
+    let src = scene_src("[32.0, 32.0, 16.0]", "") + stress;
+    let s = parse(&src).unwrap();
+    let est = budget::estimate(&s, None);
+    let limits = Limits {
+        max_buffer: 1 << 30,
+        max_binding: 1 << 30,
+        memory: est.total(),
+        max_windows: 16,
+        max_grid_windows: 16,
+    };
+    budget::check(&s, &est, &limits, "test").unwrap();
+    let narrow = Limits {
+        max_buffer: 64 << 10,
+        ..limits
+    };
+    let e = budget::check(&s, &est, &narrow, "test").unwrap_err();
+    assert!(e.message.contains("largest 4-byte array"), "{e}");
+    assert!(e.message.contains("at most 64 KiB per buffer"), "{e}");
+    // Past a 127488 B buffer limit the vectors go into pieces of 2 windows, and the
+    // third displacement range fits no piece: a buffer of its own, which the memory
+    // budget must hold too.
+    let dims = [32, 32, 16];
+    let own = StressSolver::result_bytes(dims, true, 1 << 30, 127_488);
+    assert_eq!(own, 33 * 33 * 17 * 4);
+    assert_eq!(StressSolver::result_bytes(dims, true, 1 << 30, 1 << 30), 0);
+    let pieces = Limits {
+        max_buffer: 127_488,
+        ..limits
+    };
+    let e = budget::check(&s, &est, &pieces, "test").unwrap_err();
+    assert!(e.message.contains("over the budget"), "{e}");
+    let roomy = Limits {
+        memory: est.total() + own,
+        ..pieces
+    };
+    budget::check(&s, &est, &roomy, "test").unwrap();
 }
 
 #[test]

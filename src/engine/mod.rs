@@ -145,6 +145,8 @@ pub fn check_budget(
     let est = budget::estimate(scene, frame);
     let limits = budget::Limits::adapter(&gpu.limits, memory_mib);
     budget::check(scene, &est, &limits, &gpu.info.name)?;
+    // The result fields' own buffers (counted by the check) come out of this too: the
+    // solver takes them from it before sizing its coarse matrices.
     gpu.set_headroom(limits.memory.saturating_sub(est.total()));
     Ok(())
 }

@@ -79,6 +79,30 @@ pub fn piece_bytes(windows: Windows, max_buffer: u64) -> u64 {
     }
 }
 
+/// Bytes of each buffer a [`Vector`] of `len` bytes in pieces of `piece` allocates (as
+/// [`buffer`] rounds them), so that estimates can place ranges without a device.
+pub fn piece_sizes(len: u64, piece: u64) -> Vec<u64> {
+    let round = |n: u64| n.max(16).next_multiple_of(4);
+    let len = round(len);
+    if len <= piece {
+        return vec![len];
+    }
+    (0..len.div_ceil(piece))
+        .map(|k| round((len - k * piece).min(piece)))
+        .collect()
+}
+
+/// Offsets `stride` apart of the ranges of `len` bytes that pieces of `sizes` hold
+/// whole, as (piece, offset), piece by piece ([`Vector::slots`]).
+pub fn slots_in(sizes: &[u64], len: u64, stride: u64) -> impl Iterator<Item = (usize, u64)> + '_ {
+    sizes.iter().enumerate().flat_map(move |(k, &size)| {
+        (0..)
+            .map(move |j| j * stride)
+            .take_while(move |&off| off + len <= size)
+            .map(move |off| (k, off))
+    })
+}
+
 impl Vector {
     /// `len` bytes in pieces of `piece` ([`piece_bytes`]).
     pub fn new(
@@ -88,15 +112,13 @@ impl Vector {
         usage: wgpu::BufferUsages,
         piece: u64,
     ) -> Self {
-        let len = len.max(16).next_multiple_of(4);
-        if len <= piece {
-            return Self::one(buffer(device, label, len, usage));
+        let sizes = piece_sizes(len, piece);
+        if sizes.len() == 1 {
+            return Self::one(buffer(device, label, sizes[0], usage));
         }
-        let pieces = (0..len.div_ceil(piece))
-            .map(|k| {
-                let size = (len - k * piece).min(piece);
-                buffer(device, &format!("{label}#{k}"), size, usage)
-            })
+        let pieces = (0..)
+            .zip(&sizes)
+            .map(|(k, &size)| buffer(device, &format!("{label}#{k}"), size, usage))
             .collect();
         Self { pieces, piece }
     }
@@ -171,29 +193,18 @@ impl Vector {
         }
     }
 
-    /// Bytes `[at, at + len)` as a [`Range`], where they lie in one piece.
-    pub fn range(&self, at: u64, len: u64) -> Option<Range> {
-        let (k, off, left) = self.locate(at);
-        (left >= len).then(|| Range {
-            buffer: self.pieces[k].clone(),
-            offset: off,
-            size: len,
-        })
+    /// Bytes of each piece.
+    pub fn sizes(&self) -> Vec<u64> {
+        self.pieces.iter().map(wgpu::Buffer::size).collect()
     }
 
-    /// Ranges of `len` bytes, `stride` apart within each piece from its start, that
-    /// the pieces hold whole (one buffer: `stride` apart from 0).
-    pub fn slots(&self, len: u64, stride: u64) -> impl Iterator<Item = Range> + '_ {
-        self.pieces.iter().flat_map(move |b| {
-            (0..)
-                .map(move |j| j * stride)
-                .take_while(move |&off| off + len <= b.size())
-                .map(move |offset| Range {
-                    buffer: b.clone(),
-                    offset,
-                    size: len,
-                })
-        })
+    /// The range of `len` bytes at `offset` of piece `k`.
+    pub fn range_in(&self, k: usize, offset: u64, len: u64) -> Range {
+        Range {
+            buffer: self.pieces[k].clone(),
+            offset,
+            size: len,
+        }
     }
 
     /// Window `k` of `bytes` each: its piece's binding, or `None` past the end. Pieces

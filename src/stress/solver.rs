@@ -14,7 +14,7 @@
 use super::element::{UnitElement, lame};
 use super::gpu_util::{
     Arg, AsArg, Module, RANGE_ALIGN, RW, Range, UNIFORM, Vector, buffer, cover, dispatch,
-    piece_bytes,
+    piece_bytes, piece_sizes, slots_in,
 };
 use super::kernels::StressKernels;
 use super::multigrid::{self, FineInputs, Multigrid};
@@ -55,9 +55,27 @@ pub struct SolveBytes {
     pub total: u64,
     /// The largest buffer bound whole (checked against the binding limit).
     pub largest_binding: u64,
-    /// The largest node vector: bound in windows of the binding limit, so only the
-    /// buffer limit applies to it.
+    /// The largest node vector: bound in windows of the binding limit, in buffers of
+    /// whole windows past the buffer limit.
     pub largest_vector: u64,
+    /// The largest 4-byte array (node flags, level 1's block inverses, a result field):
+    /// one buffer, so the buffer limit applies.
+    pub narrow: u64,
+    /// The grid and precision, for what depends on the adapter's limits
+    /// ([`SolveBytes::result_bytes`]).
+    pub dims: [u32; 3],
+    pub f64: bool,
+}
+
+impl SolveBytes {
+    /// Buffers of their own for the result fields on an adapter with these limits
+    /// ([`StressSolver::result_bytes`]).
+    pub fn result_bytes(&self, max_binding: u64, max_buffer: u64) -> u64 {
+        if self.dims.contains(&0) {
+            return 0;
+        }
+        StressSolver::result_bytes(self.dims, self.f64, max_binding, max_buffer)
+    }
 }
 
 /// Per-solve figures beyond the result's (levels, set-up time), for benches and docs.
@@ -120,9 +138,10 @@ const P: usize = 2;
 
 /// Where a finished solve leaves its f32 displacement (per node, one range per axis)
 /// and its eight voxel fields (six stress components, von Mises, largest principal):
-/// ranges of buffers the solve no longer needs then (level 0's Chebyshev direction for
-/// the displacement; the outer residual r, then level 0's x and the search direction p
-/// for the fields).
+/// ranges of buffers the solve no longer needs then (the fields in the outer residual r
+/// and search direction p, then level 0's x; the displacement in level 0's Chebyshev
+/// direction d, then in x where no field went there, since the results pass reads the
+/// displacement and writes the fields and one buffer may not be both).
 /// The results thus add nothing to the solve's peak memory (44 B per node if they had
 /// buffers of their own); the next solve, or any V-cycle, overwrites them, so they are
 /// read back before the solver is used again.
@@ -134,8 +153,14 @@ struct ResultRanges {
     own: Vec<wgpu::Buffer>,
 }
 
+/// Where each result range goes ([`ResultRanges`]): (vector, piece, offset) with the
+/// vectors numbered r, p, x, d, or `None` for a buffer of its own; the eight fields,
+/// then the three displacement components.
+type Plan = Vec<Option<(usize, usize, u64)>>;
+
 impl ResultRanges {
-    /// Voxel fields r (and p) hold: 6 at f64, 3 at f32 (level 0's x and p take the rest).
+    /// Voxel fields r and p each hold at most: 6 at f64, 3 at f32 (level 0's x takes
+    /// the rest).
     fn in_r(f64: bool) -> u64 {
         if f64 { 6 } else { 3 }
     }
@@ -149,10 +174,50 @@ impl ResultRanges {
         (nodes * 3 * real_bytes(f64)).max(Self::in_r(f64) * Self::stride(voxels))
     }
 
-    /// The ranges, in order: fields from r (at most [`Self::in_r`]), level 0's x (3)
-    /// and p, the displacement from level 0's d. Each range lies in one piece of its
-    /// vector ([`Vector`]); those the pieces cannot hold (vectors past one buffer,
-    /// pieces not a multiple of a field) get a buffer of their own.
+    /// Places the ranges in vectors whose pieces have the byte sizes `sizes` (r, p, x,
+    /// d): each range inside one piece. One buffer per vector always holds them all.
+    fn plan(nodes: u64, voxels: u64, f64: bool, sizes: [&[u64]; 4]) -> Plan {
+        let take = |sources: &[(usize, u64)], n: u64, count: usize| -> Vec<(usize, usize, u64)> {
+            sources
+                .iter()
+                .flat_map(|&(v, most)| {
+                    slots_in(sizes[v], n * 4, Self::stride(n))
+                        .take(most as usize)
+                        .map(move |(k, off)| (v, k, off))
+                })
+                .take(count)
+                .collect()
+        };
+        let most = Self::in_r(f64);
+        let fields = take(&[(0, most), (1, most), (2, 3)], voxels, 8);
+        let x_free = fields.iter().all(|f| f.0 != 2);
+        let u_from: &[(usize, u64)] = if x_free { &[(3, 3), (2, 3)] } else { &[(3, 3)] };
+        let u = take(u_from, nodes, 3);
+        let pad = |v: Vec<(usize, usize, u64)>, n: usize| {
+            let mut v: Plan = v.into_iter().map(Some).collect();
+            v.resize(n, None);
+            v
+        };
+        let mut plan = pad(fields, 8);
+        plan.extend(pad(u, 3));
+        plan
+    }
+
+    /// Bytes of the buffers of their own that the ranges need where the vectors come
+    /// in pieces of `piece` bytes (0 while each is one buffer).
+    fn own_bytes_for(nodes: u64, voxels: u64, f64: bool, piece: u64) -> u64 {
+        let r = piece_sizes(Self::r_len(nodes, voxels, f64), piece);
+        let x = piece_sizes(multigrid::vector_len(nodes), piece);
+        let plan = Self::plan(nodes, voxels, f64, [&r, &r, &x, &x]);
+        let len = |i: usize| if i < 8 { voxels * 4 } else { nodes * 4 };
+        (0..plan.len())
+            .filter(|&i| plan[i].is_none())
+            .map(|i| len(i).max(16).next_multiple_of(4))
+            .sum()
+    }
+
+    /// The ranges as [`ResultRanges::plan`] places them in r, p and level 0's x and d
+    /// ([`Vector`]s); those no piece holds get a buffer of their own.
     fn new(
         device: &wgpu::Device,
         nodes: u64,
@@ -161,29 +226,33 @@ impl ResultRanges {
         [r, p]: [&Vector; 2],
         mg: &Multigrid,
     ) -> Self {
+        let vectors = [r, p, mg.x(), mg.d()];
+        let sizes = vectors.map(Vector::sizes);
+        let plan = Self::plan(
+            nodes,
+            voxels,
+            f64,
+            [&sizes[0], &sizes[1], &sizes[2], &sizes[3]],
+        );
         let mut own = Vec::new();
-        // `count` ranges of `n` f32 values each.
-        let mut place = |n: u64, sources: &[(&Vector, u64)], count: usize| -> Vec<Range> {
-            let len = n * 4;
-            let mut out: Vec<Range> = sources
-                .iter()
-                .flat_map(|&(v, most)| v.slots(len, Self::stride(n)).take(most as usize))
-                .take(count)
-                .collect();
-            while out.len() < count {
-                let buffer = buffer(device, "StressSolver::result", len, RW);
-                own.push(buffer.clone());
-                out.push(Range {
-                    buffer,
-                    offset: 0,
-                    size: len,
-                });
+        let mut ranges = plan.iter().enumerate().map(|(i, at)| {
+            let len = if i < 8 { voxels * 4 } else { nodes * 4 };
+            match *at {
+                Some((v, k, off)) => vectors[v].range_in(k, off, len),
+                None => {
+                    let buffer = buffer(device, "StressSolver::result", len, RW);
+                    own.push(buffer.clone());
+                    Range {
+                        buffer,
+                        offset: 0,
+                        size: len,
+                    }
+                }
             }
-            out
-        };
-        let fields = place(voxels, &[(r, Self::in_r(f64)), (mg.x(), 3), (p, 3)], 8);
-        let u = place(nodes, &[(mg.d(), 3)], 3);
-        let u = [u[0].clone(), u[1].clone(), u[2].clone()];
+        });
+        let fields: Vec<Range> = ranges.by_ref().take(8).collect();
+        let u = [0, 1, 2].map(|_| ranges.next().expect("three displacement ranges"));
+        drop(ranges);
         Self { u, fields, own }
     }
 
@@ -225,6 +294,9 @@ impl<'g> StressSolver<'g> {
             largest_binding: multigrid::largest_binding(dims),
             largest_vector: ResultRanges::r_len(nodes, voxels, f64)
                 .max(multigrid::vector_len(nodes)),
+            narrow: Self::narrow_bytes(dims),
+            dims,
+            f64,
         }
     }
 
@@ -233,7 +305,11 @@ impl<'g> StressSolver<'g> {
     /// more than [`StressKernels::most_windows`] of them).
     pub fn windows_for(gpu: &GpuContext, dims: [u32; 3], f64: bool) -> Option<Windows> {
         let max_binding = gpu.max_binding_bytes();
-        let wide = Windows::covering(Self::memory_bytes(dims, f64).largest_vector, max_binding);
+        let wide = Self::vector_windows(
+            Self::memory_bytes(dims, f64).largest_vector,
+            max_binding,
+            gpu.limits.max_buffer_size,
+        );
         let narrow = Windows::covering(Self::narrow_bytes(dims), max_binding);
         let windows = if wide.count == 1 && narrow.count == 1 {
             Windows::ONE
@@ -250,6 +326,33 @@ impl<'g> StressSolver<'g> {
             && windows.narrow <= crate::shaders::MAX_WINDOWS
             && StressKernels::fits_stage(&gpu.limits, windows))
         .then_some(windows)
+    }
+
+    /// The split of node vectors of up to `need` bytes: one binding while they fit the
+    /// binding limit, else windows of it, but at most half the buffer limit, so that
+    /// each buffer of a vector in pieces ([`Vector`]) holds two windows (with NVIDIA's
+    /// ~4 GiB allocations and 2 GiB bindings, one window each otherwise: no piece would
+    /// then hold a result field past 2 GiB, [`ResultRanges`]).
+    pub fn vector_windows(need: u64, max_binding: u64, max_buffer: u64) -> Windows {
+        if need <= max_binding.min(max_buffer) {
+            Windows::ONE
+        } else {
+            Windows::covering(need, max_binding.min(max_buffer / 2))
+        }
+    }
+
+    /// Bytes of the buffers of their own that the result ranges need on an adapter with
+    /// these limits, where the node vectors come in pieces ([`ResultRanges`]; 0 while
+    /// each vector is one buffer, as on every grid below ~179 M nodes).
+    pub fn result_bytes(dims: [u32; 3], f64: bool, max_binding: u64, max_buffer: u64) -> u64 {
+        let nodes: u64 = dims.iter().map(|&d| u64::from(d) + 1).product();
+        let voxels: u64 = dims.iter().map(|&d| u64::from(d)).product();
+        let need = Self::memory_bytes(dims, f64).largest_vector;
+        let piece = piece_bytes(
+            Self::vector_windows(need, max_binding, max_buffer),
+            max_buffer,
+        );
+        ResultRanges::own_bytes_for(nodes, voxels, f64, piece)
     }
 
     /// The largest array bound in the `narrow` windows: the 4-byte-per-node or
@@ -354,11 +457,11 @@ impl<'g> StressSolver<'g> {
                 have.narrow,
             );
         let kernels = match Self::windows_for(gpu, spec.dims, f64) {
-            Some(_) if fits => kernels,
+            _ if fits => kernels,
             Some(w) => StressKernels::shared_windowed(gpu, f64, w)?,
             None => {
                 let windows = u64::from(StressKernels::most_windows(&gpu.limits));
-                let most = windows * Windows::bytes_for(limit);
+                let most = windows * Windows::bytes_for(limit.min(max_buffer / 2));
                 if bytes.largest_vector > most {
                     return Err(too_large("node vector", bytes.largest_vector, most));
                 }
@@ -598,16 +701,22 @@ impl<'g> StressSolver<'g> {
         // its d: q is dead once u and r are updated, x and d outside the cycle. The f32
         // displacement export writes ranges of that d too, so it gets a bind group of
         // its own in which q_lo is idle (no two writable bindings of a group overlap).
-        let idle: Vec<wgpu::Buffer> = (0..if export { 1 } else { 3 })
+        // The export's output may also lie in x (ResultRanges), so there z32 is idle
+        // too.
+        let idle: Vec<wgpu::Buffer> = (0..if export { 2 } else { 3 })
             .map(|_| buffer(device, "StressSolver::idle", RANGE_ALIGN, RW))
             .collect();
-        let q_lo = if export { idle[0].arg() } else { mg.d().arg() };
+        let (q_lo, z32) = if export {
+            (idle[0].arg(), idle[1].arg())
+        } else {
+            (mg.d().arg(), mg.x().arg())
+        };
         let mut res: Vec<Arg> = [params, material, mats, ke_r, mats_r, fixed]
             .map(|b| b.arg())
             .into();
         res.extend(vectors.iter().map(Vector::arg));
         res.push(q_lo);
-        res.push(mg.x().arg());
+        res.push(z32);
         res.extend([partials, scalars, pres[0], pres[1]].map(|b| b.arg()));
         if export {
             res.extend(out.u.iter().map(Range::arg));
