@@ -317,10 +317,16 @@ pub fn check(
             Bound::No => (limits.max_buffer, "buffer".to_string()),
             Bound::Several => continue,
             Bound::Windows => (
-                // Each window may be a buffer of its own (past the buffer limit), and
-                // the shaders index node vectors as 3 n + k in u32 (24 B per node at f64).
-                Windows::reach(limits.max_binding, limits.max_windows, u64::MAX)
-                    .min(u64::from(u32::MAX / 3) * 24),
+                // One binding, or windows of at most half the buffer limit in buffers of
+                // two (StressSolver::vector_windows); the shaders index node vectors as
+                // 3 n + k in u32 (24 B per node at f64).
+                Windows::reach(
+                    limits.max_binding.min(limits.max_buffer / 2),
+                    limits.max_windows,
+                    u64::MAX,
+                )
+                .max(limits.max_binding.min(limits.max_buffer))
+                .min(u64::from(u32::MAX / 3) * 24),
                 format!(
                     "node vector (bound in at most {} windows of one storage binding)",
                     limits.max_windows
