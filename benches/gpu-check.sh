@@ -16,10 +16,12 @@
 # --deadline: seconds for the whole run (default 540).
 # VOXFAB_BIG: the largest synthetic solve's edge (default 736: 736x736x368, 200 M
 # nodes, 4.8 GB per f64 vector: past the 4 GiB that wgpu 30 gives any buffer, so the
-# vectors come in pieces, docs/STRESS.md; 0 to
-# skip). VOXFAB_GPU_MIB: the memory budget of the billion-voxel flow (default 70000
-# MiB, `--gpu-memory`; the bench parts use the solver's own checks and, for scenes,
-# the default 4096 MiB, ample for the coupons).
+# vectors come in pieces, docs/STRESS.md; 0 to skip).
+# VOXFAB_HUGE: the edge of one more synthetic solve after it (default 0, none; 1260
+# makes 1.0 G nodes, well over 100 GB: for an H200, not an H100).
+# VOXFAB_GPU_MIB: the memory budget of the billion-voxel flow (default 70000 MiB,
+# `--gpu-memory`; the bench parts use the solver's own checks and, for scenes, the
+# default 4096 MiB, ample for the coupons).
 set -uo pipefail
 start=$SECONDS
 
@@ -51,10 +53,11 @@ done
     exit 2
 }
 big=${VOXFAB_BIG:-736}
+huge=${VOXFAB_HUGE:-0}
 mib=${VOXFAB_GPU_MIB:-70000}
-for v in "$deadline" "$big" "$mib"; do
+for v in "$deadline" "$big" "$huge" "$mib"; do
     [[ $v =~ ^[0-9]+$ ]] || {
-        echo "gpu-check: $v is not a whole number (--deadline, VOXFAB_BIG, VOXFAB_GPU_MIB)" >&2
+        echo "gpu-check: $v is not a whole number (--deadline, VOXFAB_BIG, VOXFAB_HUGE, VOXFAB_GPU_MIB)" >&2
         exit 2
     }
 done
@@ -105,6 +108,7 @@ if [ "$quick" -eq 1 ]; then
     ops_size=64
     sizes=16,32
     big=0
+    huge=0
     flow_voxel=4.0
     flow_coarsen=2
     coupon_coarsen=(3)
@@ -126,6 +130,9 @@ part stress 300 "$bin" bench stress --sizes "$sizes"
 part ops 120 "$bin" bench ops --size "$ops_size"
 if [ "$big" -gt 0 ]; then
     part "stress_$big" 300 "$bin" bench stress --sizes "$big"
+fi
+if [ "$huge" -gt 0 ]; then
+    part "stress_$huge" 300 "$bin" bench stress --sizes "$huge"
 fi
 part flow_big 300 "$bin" run scenes/suspended_bump.toml --out "$out/flow_big" --size 800x450 \
     --gpu-memory "$mib" --set "grid.voxel=$flow_voxel" --set "step.thermal_cycle.coarsen=$flow_coarsen"
