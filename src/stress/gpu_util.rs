@@ -93,7 +93,7 @@ pub fn piece_sizes(len: u64, piece: u64) -> Vec<u64> {
 }
 
 /// Offsets `stride` apart of the ranges of `len` bytes that pieces of `sizes` hold
-/// whole, as (piece, offset), piece by piece ([`Vector::slots`]).
+/// whole, as (piece, offset), piece by piece (the solver places its result ranges in them).
 pub fn slots_in(sizes: &[u64], len: u64, stride: u64) -> impl Iterator<Item = (usize, u64)> + '_ {
     sizes.iter().enumerate().flat_map(move |(k, &size)| {
         (0..)
