@@ -11,8 +11,8 @@ use crate::process::params::{MAX_GROUPS_PER_DIM, PARAM_STRIDE, counter_words, fo
 use crate::process::{MIN_SHAPE_RECORDS, PARAM_SLOTS, wire_records};
 use crate::scene::{GridSpec, Op, Scene, SceneError, StepKind};
 use crate::shaders::{MAX_WINDOWS, Windows};
-use crate::stress::SolveBytes;
 use crate::stress::coarsen::coarse_spec;
+use crate::stress::{SolveBytes, StressSolver};
 
 /// GPU memory budget when none is given, MiB: below what any discrete or integrated
 /// GPU voxfab targets has, and well within the CPU adapter's host memory.
@@ -320,10 +320,10 @@ pub fn check(
                 // One binding, or windows of at most half the buffer limit in buffers of
                 // two (StressSolver::vector_windows); the shaders index node vectors as
                 // 3 n + k in u32 (24 B per node at f64).
-                Windows::reach(
-                    limits.max_binding.min(limits.max_buffer / 2),
+                StressSolver::vector_reach(
+                    limits.max_binding,
+                    limits.max_buffer,
                     limits.max_windows,
-                    u64::MAX,
                 )
                 .max(limits.max_binding.min(limits.max_buffer))
                 .min(u64::from(u32::MAX / 3) * 24),

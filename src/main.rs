@@ -906,8 +906,11 @@ fn info() -> anyhow::Result<()> {
     // The stress solver binds its node vectors in windows of one binding, in buffers of
     // whole windows past the buffer limit.
     let windows = voxfab::stress::StressKernels::most_windows(l);
-    let window = gpu.max_binding_bytes().min(l.max_buffer_size / 2);
-    let vector = voxfab::shaders::Windows::reach(window, windows, u64::MAX);
+    let vector = voxfab::stress::StressSolver::vector_reach(
+        gpu.max_binding_bytes(),
+        l.max_buffer_size,
+        windows,
+    );
     println!(
         "stress node vectors: up to {windows} windows of one binding, {} MiB ({:.1} M nodes at \
          f64), in buffers of at most {} MiB",

@@ -1194,6 +1194,36 @@ fn reported_bytes_are_the_buffers_allocated() {
     }
 }
 
+/// Prescribed values on every `step`-th node of the grid's top y = 0 edge that sits on
+/// solid (the split-storage tests below).
+fn top_edge_prescribed(dims: [u32; 3], ids: &[u8], step: usize) -> Vec<Prescribed> {
+    let top = dims[2];
+    let prescribed: Vec<Prescribed> = (0..=dims[0])
+        .step_by(step)
+        .map(|x| Prescribed::all([x, 0, top], [0.01, -0.005, 0.02]))
+        .filter(|p| ids[(p.node[0].min(dims[0] - 1) + dims[0] * dims[1] * (top - 1)) as usize] != 0)
+        .collect();
+    assert!(!prescribed.is_empty());
+    prescribed
+}
+
+/// The same solve bit for bit: iterations, residual, f64 displacement, reactions and
+/// every result field.
+fn assert_same_solve(one: &StressResult, split: &StressResult) {
+    assert!(one.iterations > 5, "{} iterations", one.iterations);
+    assert_eq!(one.iterations, split.iterations);
+    assert_eq!(one.residual.to_bits(), split.residual.to_bits());
+    assert_eq!(one.displacement_f64, split.displacement_f64);
+    assert_eq!(one.reactions, split.reactions);
+    for (k, (a, b)) in result_fields(one)
+        .iter()
+        .zip(&result_fields(split))
+        .enumerate()
+    {
+        assert!(a == b, "field {k} differs");
+    }
+}
+
 #[test]
 fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
     // Grids whose node vectors outgrow one storage binding bind them in windows
@@ -1217,13 +1247,7 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
         _ if x % 7 < 4 && y % 6 < 4 => cu,
         _ => 0,
     });
-    let top = dims[2];
-    let prescribed: Vec<Prescribed> = (0..=dims[0])
-        .step_by(4)
-        .map(|x| Prescribed::all([x, 0, top], [0.01, -0.005, 0.02]))
-        .filter(|p| ids[(p.node[0].min(dims[0] - 1) + dims[0] * dims[1] * (top - 1)) as usize] != 0)
-        .collect();
-    assert!(!prescribed.is_empty());
+    let prescribed = top_edge_prescribed(dims, &ids, 4);
     let g = gpu();
     let vectors = Windows {
         narrow_bytes: 1 << 31,
@@ -1288,19 +1312,8 @@ fn node_vectors_split_over_windows_solve_exactly_as_in_one_binding() {
             "f64 {f64}: {} / {} iterations, residual {:.3e} / {:.3e}",
             one.iterations, split.iterations, one.residual, split.residual
         );
-        assert!(one.iterations > 5, "{} iterations", one.iterations);
-        assert_eq!(one.iterations, split.iterations);
-        assert_eq!(one.residual.to_bits(), split.residual.to_bits());
-        assert_eq!(one.displacement_f64, split.displacement_f64);
+        assert_same_solve(&one, &split);
         assert_eq!(one.displacement, split.displacement);
-        assert_eq!(one.reactions, split.reactions);
-        for (k, (a, b)) in result_fields(&one)
-            .iter()
-            .zip(&result_fields(&split))
-            .enumerate()
-        {
-            assert!(a == b, "field {k} differs");
-        }
     }
 }
 
@@ -1330,13 +1343,7 @@ fn vectors_past_the_buffer_limit_go_into_pieces_and_solve_exactly_as_in_one_buff
         _ if x % 8 < 4 && y % 8 < 4 => cu,
         _ => 0,
     });
-    let top = dims[2];
-    let prescribed: Vec<Prescribed> = (0..=dims[0])
-        .step_by(7)
-        .map(|x| Prescribed::all([x, 0, top], [0.01, -0.005, 0.02]))
-        .filter(|p| ids[(p.node[0].min(dims[0] - 1) + dims[0] * dims[1] * (top - 1)) as usize] != 0)
-        .collect();
-    assert!(!prescribed.is_empty());
+    let prescribed = top_edge_prescribed(dims, &ids, 7);
     let window = 128u64 << 10;
     let max_buffer = 200u64 << 10;
     let windows = Windows {
@@ -1392,18 +1399,7 @@ fn vectors_past_the_buffer_limit_go_into_pieces_and_solve_exactly_as_in_one_buff
         let own = if f64 { 0 } else { nodes * 4 };
         assert_eq!(bytes_split, bytes_one + own);
         assert!(k_one.iter().zip(&k_split).all(|(a, b)| a == b));
-        assert!(one.iterations > 5, "{} iterations", one.iterations);
-        assert_eq!(one.iterations, split.iterations);
-        assert_eq!(one.residual.to_bits(), split.residual.to_bits());
-        assert_eq!(one.displacement_f64, split.displacement_f64);
-        assert_eq!(one.reactions, split.reactions);
-        for (k, (a, b)) in result_fields(&one)
-            .iter()
-            .zip(&result_fields(&split))
-            .enumerate()
-        {
-            assert!(a == b, "field {k} differs");
-        }
+        assert_same_solve(&one, &split);
     }
 }
 

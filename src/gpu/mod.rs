@@ -85,12 +85,16 @@ impl GpuContext {
     /// Opens the best adapter. `VOXFAB_ADAPTER=<substring>` picks one by name
     /// (e.g. `llvmpipe` to force the CPU adapter).
     pub fn new() -> Result<Self, GpuError> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        Self::with_instance(Self::headless_instance())
+    }
+
+    /// An instance of the primary backends with voxfab's memory thresholds, no display.
+    fn headless_instance() -> wgpu::Instance {
+        wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::PRIMARY,
             memory_budget_thresholds: MEMORY_THRESHOLDS,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
-        });
-        Self::with_instance(instance)
+        })
     }
 
     pub fn with_instance(instance: wgpu::Instance) -> Result<Self, GpuError> {
@@ -102,12 +106,7 @@ impl GpuContext {
     pub fn with_lower_limits(
         lower: impl FnOnce(wgpu::Limits) -> wgpu::Limits,
     ) -> Result<Self, GpuError> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: wgpu::Backends::PRIMARY,
-            memory_budget_thresholds: MEMORY_THRESHOLDS,
-            ..wgpu::InstanceDescriptor::new_without_display_handle()
-        });
-        Self::open(instance, None, lower)
+        Self::open(Self::headless_instance(), None, lower)
     }
 
     /// Opens the best adapter that can present to `surface` (the window's), so the

@@ -64,7 +64,7 @@ impl Range {
 #[derive(Clone)]
 pub struct Vector {
     pieces: Vec<wgpu::Buffer>,
-    /// Bytes per piece (all but the last full; `u64::MAX`: one buffer).
+    /// Bytes per piece (all but the last full; unused with one piece).
     piece: u64,
 }
 
@@ -82,13 +82,12 @@ pub fn piece_bytes(windows: Windows, max_buffer: u64) -> u64 {
 /// Bytes of each buffer a [`Vector`] of `len` bytes in pieces of `piece` allocates (as
 /// [`buffer`] rounds them), so that estimates can place ranges without a device.
 pub fn piece_sizes(len: u64, piece: u64) -> Vec<u64> {
-    let round = |n: u64| n.max(16).next_multiple_of(4);
-    let len = round(len);
+    let len = buffer_size(len);
     if len <= piece {
         return vec![len];
     }
     (0..len.div_ceil(piece))
-        .map(|k| round((len - k * piece).min(piece)))
+        .map(|k| buffer_size((len - k * piece).min(piece)))
         .collect()
 }
 
@@ -113,26 +112,15 @@ impl Vector {
         piece: u64,
     ) -> Self {
         let sizes = piece_sizes(len, piece);
-        if sizes.len() == 1 {
-            return Self::one(buffer(device, label, sizes[0], usage));
-        }
-        let pieces = (0..)
-            .zip(&sizes)
-            .map(|(k, &size)| buffer(device, &format!("{label}#{k}"), size, usage))
-            .collect();
+        let pieces = if let [size] = sizes[..] {
+            vec![buffer(device, label, size, usage)]
+        } else {
+            (0..)
+                .zip(&sizes)
+                .map(|(k, &size)| buffer(device, &format!("{label}#{k}"), size, usage))
+                .collect()
+        };
         Self { pieces, piece }
-    }
-
-    /// A vector in one buffer.
-    pub fn one(buffer: wgpu::Buffer) -> Self {
-        Self {
-            pieces: vec![buffer],
-            piece: u64::MAX,
-        }
-    }
-
-    pub fn pieces(&self) -> &[wgpu::Buffer] {
-        &self.pieces
     }
 
     /// Bytes of all pieces.
@@ -358,48 +346,36 @@ impl Module {
         let mut entries: Vec<wgpu::BindGroupEntry> = Vec::new();
         for (binding, &arg) in (0..).zip(args) {
             let window = self.windowed.iter().find(|w| w.0 == binding);
-            let spare = |rw: bool| &self.spare[usize::from(rw)];
-            match (arg, window) {
-                (Arg::Vector(v), Some(&(_, rw, split))) if split.count > 1 => {
+            // One buffer (or part of one), or a vector in several.
+            let one = match arg {
+                Arg::Buffer(b) => Some(b.as_entire_buffer_binding()),
+                Arg::Range(r) => Some(r.buffer_binding()),
+                Arg::Vector(v) => match &v.pieces[..] {
+                    [b] => Some(b.as_entire_buffer_binding()),
+                    _ => None,
+                },
+            };
+            match (one, window, arg) {
+                (Some(b), Some(&(_, rw, split)), _) => entries.extend(window_entries(
+                    binding,
+                    b,
+                    split,
+                    &self.spare[usize::from(rw)],
+                )),
+                (Some(b), None, _) => entries.push(wgpu::BindGroupEntry {
+                    binding,
+                    resource: wgpu::BindingResource::Buffer(b),
+                }),
+                (None, Some(&(_, rw, split)), Arg::Vector(v)) => {
                     entries.extend((0..split.count).map(|k| wgpu::BindGroupEntry {
                         binding: binding + WINDOW_STRIDE * k,
                         resource: v.window(k, split.bytes).map_or_else(
-                            || spare(rw).as_entire_binding(),
+                            || self.spare[usize::from(rw)].as_entire_binding(),
                             wgpu::BindingResource::Buffer,
                         ),
                     }))
                 }
-                (Arg::Vector(v), _) => {
-                    assert_eq!(
-                        v.pieces.len(),
-                        1,
-                        "binding {binding} of {label} is not windowed"
-                    );
-                    entries.push(wgpu::BindGroupEntry {
-                        binding,
-                        resource: v.pieces[0].as_entire_binding(),
-                    })
-                }
-                (Arg::Buffer(b), Some(&(_, rw, split))) => entries.extend(window_entries(
-                    binding,
-                    b.as_entire_buffer_binding(),
-                    split,
-                    spare(rw),
-                )),
-                (Arg::Range(r), Some(&(_, rw, split))) => entries.extend(window_entries(
-                    binding,
-                    r.buffer_binding(),
-                    split,
-                    spare(rw),
-                )),
-                (Arg::Buffer(b), None) => entries.push(wgpu::BindGroupEntry {
-                    binding,
-                    resource: b.as_entire_binding(),
-                }),
-                (Arg::Range(r), None) => entries.push(wgpu::BindGroupEntry {
-                    binding,
-                    resource: wgpu::BindingResource::Buffer(r.buffer_binding()),
-                }),
+                (None, ..) => panic!("binding {binding} of {label} is not windowed"),
             }
         }
         device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -427,6 +403,11 @@ pub fn dispatch(
     pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
 }
 
+/// Bytes [`buffer`] allocates for `size`: at least 16, a multiple of 4.
+pub fn buffer_size(size: u64) -> u64 {
+    size.max(16).next_multiple_of(4)
+}
+
 pub fn buffer(
     device: &wgpu::Device,
     label: &str,
@@ -435,7 +416,7 @@ pub fn buffer(
 ) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
-        size: size.max(16).next_multiple_of(4),
+        size: buffer_size(size),
         usage,
         mapped_at_creation: false,
     })

@@ -13,8 +13,8 @@
 
 use super::element::{UnitElement, lame};
 use super::gpu_util::{
-    Arg, AsArg, Module, RANGE_ALIGN, RW, Range, UNIFORM, Vector, buffer, cover, dispatch,
-    piece_bytes, piece_sizes, slots_in,
+    Arg, AsArg, Module, RANGE_ALIGN, RW, Range, UNIFORM, Vector, buffer, buffer_size, cover,
+    dispatch, piece_bytes, piece_sizes, slots_in,
 };
 use super::kernels::StressKernels;
 use super::multigrid::{self, FineInputs, Multigrid};
@@ -158,7 +158,15 @@ struct ResultRanges {
 /// then the three displacement components.
 type Plan = Vec<Option<(usize, usize, u64)>>;
 
+/// Voxel fields among the result ranges (the displacement's three follow).
+const FIELDS: usize = 8;
+
 impl ResultRanges {
+    /// Bytes of result range `i` ([`Plan`] order).
+    fn len(i: usize, nodes: u64, voxels: u64) -> u64 {
+        if i < FIELDS { voxels * 4 } else { nodes * 4 }
+    }
+
     /// Voxel fields r and p each hold at most: 6 at f64, 3 at f32 (level 0's x takes
     /// the rest).
     fn in_r(f64: bool) -> u64 {
@@ -189,7 +197,7 @@ impl ResultRanges {
                 .collect()
         };
         let most = Self::in_r(f64);
-        let fields = take(&[(0, most), (1, most), (2, 3)], voxels, 8);
+        let fields = take(&[(0, most), (1, most), (2, 3)], voxels, FIELDS);
         let x_free = fields.iter().all(|f| f.0 != 2);
         let u_from: &[(usize, u64)] = if x_free { &[(3, 3), (2, 3)] } else { &[(3, 3)] };
         let u = take(u_from, nodes, 3);
@@ -198,7 +206,7 @@ impl ResultRanges {
             v.resize(n, None);
             v
         };
-        let mut plan = pad(fields, 8);
+        let mut plan = pad(fields, FIELDS);
         plan.extend(pad(u, 3));
         plan
     }
@@ -209,10 +217,9 @@ impl ResultRanges {
         let r = piece_sizes(Self::r_len(nodes, voxels, f64), piece);
         let x = piece_sizes(multigrid::vector_len(nodes), piece);
         let plan = Self::plan(nodes, voxels, f64, [&r, &r, &x, &x]);
-        let len = |i: usize| if i < 8 { voxels * 4 } else { nodes * 4 };
         (0..plan.len())
             .filter(|&i| plan[i].is_none())
-            .map(|i| len(i).max(16).next_multiple_of(4))
+            .map(|i| buffer_size(Self::len(i, nodes, voxels)))
             .sum()
     }
 
@@ -235,24 +242,27 @@ impl ResultRanges {
             [&sizes[0], &sizes[1], &sizes[2], &sizes[3]],
         );
         let mut own = Vec::new();
-        let mut ranges = plan.iter().enumerate().map(|(i, at)| {
-            let len = if i < 8 { voxels * 4 } else { nodes * 4 };
-            match *at {
-                Some((v, k, off)) => vectors[v].range_in(k, off, len),
-                None => {
-                    let buffer = buffer(device, "StressSolver::result", len, RW);
-                    own.push(buffer.clone());
-                    Range {
-                        buffer,
-                        offset: 0,
-                        size: len,
+        let mut fields: Vec<Range> = (0..)
+            .zip(&plan)
+            .map(|(i, at)| {
+                let len = Self::len(i, nodes, voxels);
+                match *at {
+                    Some((v, k, off)) => vectors[v].range_in(k, off, len),
+                    None => {
+                        let buffer = buffer(device, "StressSolver::result", len, RW);
+                        own.push(buffer.clone());
+                        Range {
+                            buffer,
+                            offset: 0,
+                            size: len,
+                        }
                     }
                 }
-            }
-        });
-        let fields: Vec<Range> = ranges.by_ref().take(8).collect();
-        let u = [0, 1, 2].map(|_| ranges.next().expect("three displacement ranges"));
-        drop(ranges);
+            })
+            .collect();
+        let Ok(u) = <[Range; 3]>::try_from(fields.split_off(FIELDS)) else {
+            unreachable!("the plan holds three displacement ranges")
+        };
         Self { u, fields, own }
     }
 
@@ -339,6 +349,11 @@ impl<'g> StressSolver<'g> {
         } else {
             Windows::covering(need, max_binding.min(max_buffer / 2))
         }
+    }
+
+    /// Bytes `windows` windows of [`StressSolver::vector_windows`]'s size hold.
+    pub fn vector_reach(max_binding: u64, max_buffer: u64, windows: u32) -> u64 {
+        Windows::reach(max_binding.min(max_buffer / 2), windows, u64::MAX)
     }
 
     /// Bytes of the buffers of their own that the result ranges need on an adapter with
@@ -436,9 +451,12 @@ impl<'g> StressSolver<'g> {
         // buffer limit ([`Vector`]); the 4-byte arrays (node flags, level 1's block
         // inverses, each result field) stay one buffer each.
         let max_buffer = gpu.limits.max_buffer_size;
-        let narrow = Self::narrow_bytes(spec.dims);
-        if narrow > max_buffer {
-            return Err(too_large("buffer (a 4-byte array)", narrow, max_buffer));
+        if bytes.narrow > max_buffer {
+            return Err(too_large(
+                "buffer (a 4-byte array)",
+                bytes.narrow,
+                max_buffer,
+            ));
         }
         // Node vectors beyond one binding are bound in windows; kernels that already
         // window enough (a test's small windows) are kept.
@@ -460,8 +478,8 @@ impl<'g> StressSolver<'g> {
             _ if fits => kernels,
             Some(w) => StressKernels::shared_windowed(gpu, f64, w)?,
             None => {
-                let windows = u64::from(StressKernels::most_windows(&gpu.limits));
-                let most = windows * Windows::bytes_for(limit.min(max_buffer / 2));
+                let windows = StressKernels::most_windows(&gpu.limits);
+                let most = Self::vector_reach(limit, max_buffer, windows);
                 if bytes.largest_vector > most {
                     return Err(too_large("node vector", bytes.largest_vector, most));
                 }
