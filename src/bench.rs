@@ -249,6 +249,8 @@ pub struct StressBenchRow {
     pub matvec_ms: f64,
     /// One preconditioner cycle, ms.
     pub vcycle_ms: f64,
+    /// Where the cycle's time goes, per level (finest first).
+    pub cycle_levels: Vec<crate::stress::multigrid::LevelCost>,
     /// GPU bytes the solve holds per fine node (all levels, outputs included).
     pub bytes_per_node: f64,
     /// Share of level-1 elements with a matrix of their own (not a uniform block), %.
@@ -272,7 +274,7 @@ pub fn stress_row(
 ) -> StressBenchRow {
     let dims = solver.spec().dims;
     let nodes = dims.iter().map(|&d| u64::from(d) + 1).product::<u64>();
-    let (matvec_ms, vcycle_ms) = solver.profile(3);
+    let (matvec_ms, vcycle_ms, cycle_levels) = solver.profile(3);
     let st = &solver.stats;
     StressBenchRow {
         case: case.to_string(),
@@ -287,6 +289,7 @@ pub fn stress_row(
         ms_per_iteration: (r.solve_ms - st.setup_ms).max(0.0) / f64::from(r.iterations.max(1)),
         matvec_ms,
         vcycle_ms,
+        cycle_levels,
         bytes_per_node: st.bytes as f64 / nodes as f64,
         own_matrix_pct: st
             .levels

@@ -1001,6 +1001,21 @@ fn bench_stress(
                 "  (stopped before tol)"
             }
         );
+        // Each dispatch timed alone: their sum is near the cycle's ms, not equal.
+        let sum: f64 = r.cycle_levels.iter().map(|c| c.resid_ms + c.other_ms).sum();
+        for (l, c) in r.cycle_levels.iter().enumerate() {
+            let ms = c.resid_ms + c.other_ms;
+            println!(
+                "    level {l} ({} nodes): {} residual passes {:.2} ms + {} other {:.2} ms = {:.2} ms per cycle ({:.0} %)",
+                c.nodes,
+                c.resid_passes,
+                c.resid_ms,
+                c.other_passes,
+                c.other_ms,
+                ms,
+                100.0 * ms / sum.max(1e-9)
+            );
+        }
     };
     let defaults = [16, 32, 64];
     let sizes = if sizes.is_empty() && scenes.is_empty() {

@@ -130,6 +130,29 @@ fn bench_stress_takes_scene_overrides_and_skips_the_synthetic_grids() {
     assert!(row.contains("25x14x13"), "{row}");
     assert!(!row.contains("stopped before tol"), "{row}");
     assert!(!text.contains("homogeneous"), "no synthetic grids: {text}");
+    // Where the cycle's time goes: three levels, the W shape's dispatch counts (level 1
+    // visited twice, from zero and then from its first result, so 4 + 5 residual passes;
+    // the dense product once per visit).
+    let level = |l: u32| {
+        text.lines()
+            .find(|line| line.trim_start().starts_with(&format!("level {l} (")))
+            .unwrap_or_else(|| panic!("no level {l} line: {text}"))
+    };
+    assert!(
+        level(0).contains("(5460 nodes): 4 residual passes"),
+        "{}",
+        level(0)
+    );
+    assert!(level(0).contains("+ 6 other"), "{}", level(0));
+    assert!(
+        level(1).contains("(896 nodes): 9 residual passes"),
+        "{}",
+        level(1)
+    );
+    assert!(level(1).contains("+ 12 other"), "{}", level(1));
+    assert!(level(2).contains("0 residual passes"), "{}", level(2));
+    assert!(level(2).contains("+ 2 other"), "{}", level(2));
+    assert!(!text.contains("level 3 ("), "{text}");
     // A bad override is the scene's located error.
     let out = voxfab()
         .args(["bench", "stress", "--stress-scene", scene])

@@ -170,11 +170,42 @@ pub struct LevelDump {
 
 /// What a residual pass leaves in a level's d (stress_mg_smooth.wgsl): the residual,
 /// or a Chebyshev step's direction (then `add_d` moves x along it).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Store {
     R = 0,
     Cheb1 = 1,
     Cheb2 = 2,
+}
+
+/// One dispatch of the cycle. [`Multigrid::cycle`] emits the sequence; recording
+/// dispatches it, [`Multigrid::profile`] counts and times it (one source for both).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// A residual pass on a level, leaving in d what `Store` says.
+    Resid(usize, Store),
+    /// The first Chebyshev step from x = 0.
+    ChebZero(usize),
+    /// x += d after a residual pass left a Chebyshev direction.
+    AddD(usize),
+    /// From a level to the next coarser one, and back.
+    Restrict(usize),
+    Prolong(usize),
+    /// The coarsest level's dense product.
+    Dense,
+}
+
+/// Where one cycle's time goes on one level ([`Multigrid::profile`]).
+#[derive(Clone, Debug, Default)]
+pub struct LevelCost {
+    /// Nodes of the level.
+    pub nodes: u64,
+    /// Residual passes (operator applications) per cycle, and their wall ms.
+    pub resid_passes: u32,
+    pub resid_ms: f64,
+    /// Every other dispatch per cycle (pointwise steps, transfers to and from the next
+    /// coarser level, the dense product on the coarsest), and their wall ms.
+    pub other_passes: u32,
+    pub other_ms: f64,
 }
 
 struct Level {
@@ -918,46 +949,124 @@ impl Multigrid {
 
     /// Records one cycle: x = M^-1 b on level 0.
     pub fn vcycle(&self, pass: &mut wgpu::ComputePass<'_>) {
-        self.cycle(pass, 0, true);
+        self.cycle(0, true, &mut |step| self.record(pass, step));
     }
 
-    /// Level `l` of the cycle from x = 0 (`zero`) or from the current x (then it
-    /// records x + B (b - A x), B the cycle from zero: the cycle is linear in its start):
+    /// Level `l` of the cycle from x = 0 (`zero`) or from the current x (then it is
+    /// x + B (b - A x), B the cycle from zero: the cycle is linear in its start):
     /// pre-smooth, coarse correction, post-smooth; the same polynomial before and after
     /// keeps it symmetric. Levels 1..=[`W_LEVELS`] get two coarse cycles (a W-cycle
     /// there), the second from the first's result, so the coarse solve is
-    /// x = (2B - BAB) b: still a fixed symmetric operator.
-    fn cycle(&self, pass: &mut wgpu::ComputePass<'_>, l: usize, zero: bool) {
+    /// x = (2B - BAB) b: still a fixed symmetric operator. Emits the dispatches in order.
+    fn cycle(&self, l: usize, zero: bool, emit: &mut dyn FnMut(Step)) {
         let top = self.levels.len() - 1;
         if l == top {
             // Exact: the same from any start.
-            dispatch(pass, &self.k.pipes.dense, &self.dense_bind, self.dense_grid);
+            emit(Step::Dense);
             return;
         }
-        let lv = &self.levels[l];
-        let tb = lv
-            .transfer_bind
-            .as_ref()
-            .expect("all but the coarsest transfer");
-        let step = |pass: &mut wgpu::ComputePass<'_>, what: Store| {
-            self.resid(pass, l, what);
-            self.vec_op(pass, l, |p| &p.add_d);
+        let step = |emit: &mut dyn FnMut(Step), what: Store| {
+            emit(Step::Resid(l, what));
+            emit(Step::AddD(l));
         };
         if zero {
-            self.vec_op(pass, l, |p| &p.cheb_zero);
+            emit(Step::ChebZero(l));
         } else {
-            step(pass, Store::Cheb1);
+            step(emit, Store::Cheb1);
         }
-        step(pass, Store::Cheb2);
-        self.resid(pass, l, Store::R);
-        dispatch(pass, &self.k.pipes.restrict, tb, lv.cnode_grid);
-        self.cycle(pass, l + 1, true);
+        step(emit, Store::Cheb2);
+        emit(Step::Resid(l, Store::R));
+        emit(Step::Restrict(l));
+        self.cycle(l + 1, true, emit);
         if l < self.w_levels && l + 1 < top {
-            self.cycle(pass, l + 1, false);
+            self.cycle(l + 1, false, emit);
         }
-        dispatch(pass, &self.k.pipes.prolong, tb, lv.node_grid);
-        step(pass, Store::Cheb1);
-        step(pass, Store::Cheb2);
+        emit(Step::Prolong(l));
+        step(emit, Store::Cheb1);
+        step(emit, Store::Cheb2);
+    }
+
+    /// Dispatches one step of the cycle.
+    fn record(&self, pass: &mut wgpu::ComputePass<'_>, step: Step) {
+        let transfer = |l: usize| {
+            let lv = &self.levels[l];
+            let tb = lv.transfer_bind.as_ref();
+            (lv, tb.expect("all but the coarsest transfer"))
+        };
+        match step {
+            Step::Resid(l, what) => self.resid(pass, l, what),
+            Step::ChebZero(l) => self.vec_op(pass, l, |p| &p.cheb_zero),
+            Step::AddD(l) => self.vec_op(pass, l, |p| &p.add_d),
+            Step::Restrict(l) => {
+                let (lv, tb) = transfer(l);
+                dispatch(pass, &self.k.pipes.restrict, tb, lv.cnode_grid);
+            }
+            Step::Prolong(l) => {
+                let (lv, tb) = transfer(l);
+                dispatch(pass, &self.k.pipes.prolong, tb, lv.node_grid);
+            }
+            Step::Dense => dispatch(pass, &self.k.pipes.dense, &self.dense_bind, self.dense_grid),
+        }
+    }
+
+    /// Where one cycle's time goes, per level: every distinct dispatch of the cycle
+    /// (a level's residual pass of each kind, its pointwise steps, its transfers, the
+    /// dense product) timed alone, as the mean of `reps` back-to-back dispatches after
+    /// one warm-up, times how often one cycle makes it. Restriction and prolongation
+    /// count on the finer level, the dense product on the coarsest. Overwrites the
+    /// cycle's vectors (call after a solve, like [`Self::vcycle`]).
+    pub fn profile(&self, gpu: &GpuContext, reps: u32) -> Vec<LevelCost> {
+        let mut plan: Vec<(Step, u32)> = Vec::new();
+        self.cycle(
+            0,
+            true,
+            &mut |step| match plan.iter_mut().find(|(s, _)| *s == step) {
+                Some((_, n)) => *n += 1,
+                None => plan.push((step, 1)),
+            },
+        );
+        let reps = reps.max(1);
+        let batch = |n: u32, step: Step| {
+            let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                for _ in 0..n {
+                    self.record(&mut pass, step);
+                }
+            }
+            gpu.queue.submit([encoder.finish()]);
+            gpu.wait();
+        };
+        let top = self.levels.len() - 1;
+        let mut costs: Vec<LevelCost> = self
+            .levels
+            .iter()
+            .map(|lv| LevelCost {
+                nodes: u64::from(lv.gpu.ndims[3]),
+                ..LevelCost::default()
+            })
+            .collect();
+        for (step, count) in plan {
+            batch(1, step);
+            let t = std::time::Instant::now();
+            batch(reps, step);
+            let ms = t.elapsed().as_secs_f64() * 1e3 / f64::from(reps) * f64::from(count);
+            match step {
+                Step::Resid(l, _) => {
+                    costs[l].resid_passes += count;
+                    costs[l].resid_ms += ms;
+                }
+                Step::ChebZero(l) | Step::AddD(l) | Step::Restrict(l) | Step::Prolong(l) => {
+                    costs[l].other_passes += count;
+                    costs[l].other_ms += ms;
+                }
+                Step::Dense => {
+                    costs[top].other_passes += count;
+                    costs[top].other_ms += ms;
+                }
+            }
+        }
+        costs
     }
 }
 

@@ -17,7 +17,7 @@ use super::gpu_util::{
     dispatch, piece_bytes, piece_sizes, slots_in,
 };
 use super::kernels::StressKernels;
-use super::multigrid::{self, FineInputs, Multigrid};
+use super::multigrid::{self, FineInputs, LevelCost, Multigrid};
 use super::params::{DOF_X, DOF_Y, DOF_Z};
 use super::params::{
     MaterialGpu, O_FF, O_RR, O_SCALE, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER,
@@ -1141,11 +1141,12 @@ impl<'g> StressSolver<'g> {
         Ok((iterations, rr.sqrt() / scale, false))
     }
 
-    /// Wall time of one fine-level matvec at the outer precision and of one V-cycle, ms
-    /// (each the mean of `reps` submissions after a warm-up), for `voxfab bench stress`.
-    /// Call after a solve (it overwrites q, kept in level 0's x and d, and the cycle's
-    /// vectors: the result fields there were read back by then).
-    pub fn profile(&self, reps: u32) -> (f64, f64) {
+    /// Wall time of one fine-level matvec at the outer precision and of one cycle, ms
+    /// (each the mean of `reps` submissions after a warm-up), and where the cycle's time
+    /// goes per level ([`Multigrid::profile`], `reps` dispatches of each kind), for
+    /// `voxfab bench stress`. Call after a solve (it overwrites q, kept in level 0's x
+    /// and d, and the cycle's vectors: the result fields there were read back by then).
+    pub fn profile(&self, reps: u32) -> (f64, f64, Vec<LevelCost>) {
         let reps = reps.max(1);
         let time = |f: &dyn Fn(&mut wgpu::ComputePass<'_>)| {
             self.run(|_, pass| f(pass));
@@ -1159,7 +1160,7 @@ impl<'g> StressSolver<'g> {
         };
         let matvec = time(&|pass| self.node_pass(pass, &self.k.pipes.apply));
         let vcycle = time(&|pass| self.mg.vcycle(pass));
-        (matvec, vcycle)
+        (matvec, vcycle, self.mg.profile(self.gpu, reps))
     }
 
     fn node_pass(&self, pass: &mut wgpu::ComputePass<'_>, pipe: &wgpu::ComputePipeline) {
