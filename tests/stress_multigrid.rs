@@ -545,6 +545,77 @@ fn semidefinite_inverse_drops_rigid_modes_only() {
     assert_eq!(inv[15], 0.0, "the dependent last DOF is dropped");
 }
 
+#[test]
+fn semidefinite_inverse_is_a_symmetric_generalised_inverse_of_a_singular_matrix() {
+    // K = B'B with B random 111 x 120 (nullity 9: more than a body's 6 rigid modes),
+    // then 3 DOFs with no stiffness at all (an inactive node) inserted at 60..62.
+    let (n, m) = (123usize, 111usize);
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut rand = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let dof = |c: usize| if c < 60 { c } else { c + 3 };
+    let b: Vec<f64> = (0..m * 120).map(|_| rand()).collect();
+    let mut k = vec![0.0; n * n];
+    for r in 0..m {
+        for i in 0..120 {
+            for j in 0..120 {
+                k[dof(i) * n + dof(j)] += b[r * 120 + i] * b[r * 120 + j];
+            }
+        }
+    }
+    let orig = k.clone();
+    let inv = semidefinite_inverse(&mut k, n);
+    let mul = |a: &[f64], b: &[f64]| -> Vec<f64> {
+        let mut c = vec![0.0; n * n];
+        for i in 0..n {
+            for t in 0..n {
+                let x = a[i * n + t];
+                for j in 0..n {
+                    c[i * n + j] += x * b[t * n + j];
+                }
+            }
+        }
+        c
+    };
+    let scale = orig.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let kak = mul(&mul(&orig, &inv), &orig);
+    let worst = kak
+        .iter()
+        .zip(&orig)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(worst < 1e-8 * scale, "K A+ K - K: {worst:e} of {scale:e}");
+    let iscale = inv.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let aka = mul(&mul(&inv, &orig), &inv);
+    let worst = aka
+        .iter()
+        .zip(&inv)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        worst < 1e-8 * iscale,
+        "A+ K A+ - A+: {worst:e} of {iscale:e}"
+    );
+    for i in 0..n {
+        for j in 0..n {
+            assert_eq!(inv[i * n + j], inv[j * n + i], "exactly symmetric");
+        }
+        // Positive semi-definite: no negative diagonal.
+        assert!(inv[i * n + i] >= 0.0);
+    }
+    for i in 60..63 {
+        assert!(
+            (0..n).all(|j| inv[i * n + j] == 0.0),
+            "DOF {i} has no stiffness"
+        );
+    }
+    // Only the dependent DOFs are dropped: rank m.
+    let kept = (0..n).filter(|&i| inv[i * n + i] > 0.0).count();
+    assert_eq!(kept, m);
+}
+
 /// Weight of coarse corner `a` at fine position `p` (0..2 per axis) of a coarse element,
 /// as stress_mg_pweights.wgsl stores it for fine node `n`.
 fn weight(pw: &[f32], n: usize, p: [usize; 3], a: [usize; 3]) -> f64 {

@@ -1103,34 +1103,47 @@ pub fn semidefinite_inverse(a: &mut [f64], n: usize) -> Vec<f64> {
             a[i * n + k] = s / lkk;
         }
     }
-    // W = L^-1 (lower), restricted to kept DOFs, by forward substitution per column.
+    // W = L^-1 (lower), restricted to kept DOFs, row by row: W_i = (e_i - sum_{j<i}
+    // L_ij W_j) / L_ii. Rows, not columns, so every inner loop runs over contiguous
+    // memory (the column form took ~85 ms at 600 DOFs). A dropped DOF's row is 0, and
+    // so is its column (no kept row starts with a 1 there).
     let mut w = vec![0.0f64; n * n];
-    for c in 0..n {
-        if !keep[c] {
+    let mut row = vec![0.0f64; n];
+    for i in 0..n {
+        if !keep[i] {
             continue;
         }
-        w[c * n + c] = 1.0 / a[c * n + c];
-        for i in c + 1..n {
-            if !keep[i] {
-                continue;
+        row[..=i].fill(0.0);
+        row[i] = 1.0;
+        for j in 0..i {
+            let l = a[i * n + j];
+            if l != 0.0 {
+                let wj = &w[j * n..j * n + j + 1];
+                for (r, &x) in row[..=j].iter_mut().zip(wj) {
+                    *r -= l * x;
+                }
             }
-            let mut s = 0.0;
-            for j in c..i {
-                s -= a[i * n + j] * w[j * n + c];
-            }
-            w[i * n + c] = s / a[i * n + i];
+        }
+        let d = a[i * n + i];
+        for (o, &r) in w[i * n..i * n + i + 1].iter_mut().zip(&row[..=i]) {
+            *o = r / d;
         }
     }
-    // A^+ = W' W.
+    // A^+ = W' W: one rank-1 update per row of W, on the lower triangle, then mirrored.
     let mut inv = vec![0.0f64; n * n];
-    for i in 0..n {
-        for j in i..n {
-            let mut s = 0.0;
-            for k in j..n {
-                s += w[k * n + i] * w[k * n + j];
+    for k in 0..n {
+        let wk = &w[k * n..k * n + k + 1];
+        for (i, &wi) in wk.iter().enumerate() {
+            if wi != 0.0 {
+                for (o, &wj) in inv[i * n..i * n + i + 1].iter_mut().zip(&wk[..=i]) {
+                    *o += wi * wj;
+                }
             }
-            inv[i * n + j] = s;
-            inv[j * n + i] = s;
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            inv[j * n + i] = inv[i * n + j];
         }
     }
     inv
