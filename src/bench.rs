@@ -8,6 +8,7 @@ use crate::scene::{
     DepositMode, EtchMode, EtchRate, GridSpec, GrindKeep, Mask, Op, PlanarTop, PlateMode, Shape,
     Side, Tone, Wire,
 };
+use crate::stress::multigrid::CycleShape;
 
 pub struct BenchRow {
     pub op: String,
@@ -304,14 +305,14 @@ pub fn stress_row(
 
 /// Stress solves on n×n×n/2 grids: homogeneous silicon, and a layered package (silicon,
 /// polyimide, copper pads, air) built with the process ops; each stops at `tol` or
-/// `max_iterations`. `w_levels`: coarse levels with two cycles (the solver's default is
-/// [`crate::stress::multigrid::W_LEVELS`]; 0 compares a plain V-cycle).
+/// `max_iterations`, with the cycle `shape` (the solver's default, or a variant to
+/// compare).
 pub fn stress(
     gpu: &GpuContext,
     sizes: &[u32],
     tol: f64,
     max_iterations: u32,
-    w_levels: usize,
+    shape: CycleShape,
     mut report: impl FnMut(&StressBenchRow),
 ) -> Result<Vec<StressBenchRow>, crate::stress::StressError> {
     use crate::materials::MaterialTable;
@@ -373,7 +374,7 @@ pub fn stress(
                 p.run(&cu, &masks);
             }
             let mut solver = StressSolver::new(gpu, p.grid(), &table)?;
-            solver.set_w_levels(w_levels);
+            solver.set_cycle(shape);
             let r = solver.solve(
                 &ThermalLoad { delta_t: -165.0 },
                 &BoundaryConditions::new(Support::BottomRoller),
@@ -392,12 +393,12 @@ pub fn stress(
 
 /// The last stress step of `scene` (at its own coarsen, supports and tol), as a bench
 /// row: the flow up to the step, then the engine's solve, timed and profiled (solved
-/// again with `w_levels` coarse W levels when that is not the default).
+/// again with the cycle `shape` when that is not the default).
 pub fn stress_scene(
     gpu: &GpuContext,
     scene: &crate::scene::Scene,
     name: &str,
-    w_levels: usize,
+    shape: CycleShape,
     mut report: impl FnMut(&StressBenchRow),
 ) -> Result<Option<StressBenchRow>, Box<dyn std::error::Error + Send + Sync>> {
     use crate::engine::{Engine, check_budget};
@@ -421,9 +422,9 @@ pub fn stress_scene(
         engine.run_step(scene, s)?;
     }
     let mut sv = engine.solve_stress(scene, step, spec)?;
-    if w_levels != crate::stress::multigrid::W_LEVELS {
+    if shape != CycleShape::default() {
         let prescribed = crate::engine::stress::prescribed(gpu, &sv.grid, spec)?.0;
-        sv.solver.set_w_levels(w_levels);
+        sv.solver.set_cycle(shape);
         sv.result = sv.solver.solve_prescribed(
             &crate::stress::ThermalLoad {
                 delta_t: spec.delta_t,

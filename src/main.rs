@@ -286,6 +286,11 @@ enum Command {
         /// Stress: coarse levels solved by two cycles (a W-cycle there); 0 = plain V-cycle.
         #[arg(long, default_value_t = voxfab::stress::multigrid::W_LEVELS)]
         w_levels: usize,
+        /// Stress: Chebyshev degree of the smoother on the voxel level (1 halves its
+        /// residual passes per cycle; coarse levels keep 2).
+        #[arg(long, default_value_t = voxfab::stress::multigrid::FINE_DEGREE,
+              value_parser = clap::value_parser!(u32).range(1..=2))]
+        fine_degree: u32,
         /// Override a value of every scene (`flow`, `--stress-scene`), as `run --set`,
         /// e.g. `--set step.thermal_cycle.coarsen=3`.
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -474,9 +479,20 @@ fn main() -> ExitCode {
             tol,
             max_iterations,
             w_levels,
+            fine_degree,
             set,
         } => match what.as_str() {
-            "stress" => bench_stress(&sizes, &stress_scenes, &set, tol, max_iterations, w_levels),
+            "stress" => bench_stress(
+                &sizes,
+                &stress_scenes,
+                &set,
+                tol,
+                max_iterations,
+                voxfab::stress::multigrid::CycleShape {
+                    w_levels,
+                    fine_degree,
+                },
+            ),
             "flow" => bench_flow(&scenes, &set),
             _ => bench(size),
         },
@@ -944,22 +960,23 @@ fn bench_stress(
     set: &[String],
     tol: f64,
     max_iterations: u32,
-    w_levels: usize,
+    shape: voxfab::stress::multigrid::CycleShape,
 ) -> anyhow::Result<()> {
     let gpu = GpuContext::new()?;
     println!("adapter: {gpu}");
     println!(
-        "outer iteration: {}; tol {tol:.0e}; cycle: {}",
+        "outer iteration: {}; tol {tol:.0e}; cycle: {}; Chebyshev degree {} on the voxels, 2 on coarse levels",
         if gpu.has_f64() {
             "f64"
         } else {
             "f32 (no SHADER_F64)"
         },
-        match w_levels {
+        match shape.w_levels {
             0 => "V".to_string(),
             1 => "two coarse cycles on level 1, V below".to_string(),
             w => format!("two coarse cycles on levels 1-{w}, V below"),
-        }
+        },
+        shape.fine_degree
     );
     println!(
         "{:<26} {:>12} {:>9} {:>3} {:>9} {:>6} {:>9} {:>10} {:>9} {:>9} {:>8} {:>10} {:>7} {:>5}",
@@ -1023,10 +1040,10 @@ fn bench_stress(
     } else {
         sizes
     };
-    voxfab::bench::stress(&gpu, sizes, tol, max_iterations, w_levels, print)?;
+    voxfab::bench::stress(&gpu, sizes, tol, max_iterations, shape, print)?;
     for path in scenes {
         let scene = Scene::load(std::path::Path::new(path), set)?;
-        voxfab::bench::stress_scene(&gpu, &scene, path, w_levels, print)
+        voxfab::bench::stress_scene(&gpu, &scene, path, shape, print)
             .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     }
     Ok(())

@@ -10,7 +10,7 @@ use common::{Rng, fill, gpu, spec};
 use voxfab::grid::GpuGrid;
 use voxfab::materials::MaterialTable;
 use voxfab::stress::element::{DOFS, UnitElement, corner, lame};
-use voxfab::stress::multigrid::semidefinite_inverse;
+use voxfab::stress::multigrid::{CycleShape, semidefinite_inverse};
 use voxfab::stress::{
     BoundaryConditions, Prescribed, SolveOptions, StressResult, StressSolver, Support, ThermalLoad,
     VoxelField,
@@ -923,8 +923,9 @@ fn uniform_blocks_share_their_material_matrix() {
 #[test]
 fn preconditioner_is_symmetric_and_positive_with_and_without_w_cycles() {
     // A cantilever over a gap with a slot, four levels: the cycle (with
-    // two coarse cycles on levels 1 and 2, or a plain V-cycle) must stay a fixed
-    // symmetric positive operator for CG: x'My = y'Mx and x'Mx > 0.
+    // two coarse cycles on levels 1 and 2, or a plain V-cycle; a degree-2 or a degree-1
+    // smoother on the voxels) must stay a fixed symmetric positive operator for CG:
+    // x'My = y'Mx and x'Mx > 0.
     let dims = [49u32, 33, 20];
     let (si, cu, pi) = (id("si"), id("cu"), id("polyimide"));
     let ids = fill(dims, |x, y, z| match z {
@@ -954,13 +955,21 @@ fn preconditioner_is_symmetric_and_positive_with_and_without_w_cycles() {
             .map(|(&p, &q)| f64::from(p) * f64::from(q))
             .sum()
     };
-    let mut iterations = Vec::new();
-    for w in [2, 0] {
-        solver.set_w_levels(w);
+    let (mut iterations, mut applied) = (Vec::new(), Vec::new());
+    // W levels 1-2, plain V, and W with a degree-1 smoother on the voxels.
+    for (w, fine_degree) in [(2, 2), (0, 2), (2, 1)] {
+        solver.set_cycle(CycleShape {
+            w_levels: w,
+            fine_degree,
+        });
         let r = solver
             .solve(&ThermalLoad { delta_t: DT }, &bc, &SolveOptions::default())
             .unwrap();
-        assert!(r.converged, "w {w}: residual {}", r.residual);
+        assert!(
+            r.converged,
+            "w {w} degree {fine_degree}: residual {}",
+            r.residual
+        );
         assert!(solver.stats.levels.len() >= 4, "{:?}", solver.stats.levels);
         let (mx, my) = (
             solver.apply_preconditioner(&x),
@@ -970,19 +979,24 @@ fn preconditioner_is_symmetric_and_positive_with_and_without_w_cycles() {
         let scale = dot(&x, &mx).sqrt() * dot(&y, &my).sqrt();
         assert!(
             (xmy - ymx).abs() <= 1e-5 * scale,
-            "w {w}: x'My {xmy:.6e} vs y'Mx {ymx:.6e} (scale {scale:.3e})"
+            "w {w} degree {fine_degree}: x'My {xmy:.6e} vs y'Mx {ymx:.6e} (scale {scale:.3e})"
         );
         assert!(
             dot(&x, &mx) > 0.0 && dot(&y, &my) > 0.0,
-            "w {w}: not positive"
+            "w {w} degree {fine_degree}: not positive"
         );
         eprintln!(
-            "w {w}: {} iterations, asymmetry {:.2e}",
+            "w {w} degree {fine_degree}: {} iterations, asymmetry {:.2e}",
             r.iterations,
             (xmy - ymx).abs() / scale
         );
         iterations.push(r.iterations);
+        applied.push(mx);
     }
+    assert_ne!(
+        applied[0], applied[2],
+        "the degree-1 smoother is another operator"
+    );
     // The second coarse cycles are what resolves the cantilever (28 against 42 here).
     assert!(
         f64::from(iterations[0]) <= 0.85 * f64::from(iterations[1]),

@@ -32,6 +32,31 @@ pub const COARSEST_DOFS: u64 = 1000;
 /// on every level gave 48 and 44: deeper levels are left at one, since that little
 /// would double their dispatch count per level.
 pub const W_LEVELS: usize = 2;
+/// Chebyshev degree of the voxel level's smoother, before and after the coarse
+/// correction (coarse levels: 2). Degree 1 halves the level's residual passes (4 -> 2
+/// per cycle) for more iterations; see [`CycleShape`].
+pub const FINE_DEGREE: u32 = 2;
+
+/// The cycle's shape. Solves use the default; `voxfab bench stress` and the tests
+/// compare variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CycleShape {
+    /// Levels 1..=w_levels get two coarse cycles ([`W_LEVELS`]; 0: a plain V-cycle).
+    pub w_levels: usize,
+    /// Chebyshev degree on the voxel level, 1 or 2 ([`FINE_DEGREE`]): the same
+    /// polynomial before and after, so the cycle stays symmetric either way.
+    pub fine_degree: u32,
+}
+
+impl Default for CycleShape {
+    fn default() -> Self {
+        Self {
+            w_levels: W_LEVELS,
+            fine_degree: FINE_DEGREE,
+        }
+    }
+}
+
 /// Power-iteration steps per level for the Chebyshev bound.
 const POWER_STEPS: usize = 12;
 /// Entries of a packed symmetric 24x24 element matrix and of each of its two halves.
@@ -282,9 +307,8 @@ pub struct Multigrid {
     /// Elements with a matrix of their own per coarse level (level 1 first), as the
     /// last set-up counted them.
     pub mixed: Vec<u64>,
-    /// Levels 1..=w_levels get two coarse cycles ([`W_LEVELS`]; 0: a plain V-cycle,
-    /// for comparisons).
-    pub w_levels: usize,
+    /// Coarse cycles per level and the voxel level's smoothing degree.
+    pub shape: CycleShape,
     /// Bytes the solver took beyond the up-front estimate before the set-up sized the
     /// matrices (result ranges of their own): the matrices get what the budget leaves.
     pub reserved: u64,
@@ -473,7 +497,7 @@ impl Multigrid {
             dense_grid,
             lambda_max: Vec::new(),
             mixed: Vec::new(),
-            w_levels: W_LEVELS,
+            shape: CycleShape::default(),
             reserved: 0,
             piece,
         })
@@ -955,7 +979,8 @@ impl Multigrid {
     /// Level `l` of the cycle from x = 0 (`zero`) or from the current x (then it is
     /// x + B (b - A x), B the cycle from zero: the cycle is linear in its start):
     /// pre-smooth, coarse correction, post-smooth; the same polynomial before and after
-    /// keeps it symmetric. Levels 1..=[`W_LEVELS`] get two coarse cycles (a W-cycle
+    /// keeps it symmetric (degree 2, or [`CycleShape::fine_degree`] on the voxel
+    /// level). Levels 1..=[`W_LEVELS`] get two coarse cycles (a W-cycle
     /// there), the second from the first's result, so the coarse solve is
     /// x = (2B - BAB) b: still a fixed symmetric operator. Emits the dispatches in order.
     fn cycle(&self, l: usize, zero: bool, emit: &mut dyn FnMut(Step)) {
@@ -969,21 +994,27 @@ impl Multigrid {
             emit(Step::Resid(l, what));
             emit(Step::AddD(l));
         };
+        // Degree 1 is the first Chebyshev step alone (block Jacobi damped by 1 / theta).
+        let second = l > 0 || self.shape.fine_degree >= 2;
         if zero {
             emit(Step::ChebZero(l));
         } else {
             step(emit, Store::Cheb1);
         }
-        step(emit, Store::Cheb2);
+        if second {
+            step(emit, Store::Cheb2);
+        }
         emit(Step::Resid(l, Store::R));
         emit(Step::Restrict(l));
         self.cycle(l + 1, true, emit);
-        if l < self.w_levels && l + 1 < top {
+        if l < self.shape.w_levels && l + 1 < top {
             self.cycle(l + 1, false, emit);
         }
         emit(Step::Prolong(l));
         step(emit, Store::Cheb1);
-        step(emit, Store::Cheb2);
+        if second {
+            step(emit, Store::Cheb2);
+        }
     }
 
     /// Dispatches one step of the cycle.

@@ -17,7 +17,7 @@ use super::gpu_util::{
     dispatch, piece_bytes, piece_sizes, slots_in,
 };
 use super::kernels::StressKernels;
-use super::multigrid::{self, FineInputs, LevelCost, Multigrid};
+use super::multigrid::{self, CycleShape, FineInputs, LevelCost, Multigrid};
 use super::params::{DOF_X, DOF_Y, DOF_Z};
 use super::params::{
     MaterialGpu, O_FF, O_RR, O_SCALE, SCALARS, SUPPORT_BOTTOM_FIXED, SUPPORT_BOTTOM_ROLLER,
@@ -789,10 +789,11 @@ impl<'g> StressSolver<'g> {
         self.mg.apply_level(self.gpu, l, v)
     }
 
-    /// Cycle shape of the preconditioner: two coarse cycles on levels 1..=w (0: a plain
-    /// V-cycle; benches compare them).
-    pub fn set_w_levels(&mut self, w: usize) {
-        self.mg.w_levels = w;
+    /// Shape of the preconditioner's cycle (coarse cycles per level, the voxel level's
+    /// smoothing degree), for benches and tests that compare them. Takes effect at the
+    /// next solve; the set-up does not depend on it.
+    pub fn set_cycle(&mut self, shape: CycleShape) {
+        self.mg.shape = shape;
     }
 
     /// The last solve's multigrid levels and the constraint bits of the voxel level
