@@ -133,26 +133,55 @@ fn bench_stress_takes_scene_overrides_and_skips_the_synthetic_grids() {
     // Where the cycle's time goes: three levels, the W shape's dispatch counts (level 1
     // visited twice, from zero and then from its first result, so 4 + 5 residual passes;
     // the dense product once per visit).
-    let level = |l: u32| {
-        text.lines()
+    let counts = |text: &str, l: u32| -> (String, String) {
+        let line = text
+            .lines()
             .find(|line| line.trim_start().starts_with(&format!("level {l} (")))
-            .unwrap_or_else(|| panic!("no level {l} line: {text}"))
+            .unwrap_or_else(|| panic!("no level {l} line: {text}"));
+        // "level L (N nodes): R residual passes X ms + O other Y ms = ..."
+        let words: Vec<&str> = line.split_whitespace().collect();
+        (words[4].to_string(), words[10].to_string())
     };
-    assert!(
-        level(0).contains("(5460 nodes): 4 residual passes"),
-        "{}",
-        level(0)
-    );
-    assert!(level(0).contains("+ 6 other"), "{}", level(0));
-    assert!(
-        level(1).contains("(896 nodes): 9 residual passes"),
-        "{}",
-        level(1)
-    );
-    assert!(level(1).contains("+ 12 other"), "{}", level(1));
-    assert!(level(2).contains("0 residual passes"), "{}", level(2));
-    assert!(level(2).contains("+ 2 other"), "{}", level(2));
+    let expect = [(0, "4", "6"), (1, "9", "12"), (2, "0", "2")];
+    for (l, resid, other) in expect {
+        assert_eq!(
+            counts(&text, l),
+            (resid.into(), other.into()),
+            "level {l}: {text}"
+        );
+    }
+    assert!(text.contains("level 0 (5460 nodes)"), "{text}");
+    assert!(text.contains("level 1 (896 nodes)"), "{text}");
     assert!(!text.contains("level 3 ("), "{text}");
+    // A degree-1 smoother on the voxels: two residual passes there, the rest alike.
+    let out = voxfab()
+        .args([
+            "bench",
+            "stress",
+            "--stress-scene",
+            scene,
+            "--fine-degree",
+            "1",
+        ])
+        .args([
+            "--set",
+            "grid.voxel=4.0",
+            "--set",
+            "step.thermal_cycle.coarsen=3",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let deg1 = String::from_utf8_lossy(&out.stdout);
+    assert!(deg1.contains("Chebyshev degree 1 on the voxels"), "{deg1}");
+    let expect = [(0, "2", "4"), (1, "9", "12"), (2, "0", "2")];
+    for (l, resid, other) in expect {
+        assert_eq!(
+            counts(&deg1, l),
+            (resid.into(), other.into()),
+            "level {l}: {deg1}"
+        );
+    }
     // A bad override is the scene's located error.
     let out = voxfab()
         .args(["bench", "stress", "--stress-scene", scene])

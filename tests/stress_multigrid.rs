@@ -548,7 +548,8 @@ fn semidefinite_inverse_drops_rigid_modes_only() {
 #[test]
 fn semidefinite_inverse_is_a_symmetric_generalised_inverse_of_a_singular_matrix() {
     // K = B'B with B random 111 x 120 (nullity 9: more than a body's 6 rigid modes),
-    // then 3 DOFs with no stiffness at all (an inactive node) inserted at 60..62.
+    // one column a combination of two earlier ones, then 3 DOFs with no stiffness at all
+    // (an inactive node) inserted at 60..62.
     let (n, m) = (123usize, 111usize);
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut rand = || {
@@ -558,7 +559,12 @@ fn semidefinite_inverse_is_a_symmetric_generalised_inverse_of_a_singular_matrix(
         (rng >> 11) as f64 / (1u64 << 53) as f64 - 0.5
     };
     let dof = |c: usize| if c < 60 { c } else { c + 3 };
-    let b: Vec<f64> = (0..m * 120).map(|_| rand()).collect();
+    let mut b: Vec<f64> = (0..m * 120).map(|_| rand()).collect();
+    // Column 20 = column 5 + column 7: a dependent DOF mid-matrix, coupled to the kept
+    // DOFs after it (the elimination must drop it without disturbing them).
+    for r in 0..m {
+        b[r * 120 + 20] = b[r * 120 + 5] + b[r * 120 + 7];
+    }
     let mut k = vec![0.0; n * n];
     for r in 0..m {
         for i in 0..120 {
@@ -611,9 +617,14 @@ fn semidefinite_inverse_is_a_symmetric_generalised_inverse_of_a_singular_matrix(
             "DOF {i} has no stiffness"
         );
     }
-    // Only the dependent DOFs are dropped: rank m.
+    // Only the dependent DOFs are dropped: rank m, DOF 20 among them.
     let kept = (0..n).filter(|&i| inv[i * n + i] > 0.0).count();
     assert_eq!(kept, m);
+    assert_eq!(
+        inv[20 * n + 20],
+        0.0,
+        "the dependent mid-matrix DOF is dropped"
+    );
 }
 
 /// Weight of coarse corner `a` at fine position `p` (0..2 per axis) of a coarse element,
@@ -997,7 +1008,7 @@ fn preconditioner_is_symmetric_and_positive_with_and_without_w_cycles() {
         applied[0], applied[2],
         "the degree-1 smoother is another operator"
     );
-    // The second coarse cycles are what resolves the cantilever (28 against 42 here).
+    // The second coarse cycles are what resolves the cantilever (22 against 36 here).
     assert!(
         f64::from(iterations[0]) <= 0.85 * f64::from(iterations[1]),
         "W levels {} iterations, V-cycle {}",

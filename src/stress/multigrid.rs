@@ -8,8 +8,8 @@
 //! material, no constraint inside) has the element of edge 2^l h as its product: such
 //! blocks share one matrix slot per material (stress_mg_tag.wgsl tags the elements on
 //! the GPU, the set-up sizes the storage to the rest), and the cycle applies them from
-//! the unit element. Smoother: Chebyshev of degree 2 on the
-//! 3x3 block-Jacobi scaled operator, its spectrum bound from a power iteration per
+//! the unit element. Smoother: Chebyshev of degree 2 (on the voxels optionally 1,
+//! [`CycleShape`]) on the 3x3 block-Jacobi scaled operator, its spectrum bound from a power iteration per
 //! level (PETSc's interval [0.1, 1.1] x the estimate). The coarsest level (at most
 //! [`COARSEST_DOFS`] DOFs) is solved with a dense inverse factored on the host in f64.
 //! The cycle is a V-cycle with two coarse cycles on levels 1 and 2 ([`W_LEVELS`]).
@@ -980,7 +980,7 @@ impl Multigrid {
     /// x + B (b - A x), B the cycle from zero: the cycle is linear in its start):
     /// pre-smooth, coarse correction, post-smooth; the same polynomial before and after
     /// keeps it symmetric (degree 2, or [`CycleShape::fine_degree`] on the voxel
-    /// level). Levels 1..=[`W_LEVELS`] get two coarse cycles (a W-cycle
+    /// level). Levels 1..=[`CycleShape::w_levels`] get two coarse cycles (a W-cycle
     /// there), the second from the first's result, so the coarse solve is
     /// x = (2B - BAB) b: still a fixed symmetric operator. Emits the dispatches in order.
     fn cycle(&self, l: usize, zero: bool, emit: &mut dyn FnMut(Step)) {
@@ -1043,7 +1043,8 @@ impl Multigrid {
     /// Where one cycle's time goes, per level: every distinct dispatch of the cycle
     /// (a level's residual pass of each kind, its pointwise steps, its transfers, the
     /// dense product) timed alone, as the mean of `reps` back-to-back dispatches after
-    /// one warm-up, times how often one cycle makes it. Restriction and prolongation
+    /// one warm-up (less an empty submission's wait), times how often one cycle makes
+    /// it. Restriction and prolongation
     /// count on the finer level, the dense product on the coarsest. Overwrites the
     /// cycle's vectors (call after a solve, like [`Self::vcycle`]).
     pub fn profile(&self, gpu: &GpuContext, reps: u32) -> Vec<LevelCost> {
@@ -1057,17 +1058,28 @@ impl Multigrid {
             },
         );
         let reps = reps.max(1);
-        let batch = |n: u32, step: Step| {
+        let batch = |n: u32, step: Option<Step>| {
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 for _ in 0..n {
-                    self.record(&mut pass, step);
+                    if let Some(step) = step {
+                        self.record(&mut pass, step);
+                    }
                 }
             }
             gpu.queue.submit([encoder.finish()]);
             gpu.wait();
         };
+        let elapsed = |step: Option<Step>| {
+            let t = std::time::Instant::now();
+            batch(reps, step);
+            t.elapsed().as_secs_f64() * 1e3
+        };
+        // A submission and its wait cost something on their own (on a GPU, more than a
+        // small dispatch): measured empty and taken off.
+        batch(1, None);
+        let empty = elapsed(None);
         let top = self.levels.len() - 1;
         let mut costs: Vec<LevelCost> = self
             .levels
@@ -1078,10 +1090,8 @@ impl Multigrid {
             })
             .collect();
         for (step, count) in plan {
-            batch(1, step);
-            let t = std::time::Instant::now();
-            batch(reps, step);
-            let ms = t.elapsed().as_secs_f64() * 1e3 / f64::from(reps) * f64::from(count);
+            batch(1, Some(step));
+            let ms = (elapsed(Some(step)) - empty).max(0.0) / f64::from(reps) * f64::from(count);
             match step {
                 Step::Resid(l, _) => {
                     costs[l].resid_passes += count;
@@ -1136,7 +1146,7 @@ pub fn semidefinite_inverse(a: &mut [f64], n: usize) -> Vec<f64> {
     }
     // W = L^-1 (lower), restricted to kept DOFs, row by row: W_i = (e_i - sum_{j<i}
     // L_ij W_j) / L_ii. Rows, not columns, so every inner loop runs over contiguous
-    // memory (the column form took ~85 ms at 600 DOFs). A dropped DOF's row is 0, and
+    // memory (a dense 600-DOF matrix: 116 ms column-wise, 50 ms so). A dropped DOF's row is 0, and
     // so is its column (no kept row starts with a 1 there).
     let mut w = vec![0.0f64; n * n];
     let mut row = vec![0.0f64; n];

@@ -790,10 +790,13 @@ impl<'g> StressSolver<'g> {
     }
 
     /// Shape of the preconditioner's cycle (coarse cycles per level, the voxel level's
-    /// smoothing degree), for benches and tests that compare them. Takes effect at the
-    /// next solve; the set-up does not depend on it.
+    /// smoothing degree 1 or 2, clamped), for benches and tests that compare them.
+    /// Every cycle recorded from now on has it; the set-up does not depend on it.
     pub fn set_cycle(&mut self, shape: CycleShape) {
-        self.mg.shape = shape;
+        self.mg.shape = CycleShape {
+            fine_degree: shape.fine_degree.clamp(1, 2),
+            ..shape
+        };
     }
 
     /// The last solve's multigrid levels and the constraint bits of the voxel level
