@@ -111,18 +111,18 @@ fn resource_budget_errors_are_scene_errors_in_check_and_run() {
 fn bench_stress_takes_scene_overrides_and_skips_the_synthetic_grids() {
     // The conventional bump at 4 µm voxels solved on 3x3x3 blocks: 25x14x13 elements.
     let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/conventional_bump.toml");
-    let out = voxfab()
-        .args(["bench", "stress", "--stress-scene", scene])
-        .args([
-            "--set",
-            "grid.voxel=4.0",
-            "--set",
-            "step.thermal_cycle.coarsen=3",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let bench = |extra: &[&str]| -> String {
+        let out = voxfab()
+            .args(["bench", "stress", "--stress-scene", scene])
+            .args(["--set", "grid.voxel=4.0"])
+            .args(["--set", "step.thermal_cycle.coarsen=3"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = bench(&[]);
     let row = text
         .lines()
         .find(|l| l.contains("conventional_bump.toml (coarsen 3)"))
@@ -133,55 +133,25 @@ fn bench_stress_takes_scene_overrides_and_skips_the_synthetic_grids() {
     // Where the cycle's time goes: three levels, the W shape's dispatch counts (level 1
     // visited twice, from zero and then from its first result, so 4 + 5 residual passes;
     // the dense product once per visit).
-    let counts = |text: &str, l: u32| -> (String, String) {
-        let line = text
-            .lines()
-            .find(|line| line.trim_start().starts_with(&format!("level {l} (")))
-            .unwrap_or_else(|| panic!("no level {l} line: {text}"));
-        // "level L (N nodes): R residual passes X ms + O other Y ms = ..."
-        let words: Vec<&str> = line.split_whitespace().collect();
-        (words[4].to_string(), words[10].to_string())
+    let check_counts = |text: &str, expect: [(u32, &str, &str); 3]| {
+        for (l, resid, other) in expect {
+            let line = text
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("level {l} (")))
+                .unwrap_or_else(|| panic!("no level {l} line: {text}"));
+            // "level L (N nodes): R residual passes X ms + O other Y ms = ..."
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!((words[4], words[10]), (resid, other), "level {l}: {text}");
+        }
     };
-    let expect = [(0, "4", "6"), (1, "9", "12"), (2, "0", "2")];
-    for (l, resid, other) in expect {
-        assert_eq!(
-            counts(&text, l),
-            (resid.into(), other.into()),
-            "level {l}: {text}"
-        );
-    }
+    check_counts(&text, [(0, "4", "6"), (1, "9", "12"), (2, "0", "2")]);
     assert!(text.contains("level 0 (5460 nodes)"), "{text}");
     assert!(text.contains("level 1 (896 nodes)"), "{text}");
     assert!(!text.contains("level 3 ("), "{text}");
     // A degree-1 smoother on the voxels: two residual passes there, the rest alike.
-    let out = voxfab()
-        .args([
-            "bench",
-            "stress",
-            "--stress-scene",
-            scene,
-            "--fine-degree",
-            "1",
-        ])
-        .args([
-            "--set",
-            "grid.voxel=4.0",
-            "--set",
-            "step.thermal_cycle.coarsen=3",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let deg1 = String::from_utf8_lossy(&out.stdout);
+    let deg1 = bench(&["--fine-degree", "1"]);
     assert!(deg1.contains("Chebyshev degree 1 on the voxels"), "{deg1}");
-    let expect = [(0, "2", "4"), (1, "9", "12"), (2, "0", "2")];
-    for (l, resid, other) in expect {
-        assert_eq!(
-            counts(&deg1, l),
-            (resid.into(), other.into()),
-            "level {l}: {deg1}"
-        );
-    }
+    check_counts(&deg1, [(0, "2", "4"), (1, "9", "12"), (2, "0", "2")]);
     // A bad override is the scene's located error.
     let out = voxfab()
         .args(["bench", "stress", "--stress-scene", scene])

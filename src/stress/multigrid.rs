@@ -9,10 +9,11 @@
 //! blocks share one matrix slot per material (stress_mg_tag.wgsl tags the elements on
 //! the GPU, the set-up sizes the storage to the rest), and the cycle applies them from
 //! the unit element. Smoother: Chebyshev of degree 2 (on the voxels optionally 1,
-//! [`CycleShape`]) on the 3x3 block-Jacobi scaled operator, its spectrum bound from a power iteration per
-//! level (PETSc's interval [0.1, 1.1] x the estimate). The coarsest level (at most
-//! [`COARSEST_DOFS`] DOFs) is solved with a dense inverse factored on the host in f64.
-//! The cycle is a V-cycle with two coarse cycles on levels 1 and 2 ([`W_LEVELS`]).
+//! [`CycleShape`]) on the 3x3 block-Jacobi scaled operator, its spectrum bound from a
+//! power iteration per level (PETSc's interval [0.1, 1.1] x the estimate). The
+//! coarsest level (at most [`COARSEST_DOFS`] DOFs) is solved with a dense inverse
+//! factored on the host in f64. The cycle is a V-cycle with two coarse cycles on levels
+//! 1 and 2 ([`W_LEVELS`]).
 //! Every piece is a fixed symmetric linear operator, so one cycle is a valid CG
 //! preconditioner. See docs/STRESS.md.
 
@@ -1044,9 +1045,9 @@ impl Multigrid {
     /// (a level's residual pass of each kind, its pointwise steps, its transfers, the
     /// dense product) timed alone, as the mean of `reps` back-to-back dispatches after
     /// one warm-up (less an empty submission's wait), times how often one cycle makes
-    /// it. Restriction and prolongation
-    /// count on the finer level, the dense product on the coarsest. Overwrites the
-    /// cycle's vectors (call after a solve, like [`Self::vcycle`]).
+    /// it. Restriction and prolongation count on the finer level, the dense product on
+    /// the coarsest. Overwrites the cycle's vectors (call after a solve, like
+    /// [`Self::vcycle`]).
     pub fn profile(&self, gpu: &GpuContext, reps: u32) -> Vec<LevelCost> {
         let mut plan: Vec<(Step, u32)> = Vec::new();
         self.cycle(
@@ -1146,8 +1147,9 @@ pub fn semidefinite_inverse(a: &mut [f64], n: usize) -> Vec<f64> {
     }
     // W = L^-1 (lower), restricted to kept DOFs, row by row: W_i = (e_i - sum_{j<i}
     // L_ij W_j) / L_ii. Rows, not columns, so every inner loop runs over contiguous
-    // memory (a dense 600-DOF matrix: 116 ms column-wise, 50 ms so). A dropped DOF's row is 0, and
-    // so is its column (no kept row starts with a 1 there).
+    // memory (a dense 600-DOF matrix: 98 ms column-wise, 50 ms so, same sums in the
+    // same order). A dropped DOF's row is 0, and so is its column (no kept row starts
+    // with a 1 there).
     let mut w = vec![0.0f64; n * n];
     let mut row = vec![0.0f64; n];
     for i in 0..n {
